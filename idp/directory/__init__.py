@@ -1,0 +1,14 @@
+"""The directory: the only package that speaks LDAP (ldap3 to OpenLDAP slapd)."""
+from .connection import LdapLink, OperationFailed
+from .directory import LOGIN_PATTERN, Directory
+from .errors import (
+    AccountLocked, AccountNotFound, ActivationCodeExpired, DirectoryError, DirectoryUnavailable,
+    InvalidCredentials, LoginTaken, SlapdError,
+)
+from .model import Account, AccountState, NewAccount, Profile
+
+__all__ = [
+    "Account", "AccountLocked", "AccountNotFound", "AccountState", "ActivationCodeExpired",
+    "Directory", "DirectoryError", "DirectoryUnavailable", "InvalidCredentials", "LOGIN_PATTERN",
+    "LdapLink", "LoginTaken", "NewAccount", "OperationFailed", "Profile", "SlapdError",
+]

@@ -1,0 +1,59 @@
+"""The one place where LDAP names meet the domain model (see ldap_schema/README.md)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+PEOPLE_OU = "ou=people"
+POLICY_DN = "cn=default,ou=policies"
+
+ACCOUNT_OBJECT_CLASSES = ("top", "person", "organizationalPerson", "inetOrgPerson", "entidpAccount")
+ACCOUNT_FILTER = "(objectClass=entidpAccount)"
+
+LOGIN = "uid"
+GIVEN_NAME = "givenName"
+SURNAME = "sn"
+COMMON_NAME = "cn"
+DISPLAY_NAME = "displayName"
+PROFILE = "entidpProfile"
+SCHOOL = "entidpSchool"
+STATE = "entidpAccountState"
+ACTIVATION_EXPIRES = "entidpActivationExpires"
+TERMS_VERSION = "entidpTermsVersion"
+TERMS_ACCEPTED_AT = "entidpTermsAcceptedAt"
+RECOVERY_EMAIL = "entidpRecoveryMail"
+RECOVERY_MOBILE = "entidpRecoveryMobile"
+CHILD = "entidpChild"
+PASSWORD = "userPassword"
+
+# slapo-ppolicy's operational attributes.
+LOCKED_TIME = "pwdAccountLockedTime"
+FAILURE_TIME = "pwdFailureTime"
+PASSWORD_RESET = "pwdReset"
+POLICY_MAX_FAILURE = "pwdMaxFailure"
+POLICY_LOCKOUT_DURATION = "pwdLockoutDuration"
+POLICY_FAILURE_INTERVAL = "pwdFailureCountInterval"
+
+ACCOUNT_ATTRIBUTES = (
+    LOGIN, GIVEN_NAME, SURNAME, PROFILE, SCHOOL, STATE, ACTIVATION_EXPIRES, TERMS_VERSION,
+    TERMS_ACCEPTED_AT, RECOVERY_EMAIL, RECOVERY_MOBILE, CHILD, LOCKED_TIME,
+)
+
+PERMANENT_LOCK = "000001010000Z"
+"""pwdAccountLockedTime value meaning 'locked until an admin unlocks'."""
+
+PPOLICY_CONTROL = "1.3.6.1.4.1.42.2.27.8.5.1"
+RELAX_RULES_CONTROL = ("1.3.6.1.4.1.4203.666.5.12", True, None)
+"""Lets the admin clear ppolicy's failure counter (pwdFailureTime is otherwise read-only)."""
+
+
+def to_generalized_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%SZ")
+
+
+def from_generalized_time(value: str) -> datetime:
+    """Parses slapd's GeneralizedTime (`20261128101500Z`, maybe with fractions)."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1]
+    text = text.split(".")[0]
+    return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)

@@ -1,0 +1,312 @@
+"""The directory operations the flows and the admin commands need."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+from ldap3 import BASE, LEVEL, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection
+from ldap3.utils.conv import escape_filter_chars
+from ldap3.utils.dn import escape_rdn
+
+from . import attributes as attr
+from .connection import (
+    ALREADY_EXISTS, INVALID_CREDENTIALS, NO_SUCH_OBJECT, SUCCESS, LdapLink, OperationFailed,
+    check, ppolicy_error,
+)
+from .errors import (
+    AccountLocked, AccountNotFound, ActivationCodeExpired, DirectoryError, InvalidCredentials,
+    LoginTaken,
+)
+from .model import Account, AccountState, NewAccount, Profile
+
+LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]{0,63}$")
+"""What a login can look like; anything else is not looked up at all."""
+
+_PPOLICY_ACCOUNT_LOCKED = 1
+_PAGE_SIZE = 1000
+
+
+class Directory:
+    """The people of the ENT, in OpenLDAP. The only class that speaks LDAP."""
+
+    def __init__(self, link: LdapLink, base_dn: str) -> None:
+        self._link = link
+        self.base_dn = base_dn
+        self.people_dn = f"{attr.PEOPLE_OU},{base_dn}"
+        self._policy_dn = f"{attr.POLICY_DN},{base_dn}"
+        self._lockout_seconds: int | None = None
+
+    # Reading
+
+    def dn_of(self, login: str) -> str:
+        return f"{attr.LOGIN}={escape_rdn(login)},{self.people_dn}"
+
+    def find(self, login: str) -> Account | None:
+        if not LOGIN_PATTERN.match(login):
+            return None
+        search = f"(&{attr.ACCOUNT_FILTER}({attr.LOGIN}={escape_filter_chars(login)}))"
+
+        def read(connection: Connection) -> list[dict]:
+            ok = connection.search(self.people_dn, search, LEVEL, attributes=list(attr.ACCOUNT_ATTRIBUTES))
+            if not ok and connection.result.get("result") != SUCCESS:
+                check(connection, ok)
+            return list(connection.response or [])
+
+        entries = [entry for entry in self._link.run(read) if entry.get("type") == "searchResEntry"]
+        return self._account(entries[0]) if entries else None
+
+    def get(self, login: str) -> Account:
+        account = self.find(login)
+        if account is None:
+            raise AccountNotFound(login)
+        return account
+
+    def accounts(self) -> Iterator[Account]:
+        """Every account, read page by page (for imports and reports)."""
+        cookie: bytes | None = None
+        while True:
+            def read_page(connection: Connection, cookie: bytes | None = cookie) -> tuple[list[dict], bytes | None]:
+                ok = connection.search(
+                    self.people_dn, attr.ACCOUNT_FILTER, LEVEL, attributes=list(attr.ACCOUNT_ATTRIBUTES),
+                    paged_size=_PAGE_SIZE, paged_cookie=cookie,
+                )
+                if not ok and connection.result.get("result") != SUCCESS:
+                    check(connection, ok)
+                controls = connection.result.get("controls", {})
+                next_cookie = controls.get("1.2.840.113556.1.4.319", {}).get("value", {}).get("cookie")
+                return list(connection.response or []), next_cookie
+
+            entries, cookie = self._link.run(read_page)
+            for entry in entries:
+                if entry.get("type") == "searchResEntry":
+                    yield self._account(entry)
+            if not cookie:
+                return
+
+    def ping(self) -> None:
+        """Raises DirectoryUnavailable unless slapd answers (for health checks)."""
+        def read_root(connection: Connection) -> None:
+            check(connection, connection.search("", "(objectClass=*)", BASE, attributes=["namingContexts"]))
+        self._link.run(read_root)
+
+    # Secrets
+
+    def verify(self, login: str, secret: str) -> Account:
+        """Checks a password or an activation code by binding as the account, so that
+        slapd's password policy counts the failures and locks.
+
+        Raises InvalidCredentials (never telling whether the login exists),
+        AccountLocked or ActivationCodeExpired.
+        """
+        account = self.find(login)
+        dn = account.dn if account else f"{attr.LOGIN}=-,{self.people_dn}"
+        code, control = self._link.bind_as(dn, secret)
+        if account is None:
+            raise InvalidCredentials()
+        if code == INVALID_CREDENTIALS:
+            if ppolicy_error(control) == _PPOLICY_ACCOUNT_LOCKED or account.state is AccountState.LOCKED:
+                raise AccountLocked(self._locked_until(login))
+            raise InvalidCredentials()
+        if code != SUCCESS:
+            raise OperationFailed(code, "bind")
+        if account.stored_state is AccountState.PENDING and account.activation_expired():
+            raise ActivationCodeExpired()
+        return account
+
+    def set_password(self, login: str, new_password: str) -> None:
+        """Sets the personal password with the Password Modify operation (slapd hashes it)."""
+        dn = self.dn_of(login)
+
+        def modify(connection: Connection) -> None:
+            check(connection, connection.extend.standard.modify_password(user=dn, new_password=new_password))
+        self._run_on_account(login, modify)
+
+    def issue_activation_code(self, login: str, code: str, expires: datetime) -> None:
+        """Back to pending with `code` as the only secret: the old password, the
+        previous code and any lockout stop counting."""
+        dn = self.dn_of(login)
+
+        def reset(connection: Connection) -> None:
+            check(connection, connection.modify(dn, {
+                attr.STATE: [(MODIFY_REPLACE, [AccountState.PENDING.value])],
+                attr.ACTIVATION_EXPIRES: [(MODIFY_REPLACE, [attr.to_generalized_time(expires)])],
+            }))
+            check(connection, connection.extend.standard.modify_password(user=dn, new_password=code))
+        self._run_on_account(login, reset)
+        self.unlock(login)
+
+    def activate(self, login: str) -> None:
+        """pending → active, once: of two concurrent calls, the second gets
+        OperationFailed (the value it deletes is gone)."""
+        dn = self.dn_of(login)
+
+        def switch(connection: Connection) -> None:
+            check(connection, connection.modify(dn, {
+                attr.STATE: [(MODIFY_DELETE, [AccountState.PENDING.value]),
+                             (MODIFY_ADD, [AccountState.ACTIVE.value])],
+                attr.ACTIVATION_EXPIRES: [(MODIFY_REPLACE, [])],
+            }))
+        self._run_on_account(login, switch)
+
+    # Locks
+
+    def lock(self, login: str) -> None:
+        """Locks until an admin unlocks (binding fails whatever the secret)."""
+        dn = self.dn_of(login)
+
+        def set_lock(connection: Connection) -> None:
+            check(connection, connection.modify(dn, {attr.LOCKED_TIME: [(MODIFY_REPLACE, [attr.PERMANENT_LOCK])]}))
+        self._run_on_account(login, set_lock)
+
+    def unlock(self, login: str) -> None:
+        """Lifts a lockout and forgets the failures counted so far."""
+        dn = self.dn_of(login)
+
+        def clear(connection: Connection) -> None:
+            check(connection, connection.modify(dn, {
+                attr.LOCKED_TIME: [(MODIFY_REPLACE, [])],
+                attr.FAILURE_TIME: [(MODIFY_REPLACE, [])],
+            }, controls=[attr.RELAX_RULES_CONTROL]))
+        self._run_on_account(login, clear)
+
+    def configure_lockout(self, max_failures: int, lockout_seconds: int) -> None:
+        """Writes the lockout rule into the default password policy entry."""
+        def write(connection: Connection) -> None:
+            check(connection, connection.modify(self._policy_dn, {
+                attr.POLICY_MAX_FAILURE: [(MODIFY_REPLACE, [str(max_failures)])],
+                attr.POLICY_LOCKOUT_DURATION: [(MODIFY_REPLACE, [str(lockout_seconds)])],
+                attr.POLICY_FAILURE_INTERVAL: [(MODIFY_REPLACE, [str(lockout_seconds)])],
+            }))
+        self._link.run(write)
+        self._lockout_seconds = lockout_seconds
+
+    # Provisioning
+
+    def add(self, login: str, person: NewAccount, activation_code: str, expires: datetime) -> str:
+        """Creates a pending account; raises LoginTaken if the login exists. Returns the DN."""
+        if not LOGIN_PATTERN.match(login):
+            raise DirectoryError(f"identifiant invalide : {login!r}")
+        dn = self.dn_of(login)
+        values: dict[str, object] = {
+            attr.LOGIN: login,
+            attr.GIVEN_NAME: person.given_name,
+            attr.SURNAME: person.surname,
+            attr.COMMON_NAME: f"{person.given_name} {person.surname}",
+            attr.DISPLAY_NAME: f"{person.given_name} {person.surname}",
+            attr.PROFILE: person.profile.value,
+            attr.STATE: AccountState.PENDING.value,
+            attr.ACTIVATION_EXPIRES: attr.to_generalized_time(expires),
+            attr.PASSWORD: activation_code,
+        }
+        optional = {
+            attr.SCHOOL: list(person.schools),
+            attr.RECOVERY_EMAIL: person.recovery_email,
+            attr.RECOVERY_MOBILE: person.mobile,
+            attr.CHILD: [self.dn_of(child) for child in person.children],
+        }
+        values.update({name: value for name, value in optional.items() if value})
+
+        def create(connection: Connection) -> None:
+            ok = connection.add(dn, list(attr.ACCOUNT_OBJECT_CLASSES), values)
+            if not ok and connection.result.get("result") == ALREADY_EXISTS:
+                raise LoginTaken(login)
+            check(connection, ok)
+        self._link.run(create)
+        return dn
+
+    def logins_with_prefix(self, prefix: str) -> set[str]:
+        """Logins equal to `prefix` or starting with it (to choose a homonym's suffix)."""
+        search = f"(&{attr.ACCOUNT_FILTER}({attr.LOGIN}={escape_filter_chars(prefix)}*))"
+
+        def read(connection: Connection) -> list[dict]:
+            ok = connection.search(self.people_dn, search, LEVEL, attributes=[attr.LOGIN])
+            if not ok and connection.result.get("result") != SUCCESS:
+                check(connection, ok)
+            return list(connection.response or [])
+        return {
+            entry["attributes"][attr.LOGIN][0]
+            for entry in self._link.run(read) if entry.get("type") == "searchResEntry"
+        }
+
+    # Internals
+
+    def _run_on_account(self, login: str, operation) -> None:
+        try:
+            self._link.run(operation)
+        except OperationFailed as error:
+            if error.code == NO_SUCH_OBJECT:
+                raise AccountNotFound(login) from error
+            raise
+
+    def _locked_until(self, login: str) -> datetime | None:
+        account = self.find(login)
+        if account is None or account.locked_until is None:
+            return None
+        return None if account.locked_until == _FOREVER else account.locked_until
+
+    def _lockout_duration(self) -> int:
+        if self._lockout_seconds is None:
+            def read(connection: Connection) -> list[dict]:
+                connection.search(self._policy_dn, "(objectClass=pwdPolicy)", BASE,
+                                  attributes=[attr.POLICY_LOCKOUT_DURATION])
+                return list(connection.response or [])
+            entries = [e for e in self._link.run(read) if e.get("type") == "searchResEntry"]
+            value = entries[0]["attributes"].get(attr.POLICY_LOCKOUT_DURATION) if entries else None
+            self._lockout_seconds = int(value if isinstance(value, int) else (value or [0])[0])
+        return self._lockout_seconds
+
+    def _account(self, entry: dict) -> Account:
+        values = entry["attributes"]
+
+        def one(name: str) -> str | None:
+            value = values.get(name)
+            if isinstance(value, list):
+                return str(value[0]) if value else None
+            return None if value in (None, "") else str(value)
+
+        def many(name: str) -> tuple[str, ...]:
+            value = values.get(name) or []
+            return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+
+        def moment(name: str) -> datetime | None:
+            value = values.get(name)
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if value in (None, ""):
+                return None
+            return value if isinstance(value, datetime) else attr.from_generalized_time(str(value))
+
+        locked_since = one(attr.LOCKED_TIME)
+        return Account(
+            login=one(attr.LOGIN) or "",
+            dn=entry["dn"],
+            given_name=one(attr.GIVEN_NAME) or "",
+            surname=one(attr.SURNAME) or "",
+            profile=Profile(one(attr.PROFILE)),
+            schools=many(attr.SCHOOL),
+            stored_state=AccountState(one(attr.STATE)),
+            locked_until=self._lock_end(locked_since) if locked_since else None,
+            activation_expires=moment(attr.ACTIVATION_EXPIRES),
+            recovery_email=one(attr.RECOVERY_EMAIL),
+            mobile=one(attr.RECOVERY_MOBILE),
+            terms_version=one(attr.TERMS_VERSION),
+            terms_accepted_at=moment(attr.TERMS_ACCEPTED_AT),
+            children=tuple(_login_of(dn) for dn in many(attr.CHILD)),
+        )
+
+    def _lock_end(self, locked_since: str) -> datetime:
+        if locked_since == attr.PERMANENT_LOCK:
+            return _FOREVER
+        duration = self._lockout_duration()
+        if duration == 0:
+            return _FOREVER
+        return attr.from_generalized_time(locked_since) + timedelta(seconds=duration)
+
+
+_FOREVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _login_of(dn: str) -> str:
+    first = dn.split(",", 1)[0]
+    return first.split("=", 1)[1] if "=" in first else first

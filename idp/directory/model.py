@@ -1,0 +1,75 @@
+"""What the rest of the product knows about a person in the directory.
+
+No LDAP name appears here: `idp.directory.attributes` maps these fields to the schema.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+class Profile(enum.StrEnum):
+    PARENT = "parent"
+    TEACHER = "teacher"
+    STUDENT = "student"
+    STAFF = "staff"
+
+
+class AccountState(enum.StrEnum):
+    PENDING = "pending"
+    """Created by an admin; signs in with the activation code of the school's letter."""
+    ACTIVE = "active"
+    """Activated: signs in with the personal password."""
+    LOCKED = "locked"
+    """Too many wrong secrets (for a while) or locked by an admin (until unlocked)."""
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """A person to provision, before a login is chosen."""
+
+    given_name: str
+    surname: str
+    profile: Profile
+    schools: tuple[str, ...] = ()
+    recovery_email: str | None = None
+    mobile: str | None = None
+    children: tuple[str, ...] = ()
+    """Logins of the pupils a parent is responsible for."""
+
+
+@dataclass(frozen=True)
+class Account:
+    login: str
+    dn: str
+    given_name: str
+    surname: str
+    profile: Profile
+    schools: tuple[str, ...]
+    stored_state: AccountState
+    """pending or active, as written in the directory; see `state`."""
+    locked_until: datetime | None = None
+    """Set while locked; `datetime.max` (UTC) for a lock only an admin lifts."""
+    activation_expires: datetime | None = None
+    recovery_email: str | None = None
+    mobile: str | None = None
+    terms_version: str | None = None
+    terms_accepted_at: datetime | None = None
+    children: tuple[str, ...] = field(default=())
+    """Logins of the pupils a parent is responsible for."""
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.surname}".strip()
+
+    @property
+    def state(self) -> AccountState:
+        if self.locked_until is not None and self.locked_until > datetime.now(timezone.utc):
+            return AccountState.LOCKED
+        return self.stored_state
+
+    def activation_expired(self, now: datetime | None = None) -> bool:
+        if self.activation_expires is None:
+            return False
+        return (now or datetime.now(timezone.utc)) >= self.activation_expires

@@ -1,0 +1,229 @@
+"""Paper activation letters (one A4 page per account) for new ENT users."""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fpdf import FPDF
+
+__all__ = ["ActivationLetter", "write_letters"]
+
+# Core PDF fonts are written with WinAnsiEncoding (cp1252): latin-1 plus ’ œ – — € etc.
+# Anything else is approximated by `_safe` so that no encoding error is ever raised.
+_ENCODING = "windows-1252"
+_REPLACEMENTS = str.maketrans({
+    "\u202f": "\u00a0", "\u2009": " ", "\u2007": " ", "\u200b": "", "\u2010": "-",
+    "\u2011": "-", "\u2212": "-", "\u0141": "L", "\u0142": "l", "\u0110": "D",
+    "\u0111": "d", "\u0131": "i",
+})
+_NBSP = "\u00a0"
+_BLUE = (0, 0, 145)  # "bleu France"
+_INK = (25, 25, 25)
+_GREY = (90, 90, 90)
+_LEFT, _WIDTH = 20.0, 170.0
+_RIGHT = _LEFT + _WIDTH
+_FOOTER_Y = 268.0
+_CGU = "J'accepte les conditions générales d'utilisation"
+_PROFILES = {"parent": "Parent", "teacher": "Enseignant(e)", "student": "Élève",
+             "staff": "Personnel de l'établissement"}
+
+
+@dataclass(frozen=True)
+class ActivationLetter:
+    """Data printed on one activation letter."""
+
+    given_name: str
+    surname: str
+    login: str                 # e.g. "daniele.adams"
+    activation_code: str       # as printed, e.g. "K7QM-3XPA-9RT2"
+    profile: str               # "parent" | "teacher" | "student" | "staff"
+    school: str | None         # UAI, e.g. "0770001H"
+    school_name: str | None    # e.g. "Collège Jean Moulin", may be None
+    expires: datetime.date     # last day the code works
+
+
+def _safe(text: str) -> str:
+    """Return `text` with characters the core fonts cannot encode approximated."""
+    try:
+        text.encode(_ENCODING)
+        return text
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for char in text.translate(_REPLACEMENTS):
+        try:
+            char.encode(_ENCODING)
+            out.append(char)
+        except UnicodeEncodeError:  # "ş" -> "s", otherwise "?"
+            base = "".join(c for c in unicodedata.normalize("NFKD", char)
+                           if not unicodedata.combining(c))
+            out.append(base.encode(_ENCODING, "replace").decode(_ENCODING) or "?")
+    return "".join(out)
+
+
+def _q(text: str) -> str:
+    """French quotes with non-breaking spaces: « text »."""
+    return f"«{_NBSP}{text}{_NBSP}»"
+
+
+class _LetterPDF(FPDF):
+    """FPDF with a cheap line layout (multi_cell is far too slow for 1,000 pages)."""
+
+    def __init__(self) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.core_fonts_encoding = _ENCODING
+        self.set_auto_page_break(False)
+        self._wrapped: dict[tuple, list[str]] = {}
+        self.cy = 0.0  # top of the next line
+
+    def normalize_text(self, text: str) -> str:
+        return super().normalize_text(_safe(text))
+
+    def style(self, style: str = "", size: float = 11, color=_INK, family="Helvetica") -> None:
+        self.set_font(family, style, size)
+        self.set_text_color(*color)
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """Greedy word wrap with the current font, memoised across pages."""
+        key = (text, self.font_family, self.font_style, self.font_size_pt, width)
+        if key not in self._wrapped:
+            lines, line = [], ""
+            for word in text.split(" "):
+                candidate = f"{line} {word}" if line else word
+                if line and self.get_string_width(candidate) > width:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = candidate
+            self._wrapped[key] = lines + [line]
+        return self._wrapped[key]
+
+    def put(self, x: float, text: str, h: float) -> None:
+        """Draw one line in a slot of height `h` starting at `cy` (text() is 10x cell())."""
+        self.text(x, self.cy + (h + self.font_size * 0.7) / 2, text)
+
+    def para(self, text: str, h: float = 5.4, after: float = 2.0, x: float = _LEFT,
+             width: float = _WIDTH, right: bool = False) -> None:
+        """Draw `text` wrapped in [x, x + width] from `cy`, then move `cy` down."""
+        for line in self.wrap(text, width):
+            self.put(x + width - self.get_string_width(line) if right else x, line, h)
+            self.cy += h
+        self.cy += after
+
+    def item(self, label: str, text: str, indent: float, color=_INK, after: float = 1.2) -> None:
+        """A hanging-indent list item: `label` in the margin, `text` wrapped beside it."""
+        style, size = self.font_style, self.font_size_pt
+        self.style("B", size, color)
+        self.put(_LEFT, label, 5.4)
+        self.style(style, size)
+        self.para(text, x=_LEFT + indent, width=_WIDTH - indent, after=after)
+
+
+def _steps(portal_url: str) -> list[str]:
+    return [
+        f"Rendez-vous sur le portail {portal_url} et cliquez sur {_q('Se connecter')}.",
+        f"Saisissez votre identifiant (prénom.nom) dans {_q('Identifiant')} et le code "
+        f"d'activation dans {_q('Mot de passe')}, puis cliquez sur {_q('Connexion')}.",
+        f"Choisissez votre mot de passe personnel{_NBSP}: 8 caractères au minimum, parmi "
+        "lesquels au moins une lettre et au moins un chiffre. Confirmez-le.",
+        "Renseignez une adresse de courriel strictement personnelle (elle permet de récupérer "
+        "votre mot de passe en cas d'oubli) et, si vous le souhaitez, votre téléphone mobile.",
+        f"Après avoir lu la charte d'utilisation, cochez {_q(_CGU)} puis cliquez sur "
+        f"{_q('Activer')}.",
+    ]
+
+
+def _notes(profile: str) -> list[str]:
+    notes = [f"Une fois votre compte activé, le code d'activation devient obsolète{_NBSP}: "
+             "connectez-vous ensuite avec votre identifiant et votre mot de passe.",
+             f"Sur un ordinateur partagé, ne cochez pas {_q('Se souvenir de moi')}."]
+    if profile == "parent":
+        notes.append("En cas de difficulté, utilisez le lien "
+                     f"{_q('Problème de connexion parents')} de la page de connexion.")
+    elif profile == "student":
+        notes.append("En cas de difficulté, adressez-vous à la vie scolaire ou à votre "
+                     "professeur principal.")
+    else:
+        notes.append("En cas de difficulté, adressez-vous à votre établissement.")
+    return notes
+
+
+def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name: str) -> None:
+    pdf.add_page()
+    pdf.cy = 16.0
+    pdf.style("B", 15, _BLUE)
+    pdf.para(f"{ent_name} — Espace Numérique de Travail", h=7, after=1)
+    school = " — ".join(p for p in (letter.school_name,
+                                    letter.school and f"UAI {letter.school}") if p)
+    if school:
+        pdf.style()
+        pdf.para(school, after=0.5)
+    pdf.style("B", 9.5, _BLUE)
+    pdf.para("Document personnel et confidentiel", after=1.5)
+    pdf.set_draw_color(*_BLUE)
+    pdf.set_line_width(0.5)
+    pdf.line(_LEFT, pdf.cy, _RIGHT, pdf.cy)
+    pdf.cy += 6
+    pdf.style("B", 11)  # addressee, right-aligned as in a letter
+    pdf.para(f"{letter.given_name} {letter.surname.upper()}".strip(), h=5.5, after=0, right=True)
+    pdf.style("", 10, _GREY)
+    pdf.para(_PROFILES.get(letter.profile, letter.profile.capitalize()), after=6, right=True)
+    pdf.style()
+    pdf.para(f"Bonjour {letter.given_name}," if letter.profile == "student"
+             else "Madame, Monsieur,", after=2.5)
+    pdf.para(f"Votre compte sur l'{ent_name} a été créé. Vous trouverez ci-dessous ce dont vous "
+             "avez besoin pour l'activer.", after=4)
+    # Boxed credentials, Courier shrunk (never wrapped) if a login is very long.
+    top = pdf.cy
+    pdf.cy += 4
+    lines = (f"Identifiant{_NBSP}: {letter.login}",
+             f"Code d'activation{_NBSP}: {letter.activation_code}")
+    pdf.style("B", 15, family="Courier")
+    longest = max(pdf.get_string_width(line) for line in lines)
+    pdf.style("B", min(15.0, 14.9 * (_WIDTH - 12) / longest), family="Courier")
+    for line in lines:
+        pdf.put(_LEFT + 6, line, 9)
+        pdf.cy += 9
+    pdf.style("", 10.5)
+    pdf.para(f"Ce code est valable jusqu'au {letter.expires:%d/%m/%Y} et ne sert qu'une fois.",
+             after=0, x=_LEFT + 6, width=_WIDTH - 12)
+    pdf.cy += 4
+    pdf.set_line_width(0.4)
+    pdf.rect(_LEFT, top, _WIDTH, pdf.cy - top)
+    pdf.cy += 8
+    pdf.style("B", 12.5, _BLUE)
+    pdf.para("Activer son compte", h=6, after=2)
+    pdf.style()
+    for number, step in enumerate(steps, 1):
+        pdf.item(f"{number}.", step, 7, _BLUE)
+    pdf.cy += 3
+    pdf.style("", 10.5)
+    for note in _notes(letter.profile):
+        pdf.item("-", note, 5, after=1)
+    pdf.cy = _FOOTER_Y
+    pdf.set_line_width(0.3)
+    pdf.line(_LEFT, pdf.cy, _RIGHT, pdf.cy)
+    pdf.cy += 2
+    pdf.style("B", 9.5, _BLUE)
+    pdf.para("Ne communiquez jamais votre mot de passe. Le personnel de l'établissement "
+             "ne vous le demandera jamais.", h=4.5, after=0)
+
+
+def write_letters(path: pathlib.Path, letters: Iterable[ActivationLetter], *,
+                  portal_url: str, ent_name: str = "ENT 77") -> int:
+    """Writes one page per letter to `path` (PDF); returns the number of pages."""
+    pdf = _LetterPDF()
+    pdf.set_lang("fr")
+    pdf.set_title(f"{ent_name} — lettres d'activation")
+    pdf.set_creator("idp.provisioning.letters")
+    steps = _steps(portal_url)
+    for letter in letters:
+        _page(pdf, letter, steps, ent_name)
+    if pdf.pages_count == 0:
+        raise ValueError("aucune lettre à écrire")
+    pdf.output(str(path))
+    return pdf.pages_count
