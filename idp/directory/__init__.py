@@ -10,5 +10,10 @@ from .model import Account, AccountState, NewAccount, Profile
 __all__ = [
     "Account", "AccountLocked", "AccountNotFound", "AccountState", "ActivationCodeExpired",
     "Directory", "DirectoryError", "DirectoryUnavailable", "InvalidCredentials", "LOGIN_PATTERN",
-    "LdapLink", "LoginTaken", "NewAccount", "OperationFailed", "Profile", "SlapdError",
+    "LdapLink", "LoginTaken", "NewAccount", "OperationFailed", "Profile", "SlapdError", "connect",
 ]
+
+
+def connect(url: str, base_dn: str, bind_dn: str, bind_password: str, timeout: int = 5) -> Directory:
+    """The directory at `url`, used through the provider's service account."""
+    return Directory(LdapLink(url, bind_dn, bind_password, timeout), base_dn)

@@ -15,15 +15,13 @@ __all__ = ["ActivationLetter", "write_letters"]
 # Core PDF fonts are written with WinAnsiEncoding (cp1252): latin-1 plus ’ œ – — € etc.
 # Anything else is approximated by `_safe` so that no encoding error is ever raised.
 _ENCODING = "windows-1252"
-_REPLACEMENTS = str.maketrans({
-    "\u202f": "\u00a0", "\u2009": " ", "\u2007": " ", "\u200b": "", "\u2010": "-",
-    "\u2011": "-", "\u2212": "-", "\u0141": "L", "\u0142": "l", "\u0110": "D",
-    "\u0111": "d", "\u0131": "i",
-})
+_REPLACEMENTS = str.maketrans({"\u202f": "\u00a0", "\u2009": " ", "\u200b": "", "\u2010": "-",
+                               "\u2011": "-", "\u2212": "-", "Ł": "L", "ł": "l", "ı": "i"})
 _NBSP = "\u00a0"
-_BLUE = (0, 0, 145)  # "bleu France"
-_INK = (25, 25, 25)
-_GREY = (90, 90, 90)
+_RGB = tuple[int, int, int]
+_BLUE: _RGB = (0, 0, 145)  # "bleu France"
+_INK: _RGB = (25, 25, 25)
+_GREY: _RGB = (90, 90, 90)
 _LEFT, _WIDTH = 20.0, 170.0
 _RIGHT = _LEFT + _WIDTH
 _FOOTER_Y = 268.0
@@ -52,16 +50,14 @@ def _safe(text: str) -> str:
         text.encode(_ENCODING)
         return text
     except UnicodeEncodeError:
-        pass
-    out = []
-    for char in text.translate(_REPLACEMENTS):
+        out = list(text.translate(_REPLACEMENTS))
+    for i, char in enumerate(out):
         try:
             char.encode(_ENCODING)
-            out.append(char)
-        except UnicodeEncodeError:  # "ş" -> "s", otherwise "?"
+        except UnicodeEncodeError:  # "ş" -> "s", anything else -> "?"
             base = "".join(c for c in unicodedata.normalize("NFKD", char)
                            if not unicodedata.combining(c))
-            out.append(base.encode(_ENCODING, "replace").decode(_ENCODING) or "?")
+            out[i] = base.encode(_ENCODING, "replace").decode(_ENCODING) or "?"
     return "".join(out)
 
 
@@ -77,13 +73,15 @@ class _LetterPDF(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.core_fonts_encoding = _ENCODING
         self.set_auto_page_break(False)
-        self._wrapped: dict[tuple, list[str]] = {}
+        self._wrapped: dict[tuple[str, str, str, float, float], list[str]] = {}
         self.cy = 0.0  # top of the next line
 
     def normalize_text(self, text: str) -> str:
         return super().normalize_text(_safe(text))
 
-    def style(self, style: str = "", size: float = 11, color=_INK, family="Helvetica") -> None:
+    def style(self, style: str = "", size: float = 11, color: _RGB = _INK,
+              family: str = "Helvetica") -> None:
+        """Select font and text colour."""
         self.set_font(family, style, size)
         self.set_text_color(*color)
 
@@ -114,7 +112,8 @@ class _LetterPDF(FPDF):
             self.cy += h
         self.cy += after
 
-    def item(self, label: str, text: str, indent: float, color=_INK, after: float = 1.2) -> None:
+    def item(self, label: str, text: str, indent: float, color: _RGB = _INK,
+             after: float = 1.2) -> None:
         """A hanging-indent list item: `label` in the margin, `text` wrapped beside it."""
         style, size = self.font_style, self.font_size_pt
         self.style("B", size, color)
@@ -124,6 +123,7 @@ class _LetterPDF(FPDF):
 
 
 def _steps(portal_url: str) -> list[str]:
+    """The activation steps, in the words of the user guide."""
     return [
         f"Rendez-vous sur le portail {portal_url} et cliquez sur {_q('Se connecter')}.",
         f"Saisissez votre identifiant (prénom.nom) dans {_q('Identifiant')} et le code "
@@ -138,6 +138,7 @@ def _steps(portal_url: str) -> list[str]:
 
 
 def _notes(profile: str) -> list[str]:
+    """Closing remarks; the parents' help link only on parent letters."""
     notes = [f"Une fois votre compte activé, le code d'activation devient obsolète{_NBSP}: "
              "connectez-vous ensuite avec votre identifiant et votre mot de passe.",
              f"Sur un ordinateur partagé, ne cochez pas {_q('Se souvenir de moi')}."]
@@ -153,6 +154,7 @@ def _notes(profile: str) -> list[str]:
 
 
 def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name: str) -> None:
+    """Lay out one letter on a new page."""
     pdf.add_page()
     pdf.cy = 16.0
     pdf.style("B", 15, _BLUE)
@@ -175,8 +177,8 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
     pdf.style()
     pdf.para(f"Bonjour {letter.given_name}," if letter.profile == "student"
              else "Madame, Monsieur,", after=2.5)
-    pdf.para(f"Votre compte sur l'{ent_name} a été créé. Vous trouverez ci-dessous ce dont vous "
-             "avez besoin pour l'activer.", after=4)
+    pdf.para("Votre compte sur l'ENT a été créé. Vous trouverez ci-dessous ce dont vous avez "
+             "besoin pour l'activer.", after=4)
     # Boxed credentials, Courier shrunk (never wrapped) if a login is very long.
     top = pdf.cy
     pdf.cy += 4
@@ -204,6 +206,8 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
     pdf.style("", 10.5)
     for note in _notes(letter.profile):
         pdf.item("-", note, 5, after=1)
+    if pdf.cy > _FOOTER_Y:  # only with absurdly long names: never print over the footer
+        raise ValueError(f"lettre de {letter.login} trop longue pour une page")
     pdf.cy = _FOOTER_Y
     pdf.set_line_width(0.3)
     pdf.line(_LEFT, pdf.cy, _RIGHT, pdf.cy)

@@ -1,0 +1,13 @@
+"""The user flows, one blueprint each, plugged into the provider core by `register_flows`."""
+from __future__ import annotations
+
+from flask import Flask
+
+from flows.portal import portal
+
+ALL_FLOWS = (portal,)
+
+
+def register_flows(app: Flask) -> None:
+    for blueprint in ALL_FLOWS:
+        app.register_blueprint(blueprint)

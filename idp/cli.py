@@ -1,0 +1,282 @@
+"""The `ent-idp` command (contract: CONTRACTS.md; usage: README.md).
+
+Errors end with a non-zero exit and one clear line per problem on stderr, never a
+traceback; `--json` prints exactly one JSON object on stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from idp.audit import audit
+from idp.config import Settings, SettingsError, load_settings
+from idp.contact import ContactError, normalize_email, normalize_mobile
+from idp.directory import Account, Directory, DirectoryError, NewAccount, Profile, connect
+from idp.provisioning.csv_import import CsvFileError, read_accounts_csv
+from idp.provisioning.letters import ActivationLetter, write_letters
+from idp.provisioning.logins import LoginError
+from idp.provisioning.schools import normalize_uai, uai_problem
+from idp.provisioning.service import Provisioned, Provisioner
+
+EXIT_ERROR = 1
+EXIT_SOME_LINES_REJECTED = 3
+
+
+class CommandError(Exception):
+    """A sentence for the admin; the command stops with EXIT_ERROR."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        return args.run(args) or 0
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"ent-idp : réglages : {problem}", file=sys.stderr)
+    except (CommandError, DirectoryError, CsvFileError, LoginError, ContactError, OSError) as error:
+        print(f"ent-idp : {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("ent-idp : interrompu", file=sys.stderr)
+    except Exception as error:  # the contract: never a traceback
+        print(f"ent-idp : erreur inattendue ({type(error).__name__}: {error})", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ent-idp", description="Service de connexion de l'ENT.")
+    parser.add_argument("--config", metavar="FILE", help="fichier de réglages TOML (ou ENT_IDP_CONFIG)")
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="annuaire privé, comptes de démonstration et fournisseur")
+    demo.add_argument("--data-dir", type=Path, default=Path("ent-idp-demo"))
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=5000)
+    demo.set_defaults(run=_demo)
+
+    directory = commands.add_parser("directory", help="annuaire OpenLDAP privé").add_subparsers(metavar="ACTION")
+    start = directory.add_parser("start", help="démarre un slapd privé (Ctrl-C l'arrête)")
+    start.add_argument("--data-dir", type=Path, required=True)
+    start.add_argument("--port", type=int, default=3890)
+    start.set_defaults(run=_directory_start)
+
+    accounts = commands.add_parser("accounts", help="comptes de l'annuaire").add_subparsers(metavar="ACTION")
+    add = accounts.add_parser("add", help="crée un compte en attente d'activation")
+    add.add_argument("--given-name", required=True)
+    add.add_argument("--surname", required=True)
+    add.add_argument("--profile", required=True, choices=[profile.value for profile in Profile])
+    add.add_argument("--school", action="append", default=[], metavar="UAI")
+    add.add_argument("--email")
+    add.add_argument("--mobile")
+    add.add_argument("--child", action="append", default=[], metavar="LOGIN")
+    add.add_argument("--letters", type=Path, metavar="FILE.pdf", help="lettre d'activation à imprimer")
+    add.set_defaults(run=_accounts_add)
+
+    import_ = accounts.add_parser("import", help="crée les comptes d'un export CSV")
+    import_.add_argument("file", type=Path, metavar="FILE.csv")
+    import_.add_argument("--letters", type=Path, metavar="FILE.pdf", help="une lettre d'activation par compte créé")
+    import_.set_defaults(run=_accounts_import)
+
+    for name, run, text in (
+        ("show", _accounts_show, "état d'un compte (jamais un secret)"),
+        ("reset", _accounts_reset, "remet le compte en attente avec un nouveau code"),
+        ("unlock", _accounts_unlock, "lève un verrouillage"),
+        ("lock", _accounts_lock, "verrouille jusqu'au déverrouillage par un administrateur"),
+    ):
+        command = accounts.add_parser(name, help=text)
+        command.add_argument("login")
+        if name == "reset":
+            command.add_argument("--letters", type=Path, metavar="FILE.pdf", help="nouvelle lettre d'activation")
+        command.set_defaults(run=run)
+
+    serve = commands.add_parser("serve", help="serveur de production (gunicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.set_defaults(run=_serve)
+
+    for command in (add, import_, *(accounts.choices[name] for name in ("show", "reset", "unlock", "lock"))):
+        command.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
+    return parser
+
+
+# Commands
+
+def _demo(args: argparse.Namespace) -> int:
+    from idp.demo import run_demo
+    run_demo(args.data_dir, host=args.host, port=args.port)
+    return 0
+
+
+def _directory_start(args: argparse.Namespace) -> int:
+    from idp.demo import serve_directory
+    serve_directory(args.data_dir, port=args.port)
+    return 0
+
+
+def _accounts_add(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    schools = tuple(normalize_uai(school) for school in args.school)
+    for school in schools:
+        if uai_problem(school):
+            raise CommandError(uai_problem(school))
+    person = NewAccount(
+        given_name=" ".join(args.given_name.split()), surname=" ".join(args.surname.split()),
+        profile=Profile(args.profile), schools=schools,
+        recovery_email=normalize_email(args.email) if args.email else None,
+        mobile=normalize_mobile(args.mobile) if args.mobile else None,
+        children=tuple(child.lower() for child in args.child),
+    )
+    directory = _directory(settings)
+    for child in person.children:
+        if directory.find(child) is None:
+            raise CommandError(f"enfant inconnu dans l'annuaire : {child}")
+    created = _provisioner(settings, directory).add(person)
+    _letters(args.letters, [created], settings)
+    _print(args, {"login": created.login, "activation_code": created.activation_code, "dn": created.dn},
+           _describe_code(created))
+    return 0
+
+
+def _accounts_import(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    content = read_accounts_csv(args.file)
+    report = _provisioner(settings, _directory(settings)).import_rows(content.rows)
+    problems = sorted(content.problems + report.problems, key=lambda problem: problem.line)
+    if report.created:
+        _letters(args.letters, report.created, settings)
+    for line in content.warnings + [str(problem) for problem in problems]:
+        print(f"ent-idp : {line}", file=sys.stderr)
+    _print(args, {
+        "created": [{"login": c.login, "activation_code": c.activation_code, "dn": c.dn} for c in report.created],
+        "existing": [{"line": line, "login": login} for line, login in report.existing],
+        "problems": [{"line": p.line, "message": p.message} for p in problems],
+        "warnings": content.warnings,
+    }, [f"{len(report.created)} compte(s) créé(s), {len(report.existing)} déjà présent(s), "
+        f"{len(problems)} ligne(s) refusée(s)"]
+       + [f"  {c.login}\t{c.activation_code}" for c in report.created])
+    return EXIT_SOME_LINES_REJECTED if problems else 0
+
+
+def _accounts_show(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    account = _directory(settings).get(args.login)
+    facts = _account_facts(account)
+    _print(args, facts, [f"{key} : {_human(value)}" for key, value in facts.items()])
+    return 0
+
+
+def _accounts_reset(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    reset = _provisioner(settings, _directory(settings)).reset(args.login)
+    _letters(args.letters, [reset], settings)
+    _print(args, {"login": reset.login, "activation_code": reset.activation_code, "dn": reset.dn},
+           _describe_code(reset))
+    return 0
+
+
+def _accounts_unlock(args: argparse.Namespace) -> int:
+    return _admin_action(args, Directory.unlock, "account.unlocked", "déverrouillé")
+
+
+def _accounts_lock(args: argparse.Namespace) -> int:
+    return _admin_action(args, Directory.lock, "account.locked", "verrouillé")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from idp.server import serve
+    serve(load_settings(args.config), host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+# Helpers
+
+def _admin_action(args: argparse.Namespace, action: Callable[[Directory, str], None], event: str,
+                  done: str) -> int:
+    directory = _directory(load_settings(args.config))
+    directory.get(args.login)
+    action(directory, args.login)
+    audit(event, login=args.login, actor="cli")
+    _print(args, {"login": args.login, "state": directory.get(args.login).state.value},
+           [f"{args.login} : {done}"])
+    return 0
+
+
+def _directory(settings: Settings) -> Directory:
+    ldap = settings.ldap
+    return connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
+
+
+def _provisioner(settings: Settings, directory: Directory) -> Provisioner:
+    return Provisioner(directory, settings.accounts.activation_code_days)
+
+
+def _letters(path: Path | None, created: list[Provisioned], settings: Settings) -> None:
+    if path is None:
+        return
+    write_letters(path, [
+        ActivationLetter(
+            given_name=c.person.given_name, surname=c.person.surname, login=c.login,
+            activation_code=c.activation_code, profile=c.person.profile.value,
+            school=c.person.schools[0] if c.person.schools else None,
+            school_name=settings.schools.get(c.person.schools[0]) if c.person.schools else None,
+            expires=c.expires.date(),
+        ) for c in created
+    ], portal_url=settings.issuer, ent_name=settings.ent_name)
+
+
+def _account_facts(account: Account) -> dict[str, Any]:
+    return {
+        "login": account.login,
+        "state": account.state.value,
+        "profile": account.profile.value,
+        "school": account.schools[0] if account.schools else None,
+        "schools": list(account.schools),
+        "given_name": account.given_name,
+        "surname": account.surname,
+        "recovery_email_set": bool(account.recovery_email),
+        "mobile_set": bool(account.mobile),
+        "terms_version": account.terms_version,
+        "children": list(account.children),
+        "locked_until": _when(account.locked_until),
+        "activation_expires": _when(account.activation_expires),
+        "dn": account.dn,
+    }
+
+
+def _when(moment: Any) -> str | None:
+    if moment is None:
+        return None
+    return "until-unlocked" if moment.year == 9999 else moment.isoformat()
+
+
+def _describe_code(provisioned: Provisioned) -> list[str]:
+    return [f"identifiant : {provisioned.login}",
+            f"code d'activation : {provisioned.activation_code} "
+            f"(valable jusqu'au {provisioned.expires:%d/%m/%Y})"]
+
+
+def _human(value: Any) -> str:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return ", ".join(value) or "—"
+    return "—" if value is None else str(value)
+
+
+def _print(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

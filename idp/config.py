@@ -1,0 +1,207 @@
+"""Settings: defaults < TOML file (`--config` / ENT_IDP_CONFIG) < ENT_IDP_* variables.
+
+Every field documents itself; `load_settings` checks them all and reports every
+problem at once, one line each, before anything starts.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+from urllib.parse import urlsplit
+
+from idp.provisioning.schools import uai_problem
+
+ENV_PREFIX = "ENT_IDP_"
+
+
+class SettingsError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def doc(text: str, default: Any = None, **kwargs: Any) -> Any:
+    if "default_factory" in kwargs:
+        return field(metadata={"doc": text}, **kwargs)
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class LdapSettings:
+    url: str = doc("The directory: ldap://, ldaps:// or ldapi:// URL.", "ldap://127.0.0.1:389")
+    base_dn: str = doc("Suffix of the directory; accounts live under ou=people.", "dc=ent77,dc=fr")
+    bind_dn: str = doc("The provider's service account (needs write and manage on ou=people).", "")
+    bind_password: str = doc("Its password.", "")
+    timeout: int = doc("Seconds to wait for slapd before saying it is unavailable.", 5)
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    activation_code_days: int = doc("Days an activation code stays valid.", 90)
+    lockout_failures: int = doc("Wrong secrets in a row that lock an account.", 5)
+    lockout_minutes: int = doc("How long such a lock lasts.", 15)
+
+
+@dataclass(frozen=True)
+class Settings:
+    issuer: str = doc("Public base URL, the OIDC issuer: https, or http on loopback only.", "http://127.0.0.1:5000")
+    secret_key: str = doc("Signing key for cookies and tokens (32 characters or more).", "")
+    database_url: str = doc("SQLAlchemy URL of the provider's own state; default: SQLite in instance_dir.", "")
+    smtp_url: str = doc("smtp://host:port or smtps://user:pass@host:port; unset in demo: .eml files.", "")
+    sms_gateway: str = doc("SMS gateway URL; unset: SMS recovery is off.", "")
+    ratelimit_storage_url: str = doc("memory:// for one instance, redis://… for several.", "memory://")
+    instance_dir: str = doc("Folder of the provider's own files (keys, SQLite, outbox).", "instance")
+    ent_name: str = doc("Name of the ENT shown to people and on letters.", "ENT 77")
+    demo: bool = doc("Demo mode: relaxed checks, demo data. Never in production.", False)
+    schools: dict[str, str] = doc("UAI → school name, e.g. \"0770001H\" = \"Collège Les Tilleuls\".",
+                                  default_factory=dict)
+    ldap: LdapSettings = doc("The directory.", default_factory=LdapSettings)
+    accounts: AccountSettings = doc("Activation codes and lockout.", default_factory=AccountSettings)
+
+    @property
+    def instance_path(self) -> Path:
+        return Path(self.instance_dir)
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Builds the settings from the file (or ENT_IDP_CONFIG) and the environment."""
+    environ = os.environ if environ is None else environ
+    config_file = config_file or environ.get(f"{ENV_PREFIX}CONFIG") or None
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    base_dir = Path.cwd()
+    if config_file:
+        path = Path(config_file)
+        base_dir = path.resolve().parent
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError([f"fichier de réglages introuvable : {path}"]) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise SettingsError([f"{path} : TOML invalide ({error})"]) from None
+    settings = _build(Settings, data, environ, "", problems)
+    if not Path(settings.instance_dir).is_absolute():
+        settings = replace(settings, instance_dir=str(base_dir / settings.instance_dir))
+    problems += _check(settings)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def web_problems(settings: Settings) -> list[str]:
+    """What must also hold before serving pages."""
+    if settings.demo:
+        return []
+    if len(settings.secret_key) < 32:
+        return [f"secret_key ({ENV_PREFIX}SECRET_KEY) : manquante ou trop courte (32 caractères au moins)"]
+    return []
+
+
+def _build(cls: type, data: dict[str, Any], environ: Mapping[str, str], section: str,
+           problems: list[str]) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for unknown in sorted(set(data) - known):
+        problems.append(f"réglage inconnu : {section}{unknown}")
+    values: dict[str, Any] = {}
+    for item in fields(cls):
+        kind = hints[item.name]
+        name = f"{section}{item.name}"
+        if is_dataclass(kind):
+            sub = data.get(item.name, {})
+            if not isinstance(sub, dict):
+                problems.append(f"{name} : une table [{name}] est attendue")
+                sub = {}
+            values[item.name] = _build(kind, sub, environ, f"{name}.", problems)
+            continue
+        env_name = ENV_PREFIX + name.replace(".", "_").upper()
+        if env_name in environ and kind is not dict[str, str]:
+            values[item.name] = _parse(environ[env_name], kind, env_name, problems)
+        elif item.name in data:
+            values[item.name] = _typed(data[item.name], kind, name, problems)
+    return cls(**{k: v for k, v in values.items() if v is not None})
+
+
+def _parse(text: str, kind: Any, name: str, problems: list[str]) -> Any:
+    if kind is bool:
+        if text.lower() in ("1", "true", "yes", "oui", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "non", "off", ""):
+            return False
+        problems.append(f"{name} : booléen attendu (true/false), reçu {text!r}")
+        return None
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            problems.append(f"{name} : nombre entier attendu, reçu {text!r}")
+            return None
+    return text
+
+
+def _typed(value: Any, kind: Any, name: str, problems: list[str]) -> Any:
+    expected = dict if kind == dict[str, str] else kind
+    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        if expected is dict:
+            return {str(k): str(v) for k, v in value.items()}
+        return value
+    label = {str: "texte", int: "nombre entier", bool: "booléen", dict: "table"}[expected]
+    problems.append(f"{name} : {label} attendu, reçu {value!r}")
+    return None
+
+
+def _check(settings: Settings) -> list[str]:
+    problems = []
+    issuer = urlsplit(settings.issuer)
+    if issuer.scheme not in ("http", "https") or not issuer.hostname:
+        problems.append(f"issuer : URL http(s) attendue, reçu {settings.issuer!r}")
+    elif issuer.scheme == "http" and not _loopback(issuer.hostname):
+        problems.append(f"issuer : https obligatoire hors de la machine locale ({settings.issuer})")
+    if urlsplit(settings.ldap.url).scheme not in ("ldap", "ldaps", "ldapi"):
+        problems.append(f"ldap.url : URL ldap://, ldaps:// ou ldapi:// attendue, reçu {settings.ldap.url!r}")
+    if "=" not in settings.ldap.base_dn:
+        problems.append(f"ldap.base_dn : DN attendu (ex. dc=ent77,dc=fr), reçu {settings.ldap.base_dn!r}")
+    for name in ("timeout",):
+        if getattr(settings.ldap, name) <= 0:
+            problems.append(f"ldap.{name} : doit être positif")
+    for name in ("activation_code_days", "lockout_failures", "lockout_minutes"):
+        if getattr(settings.accounts, name) <= 0:
+            problems.append(f"accounts.{name} : doit être positif")
+    for uai in settings.schools:
+        problem = uai_problem(uai)
+        if problem:
+            problems.append(f"schools : {problem}")
+    return problems
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_documentation() -> list[tuple[str, str, str]]:
+    """(TOML name, environment variable, meaning) of every setting, for the README and --help."""
+    rows = []
+    def walk(cls: type, section: str) -> None:
+        hints = get_type_hints(cls)
+        for item in fields(cls):
+            if is_dataclass(hints[item.name]):
+                walk(hints[item.name], f"{section}{item.name}.")
+            else:
+                env = "" if hints[item.name] == dict[str, str] else ENV_PREFIX + f"{section}{item.name}".replace(".", "_").upper()
+                rows.append((f"{section}{item.name}", env, item.metadata["doc"]))
+    walk(Settings, "")
+    return rows

@@ -1,0 +1,167 @@
+"""`ent-idp demo` and `ent-idp directory start`: everything on one machine, in one folder."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from idp.config import Settings, load_settings
+from idp.directory import AccountState, Directory, connect
+from idp.directory.errors import SlapdError
+from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
+from idp.provisioning.codes import new_activation_code, printed
+
+DEMO_ARGON2 = Argon2Cost(memory_kib=19456, iterations=2, parallelism=1)
+DEMO_SCHOOLS = {"0770001H": "Collège Les Tilleuls", "0770942F": "Collège Jean Moulin"}
+DEMO_CODE_DAYS = 90
+
+
+def serve_directory(data_dir: Path, *, port: int) -> None:
+    """A private slapd in `data_dir` until Ctrl-C; writes `data_dir/idp.toml` for the other commands."""
+    slapd = PrivateSlapd(data_dir, port=port)
+    slapd.start()
+    try:
+        config = write_settings(data_dir, slapd, demo=False)
+        print(f"Annuaire OpenLDAP : {slapd.url} ({slapd.base_dn}), pid {slapd.pid}")
+        print(f"Réglages : {config}  (ent-idp --config {config} accounts …)")
+        print("Ctrl-C pour arrêter.", flush=True)
+        _wait_for_stop()
+    finally:
+        code = slapd.stop()
+        print(f"Annuaire arrêté (code {code}).")
+
+
+def run_demo(data_dir: Path, *, host: str, port: int) -> None:
+    """The README's run command ends here: directory, demo accounts, provider."""
+    from idp.app import create_app
+    from idp.server import serve_until_stopped
+
+    if _port_in_use(host, port):
+        raise SlapdError(f"le port {port} est déjà utilisé : choisissez-en un autre (--port)")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    slapd = PrivateSlapd(data_dir / "ldap", port=free_port(), argon2=DEMO_ARGON2, demo_people=True)
+    created = not slapd.built
+    slapd.start()
+    try:
+        issuer = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+        config = write_settings(data_dir, slapd, demo=True, issuer=issuer)
+        settings = load_settings(config)
+        demo_file = data_dir / "demo.json"
+        if created or not demo_file.exists():
+            write_demo_file(demo_file, settings, _directory(settings))
+        app = create_app(settings)
+
+        def ready() -> None:
+            print(f"{settings.ent_name} (démonstration) : {settings.issuer}")
+            print(f"Comptes de démonstration : {demo_file}")
+            print(f"Réglages : {config}  (ent-idp --config {config} accounts …)")
+            print("Ctrl-C pour arrêter.", flush=True)
+
+        serve_until_stopped(app, host, port, on_ready=ready)
+    finally:
+        slapd.stop()
+        print("Démonstration arrêtée.")
+
+
+def write_settings(data_dir: Path, slapd: PrivateSlapd, *, demo: bool, issuer: str | None = None) -> Path:
+    """`data_dir/idp.toml`: the settings of this instance (kept secret: owner only)."""
+    path = data_dir / "idp.toml"
+    secret_key = _existing_secret_key(path) or secrets.token_urlsafe(48)
+    lines = [
+        "# Written by ent-idp for the instance in this folder.",
+        f"demo = {str(demo).lower()}",
+        f"secret_key = {json.dumps(secret_key)}",
+        'instance_dir = "instance"',
+    ]
+    if issuer:
+        lines.append(f"issuer = {json.dumps(issuer)}")
+    if demo:
+        lines += ["", "[schools]"] + [f'"{uai}" = {json.dumps(name)}' for uai, name in DEMO_SCHOOLS.items()]
+    lines += [
+        "", "[ldap]",
+        f"url = {json.dumps(slapd.url)}",
+        f"base_dn = {json.dumps(slapd.base_dn)}",
+        f"bind_dn = {json.dumps(slapd.admin_dn)}",
+        f"bind_password = {json.dumps(slapd.admin_password)}",
+        "", "[accounts]",
+        f"lockout_failures = {slapd.lockout.max_failures}",
+        f"lockout_minutes = {slapd.lockout.duration_seconds // 60}",
+    ]
+    path.touch(mode=0o600)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+    return path
+
+
+def write_demo_file(path: Path, settings: Settings, directory: Directory) -> None:
+    """Gives every demo account a fresh secret and lists them in demo.json (CONTRACTS.md)."""
+    from datetime import datetime, timedelta, timezone
+
+    expires = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=DEMO_CODE_DAYS)
+    accounts: list[dict[str, Any]] = []
+    for account in directory.accounts():
+        entry: dict[str, Any] = {
+            "login": account.login, "profile": account.profile.value,
+            "given_name": account.given_name, "surname": account.surname,
+            "school": account.schools[0] if account.schools else None,
+            "state": account.stored_state.value,
+        }
+        if account.stored_state is AccountState.PENDING:
+            code = new_activation_code()
+            directory.issue_activation_code(account.login, code, expires)
+            entry["activation_code"] = printed(code)
+        else:
+            password = f"Ent77-{secrets.token_hex(4)}"
+            directory.set_password(account.login, password)
+            entry["password"] = password
+        accounts.append(entry)
+    accounts.sort(key=lambda entry: (entry["state"] != "pending", entry["login"] != "daniele.adams", entry["login"]))
+    content = {
+        "issuer": settings.issuer,
+        "clients": [],
+        "accounts": accounts,
+        "outbox_dir": str(Path(settings.instance_dir).parent / "outbox"),
+    }
+    path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+
+
+def _directory(settings: Settings) -> Directory:
+    ldap = settings.ldap
+    return connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
+
+
+def _existing_secret_key(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    import tomllib
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")).get("secret_key")
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1" if host in ("0.0.0.0", "") else host, port)) == 0
+
+
+def _wait_for_stop() -> None:
+    import signal
+    import threading
+
+    stopped = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sys.stdout.flush()

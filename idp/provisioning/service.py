@@ -1,0 +1,105 @@
+"""Provisioning: creating accounts with activation codes, one at a time or from a CSV."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from idp.audit import audit
+from idp.directory import Account, Directory, LoginTaken, NewAccount
+
+from .codes import new_activation_code, printed
+from .csv_import import CsvProblem, CsvRow
+from .logins import base_login, homonym_login, login_part
+
+_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """An account just created or reset, with the only copy of its activation code."""
+
+    login: str
+    dn: str
+    activation_code: str
+    """As printed on the letter (K7QM-3XPA-9RT2)."""
+    expires: datetime
+    person: NewAccount
+
+
+@dataclass
+class ImportReport:
+    created: list[Provisioned] = field(default_factory=list)
+    existing: list[tuple[int, str]] = field(default_factory=list)
+    """(line, login) of people already in the directory: left as they are."""
+    problems: list[CsvProblem] = field(default_factory=list)
+
+
+class Provisioner:
+    def __init__(self, directory: Directory, activation_code_days: int) -> None:
+        self.directory = directory
+        self.code_lifetime = timedelta(days=activation_code_days)
+
+    def add(self, person: NewAccount, taken: set[str] | None = None) -> Provisioned:
+        """Creates a pending account under the first free login (homonyms get a suffix)."""
+        base = base_login(person.given_name, person.surname)
+        taken = self.directory.logins_with_prefix(base) if taken is None else taken
+        code, expires = new_activation_code(), self._expiry()
+        for _ in range(_ATTEMPTS):
+            login = homonym_login(base, taken)
+            try:
+                dn = self.directory.add(login, person, code, expires)
+            except LoginTaken:
+                taken.add(login)  # created meanwhile by someone else
+                continue
+            taken.add(login)
+            audit("account.provisioned", login=login, profile=person.profile.value)
+            return Provisioned(login, dn, printed(code), expires, person)
+        raise LoginTaken(base)
+
+    def reset(self, login: str) -> Provisioned:
+        """Back to pending with a new code; the old password and code stop working."""
+        account = self.directory.get(login)
+        code, expires = new_activation_code(), self._expiry()
+        self.directory.issue_activation_code(login, code, expires)
+        audit("account.reset", login=login)
+        return Provisioned(login, account.dn, printed(code), expires, _as_new(account))
+
+    def import_rows(self, rows: Iterable[CsvRow]) -> ImportReport:
+        """Creates the people not yet in the directory. A person is the same when
+        names, profile and school match; running a file twice creates nothing twice.
+        Parents come last, so that their children's logins exist."""
+        report = ImportReport()
+        known: dict[tuple[str, str, str, str], str] = {}
+        taken: set[str] = set()
+        for account in self.directory.accounts():
+            taken.add(account.login)
+            for school in account.schools or ("",):
+                known[_identity(_as_new(account), school)] = account.login
+        for row in sorted(rows, key=lambda row: (bool(row.person.children), row.line)):
+            person = row.person
+            identity = _identity(person, person.schools[0] if person.schools else "")
+            if identity in known:
+                report.existing.append((row.line, known[identity]))
+                continue
+            unknown = [child for child in person.children if child not in taken]
+            if unknown:
+                report.problems.append(CsvProblem(row.line, f"enfant inconnu dans l'annuaire : {', '.join(unknown)}"))
+                continue
+            created = self.add(person, taken)
+            known[identity] = created.login
+            report.created.append(created)
+        report.problems.sort(key=lambda problem: problem.line)
+        return report
+
+    def _expiry(self) -> datetime:
+        return (datetime.now(timezone.utc) + self.code_lifetime).replace(microsecond=0)
+
+
+def _identity(person: NewAccount, school: str) -> tuple[str, str, str, str]:
+    return (login_part(person.given_name), login_part(person.surname), person.profile.value, school)
+
+
+def _as_new(account: Account) -> NewAccount:
+    return NewAccount(account.given_name, account.surname, account.profile, account.schools,
+                      account.recovery_email, account.mobile, account.children)

@@ -1,0 +1,53 @@
+"""Serving the provider: gunicorn in production, Werkzeug for the demo."""
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from flask import Flask
+
+from idp.app import create_app
+from idp.config import Settings
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """gunicorn with `workers` processes and a few threads each; each worker opens its
+    own directory connections (see idp.directory.connection)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Provider(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{host}:{port}", "workers": workers, "threads": 4,
+                "worker_class": "gthread", "accesslog": "-", "forwarded_allow_ips": "127.0.0.1",
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return create_app(settings)
+
+    Provider().run()
+
+
+def serve_until_stopped(app: Flask, host: str, port: int, on_ready: Any = None) -> None:
+    """Serves `app` with Werkzeug (threads) until Ctrl-C or SIGTERM."""
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, app, threaded=True)
+    stop = threading.Event()
+
+    def shut_down(*_: object) -> None:
+        stop.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    previous = signal.signal(signal.SIGTERM, shut_down)
+    try:
+        if on_ready:
+            on_ready()
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.server_close()
