@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
 from ldap3 import NONE, Connection, Server
-from ldap3.core.exceptions import LDAPCommunicationError, LDAPException, LDAPSocketOpenError
+from ldap3.core.exceptions import LDAPCommunicationError, LDAPException
 
 from .attributes import PPOLICY_CONTROL
 from .errors import DirectoryError, DirectoryUnavailable
@@ -39,39 +40,50 @@ class OperationFailed(DirectoryError):
 class LdapLink:
     """Where the provider's directory is and how it signs in to it.
 
-    Safe under threads (one connection per thread) and under gunicorn's forking
-    workers (a process never uses a connection its parent opened).
+    Service connections are pooled: an operation borrows one and gives it back, so
+    threads never share a connection at once and no connection outlives its use.
+    Safe under gunicorn's forking workers: a process never uses its parent's pool.
     """
 
-    def __init__(self, url: str, bind_dn: str, bind_password: str, timeout: int = 5) -> None:
+    def __init__(self, url: str, bind_dn: str, bind_password: str, timeout: int = 5,
+                 max_idle: int = 8) -> None:
         self.url = url
         self._bind_dn = bind_dn
         self._bind_password = bind_password
         self._timeout = int(timeout)
-        self._server = Server(url, get_info=NONE, connect_timeout=int(timeout))
-        self._local = threading.local()
+        self._max_idle = max_idle
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        weakref.finalize(self, _close_all, self._idle)
 
     def run(self, operation: Callable[[Connection], T]) -> T:
-        """Runs `operation` on this thread's service connection.
+        """Runs `operation` on a service connection.
 
         A connection broken since its last use (slapd restarted) is replaced once;
         if slapd still does not answer, DirectoryUnavailable.
         """
         for attempt in (1, 2):
-            connection = self._service_connection()
+            connection = self._borrow()
             try:
-                return operation(connection)
+                result = operation(connection)
             except LDAPCommunicationError as error:
-                self._drop_service_connection()
+                _close(connection)
                 if attempt == 2:
                     raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from error
+                continue
+            except BaseException:
+                _close(connection)
+                raise
+            self._give_back(connection)
+            return result
         raise AssertionError("unreachable")
 
     def bind_as(self, dn: str, secret: str) -> tuple[int, bytes | None]:
         """Binds as `dn` on a fresh connection; returns the result code and the raw
         password-policy response control (locked, must change…), if slapd sent one."""
         connection = Connection(
-            self._server, user=dn, password=secret, raise_exceptions=False,
+            self._new_server(), user=dn, password=secret, raise_exceptions=False,
             receive_timeout=self._timeout, read_only=True,
         )
         try:
@@ -81,7 +93,7 @@ class LdapLink:
         except LDAPException as error:
             raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from error
         finally:
-            connection.unbind()
+            _close(connection)
         code = result.get("result", UNAVAILABLE)
         if code in _UNAVAILABLE_CODES:
             raise DirectoryUnavailable(f"l'annuaire est indisponible ({self.url})")
@@ -89,40 +101,66 @@ class LdapLink:
         return code, (control or {}).get("value")
 
     def close(self) -> None:
-        self._drop_service_connection()
+        with self._lock:
+            _close_all(self._idle)
 
-    def _service_connection(self) -> Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None and self._local.pid == os.getpid() and not connection.closed:
-            return connection
+    def _borrow(self) -> Connection:
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's sockets are not ours
+                self._idle.clear()
+                self._pid = os.getpid()
+            connection = self._idle.pop() if self._idle else None
+        return connection or self._open_service_connection()
+
+    def _give_back(self, connection: Connection) -> None:
+        with self._lock:
+            if len(self._idle) < self._max_idle and self._pid == os.getpid() and not connection.closed:
+                self._idle.append(connection)
+                return
+        _close(connection)
+
+    def _new_server(self) -> Server:
+        # A fresh Server each time: ldap3 marks a Server's address dead after a failed
+        # connection and would refuse it even once slapd is back.
+        return Server(self.url, get_info=NONE, connect_timeout=self._timeout)
+
+    def _open_service_connection(self) -> Connection:
         connection = Connection(
-            self._server, user=self._bind_dn, password=self._bind_password,
+            self._new_server(), user=self._bind_dn, password=self._bind_password,
             raise_exceptions=False, receive_timeout=self._timeout,
         )
         try:
             connection.open()
             bound = connection.bind()
-        except (LDAPSocketOpenError, LDAPCommunicationError) as error:
+        except LDAPException as error:
+            _close(connection)
             raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from error
         if not bound:
+            _close(connection)
             code = connection.result.get("result")
             if code in _UNAVAILABLE_CODES:
                 raise DirectoryUnavailable(f"l'annuaire est indisponible ({self.url})")
             raise DirectoryError(
                 f"l'annuaire refuse le compte de service {self._bind_dn} ({connection.result.get('description')})"
             )
-        self._local.connection = connection
-        self._local.pid = os.getpid()
         return connection
 
-    def _drop_service_connection(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if connection is not None and self._local.pid == os.getpid():
-            try:
-                connection.unbind()
-            except LDAPException:
-                pass
+
+def _close_all(connections: list[Connection]) -> None:
+    while connections:
+        _close(connections.pop())
+
+
+def _close(connection: Connection) -> None:
+    try:
+        connection.unbind()
+    except LDAPException:
+        pass
+    if connection.socket is not None:
+        try:
+            connection.socket.close()
+        except OSError:
+            pass
 
 
 def check(connection: Connection, ok: bool) -> None:

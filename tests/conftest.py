@@ -1,0 +1,69 @@
+"""Shared fixtures: one real slapd per test session, built from ldap_schema/."""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from idp.config import Settings, load_settings
+from idp.directory import Directory, connect
+from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
+from idp.provisioning.service import Provisioner
+
+TEST_ARGON2 = Argon2Cost(memory_kib=1024, iterations=1, parallelism=1)
+"""Cheap hashing for tests; production uses OWASP's cost (idp.directory.slapd.OWASP_ARGON2)."""
+TEST_LOCKOUT = Lockout(max_failures=3, duration_seconds=600)
+
+
+def start_slapd(data_dir: Path, **options: object) -> PrivateSlapd:
+    slapd = PrivateSlapd(data_dir, port=free_port(), argon2=TEST_ARGON2, lockout=TEST_LOCKOUT, **options)
+    slapd.start()
+    return slapd
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateSlapd]:
+    instance = start_slapd(tmp_path_factory.mktemp("slapd"), demo_people=True)
+    yield instance
+    assert instance.stop() == 0
+
+
+def directory_of(slapd: PrivateSlapd) -> Directory:
+    return connect(slapd.url, slapd.base_dn, slapd.admin_dn, slapd.admin_password)
+
+
+@pytest.fixture(scope="session")
+def directory(slapd: PrivateSlapd) -> Directory:
+    return directory_of(slapd)
+
+
+@pytest.fixture
+def provisioner(directory: Directory) -> Provisioner:
+    return Provisioner(directory, activation_code_days=90)
+
+
+def settings_file(slapd: PrivateSlapd, folder: Path, extra: str = "") -> Path:
+    """An idp.toml pointing at `slapd`, as the demo writes one."""
+    path = folder / "idp.toml"
+    path.write_text(
+        f'demo = true\ninstance_dir = "instance"\n{extra}\n[ldap]\nurl = "{slapd.url}"\n'
+        f'base_dn = "{slapd.base_dn}"\nbind_dn = "{slapd.admin_dn}"\nbind_password = "{slapd.admin_password}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def settings(slapd: PrivateSlapd, tmp_path: Path) -> Settings:
+    return load_settings(settings_file(slapd, tmp_path), environ={})
+
+
+_names = itertools.count(1)
+
+
+@pytest.fixture
+def unique_surname() -> str:
+    """A surname no other test uses, so tests sharing the session's slapd stay apart."""
+    return f"Testeur{next(_names)}"

@@ -1,0 +1,177 @@
+"""The directory module against the session's real slapd."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from idp.directory import (
+    AccountLocked, AccountNotFound, AccountState, ActivationCodeExpired, Directory, InvalidCredentials,
+    NewAccount, Profile,
+)
+from idp.directory.slapd import PrivateSlapd
+from idp.provisioning.codes import normalize_typed_code
+from idp.provisioning.service import Provisioner
+from tests.conftest import TEST_LOCKOUT
+
+
+def new_parent(provisioner: Provisioner, surname: str):
+    return provisioner.add(NewAccount("Danièle", surname, Profile.PARENT, ("0770001H",)))
+
+
+def test_provisioned_account_is_pending_with_its_profile(provisioner: Provisioner, directory: Directory,
+                                                         unique_surname: str) -> None:
+    created = new_parent(provisioner, unique_surname)
+    account = directory.get(created.login)
+    assert account.state is AccountState.PENDING
+    assert (account.profile, account.schools, account.given_name) == (Profile.PARENT, ("0770001H",), "Danièle")
+    assert account.activation_expires > datetime.now(timezone.utc) + timedelta(days=89)
+
+
+def test_activation_code_is_stored_hashed_by_slapd(provisioner: Provisioner, slapd: PrivateSlapd,
+                                                   unique_surname: str) -> None:
+    from ldap3 import BASE, NONE, Connection, Server
+    created = new_parent(provisioner, unique_surname)
+    admin = Connection(Server(slapd.url, get_info=NONE), slapd.admin_dn, slapd.admin_password, auto_bind=True)
+    admin.search(created.dn, "(objectClass=*)", BASE, attributes=["userPassword"])
+    stored = admin.response[0]["attributes"]["userPassword"][0]
+    stored = stored if isinstance(stored, bytes) else stored.encode()
+    admin.unbind()
+    assert stored.startswith(b"{ARGON2}$argon2")
+    assert normalize_typed_code(created.activation_code).encode() not in stored
+
+
+def test_activation_code_verifies_only_while_pending(provisioner: Provisioner, directory: Directory,
+                                                     unique_surname: str) -> None:
+    created = new_parent(provisioner, unique_surname)
+    code = normalize_typed_code(created.activation_code)
+    assert directory.verify(created.login, code).state is AccountState.PENDING
+    directory.set_password(created.login, "Tilleul2026")
+    directory.activate(created.login)
+    with pytest.raises(InvalidCredentials):
+        directory.verify(created.login, code)
+    assert directory.verify(created.login, "Tilleul2026").state is AccountState.ACTIVE
+
+
+def test_expired_activation_code_is_refused(directory: Directory, provisioner: Provisioner,
+                                            unique_surname: str) -> None:
+    created = new_parent(provisioner, unique_surname)
+    directory.issue_activation_code(created.login, "ABCDEFGH2345", datetime.now(timezone.utc) - timedelta(seconds=1))
+    with pytest.raises(ActivationCodeExpired):
+        directory.verify(created.login, "ABCDEFGH2345")
+
+
+def test_wrong_secret_and_unknown_login_get_the_same_error(directory: Directory, provisioner: Provisioner,
+                                                           unique_surname: str) -> None:
+    created = new_parent(provisioner, unique_surname)
+    with pytest.raises(InvalidCredentials) as wrong:
+        directory.verify(created.login, "not-the-code")
+    with pytest.raises(InvalidCredentials) as unknown:
+        directory.verify("nobody.here", "not-the-code")
+    assert str(wrong.value) == str(unknown.value)
+
+
+def test_repeated_failures_lock_then_unlock_restores(directory: Directory, provisioner: Provisioner,
+                                                     unique_surname: str) -> None:
+    created = new_parent(provisioner, unique_surname)
+    code = normalize_typed_code(created.activation_code)
+    for _ in range(TEST_LOCKOUT.max_failures):
+        with pytest.raises((InvalidCredentials, AccountLocked)):
+            directory.verify(created.login, "wrong-secret")
+    assert directory.get(created.login).state is AccountState.LOCKED
+    with pytest.raises(AccountLocked) as locked:
+        directory.verify(created.login, code)  # even the right code, while locked
+    assert locked.value.until is not None and locked.value.until > datetime.now(timezone.utc)
+    directory.unlock(created.login)
+    assert directory.get(created.login).state is AccountState.PENDING
+    assert directory.verify(created.login, code).login == created.login
+
+
+def test_admin_lock_holds_until_unlocked(directory: Directory, provisioner: Provisioner,
+                                         unique_surname: str) -> None:
+    created = new_parent(provisioner, unique_surname)
+    directory.lock(created.login)
+    with pytest.raises(AccountLocked) as locked:
+        directory.verify(created.login, normalize_typed_code(created.activation_code))
+    assert locked.value.until is None
+    directory.unlock(created.login)
+    directory.verify(created.login, normalize_typed_code(created.activation_code))
+
+
+def test_reset_makes_old_password_and_code_stop_working(directory: Directory, provisioner: Provisioner,
+                                                        unique_surname: str) -> None:
+    created = new_parent(provisioner, unique_surname)
+    directory.set_password(created.login, "Tilleul2026")
+    directory.activate(created.login)
+    reset = provisioner.reset(created.login)
+    for old in ("Tilleul2026", normalize_typed_code(created.activation_code)):
+        with pytest.raises(InvalidCredentials):
+            directory.verify(created.login, old)
+    account = directory.verify(created.login, normalize_typed_code(reset.activation_code))
+    assert account.state is AccountState.PENDING
+
+
+def test_only_one_of_two_activations_wins(directory: Directory, provisioner: Provisioner,
+                                          unique_surname: str) -> None:
+    created = new_parent(provisioner, unique_surname)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def activate() -> None:
+        barrier.wait()
+        try:
+            directory.activate(created.login)
+            outcomes.append("won")
+        except Exception:
+            outcomes.append("lost")
+
+    threads = [threading.Thread(target=activate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["lost", "won"]
+    assert directory.get(created.login).state is AccountState.ACTIVE
+
+
+@pytest.mark.parametrize("login", ["*", "daniele*", "a)(uid=*", "x\\2a", "uid=x,ou=people", "daniele.adams\x00"])
+def test_filter_characters_in_a_login_never_widen_a_search(directory: Directory, login: str) -> None:
+    assert directory.find(login) is None
+    with pytest.raises(InvalidCredentials):
+        directory.verify(login, "whatever1")
+
+
+def test_logins_with_prefix_escapes_the_prefix(directory: Directory) -> None:
+    assert directory.logins_with_prefix("*") == set()
+    assert "daniele.adams" in directory.logins_with_prefix("daniele.adams")
+
+
+def test_unknown_account_operations_say_so(directory: Directory) -> None:
+    for operation in (directory.unlock, directory.lock):
+        with pytest.raises(AccountNotFound):
+            operation("nobody.here")
+    with pytest.raises(AccountNotFound):
+        directory.set_password("nobody.here", "Tilleul2026")
+
+
+def test_concurrent_threads_share_the_directory(directory: Directory) -> None:
+    errors: list[Exception] = []
+
+    def read() -> None:
+        try:
+            for _ in range(30):
+                assert directory.get("daniele.adams").profile is Profile.PARENT
+        except Exception as error:  # collected for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_parent_lists_children_logins(directory: Directory) -> None:
+    assert directory.get("daniele.adams").children == ("lucas.adams",)
