@@ -1,0 +1,60 @@
+"""The application factory and what every page shares."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from idp.app import create_app
+from idp.config import Settings, SettingsError, load_settings
+from tests.conftest import directory_of, settings_file, start_slapd
+
+
+def test_portal_page_is_french_with_security_headers(settings: Settings) -> None:
+    response = create_app(settings).test_client().get("/")
+    assert response.status_code == 200
+    assert '<html lang="fr">' in response.text and "Espace Numérique de Travail" in response.text
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_stylesheet_is_served_locally(settings: Settings) -> None:
+    with create_app(settings).test_client().get("/static/ent.css") as response:
+        assert response.status_code == 200 and "--bleu" in response.text
+
+
+def test_unknown_page_is_a_french_404(settings: Settings) -> None:
+    response = create_app(settings).test_client().get("/nulle-part")
+    assert response.status_code == 404 and "Page introuvable" in response.text
+
+
+def test_health_follows_the_directory(tmp_path: Path) -> None:
+    slapd = start_slapd(tmp_path / "ldap")
+    client = create_app(load_settings(settings_file(slapd, tmp_path), environ={})).test_client()
+    try:
+        assert client.get("/healthz").json == {"status": "ok", "directory": "up"}
+    finally:
+        slapd.stop()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json["directory"] == "down"
+
+
+def test_directory_down_shows_the_unavailable_page(tmp_path: Path) -> None:
+    slapd = start_slapd(tmp_path / "ldap")
+    app = create_app(load_settings(settings_file(slapd, tmp_path), environ={}))
+
+    @app.get("/needs-directory")
+    def needs_directory() -> str:
+        return directory_of(slapd).get("daniele.adams").login
+
+    slapd.stop()
+    response = app.test_client().get("/needs-directory")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert "Service momentanément indisponible" in response.text and "Traceback" not in response.text
+
+
+def test_weak_secret_key_stops_the_app_outside_demo(settings: Settings) -> None:
+    with pytest.raises(SettingsError, match="secret_key"):
+        create_app(settings.with_changes(demo=False, secret_key="short"))

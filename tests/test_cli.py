@@ -1,0 +1,124 @@
+"""The `ent-idp` command as admins script it (CONTRACTS.md)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from idp.cli import EXIT_SOME_LINES_REJECTED, main
+from idp.directory.slapd import PrivateSlapd
+from tests.conftest import settings_file, start_slapd
+
+ENT_IDP = shutil.which("ent-idp", path=str(Path(sys.executable).parent)) or "ent-idp"
+
+
+@pytest.fixture
+def config(slapd: PrivateSlapd, tmp_path: Path) -> str:
+    return str(settings_file(slapd, tmp_path))
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_add_on_a_fresh_directory_prints_the_guide_login_and_a_code(tmp_path: Path) -> None:
+    slapd = start_slapd(tmp_path / "ldap")
+    try:
+        done = subprocess.run(
+            [ENT_IDP, "accounts", "add", "--given-name", "Danièle", "--surname", "Adams", "--profile", "parent",
+             "--json"],
+            env={**os.environ, "ENT_IDP_CONFIG": str(settings_file(slapd, tmp_path))},
+            capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        slapd.stop()
+    assert done.returncode == 0, done.stderr
+    created = json.loads(done.stdout)
+    assert created["login"] == "daniele.adams"
+    assert set(created) == {"login", "activation_code", "dn"}
+    assert len(created["activation_code"].replace("-", "")) == 12
+
+
+def test_add_show_reset_lock_unlock(capsys: pytest.CaptureFixture[str], config: str, unique_surname: str,
+                                    tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "--config", config, "accounts", "add", "--given-name", "Jean-Marc",
+                       "--surname", unique_surname, "--profile", "teacher", "--school", "0770001h",
+                       "--school", "0770942F", "--email", "jm@example.fr", "--json")
+    assert code == 0
+    login = json.loads(out)["login"]
+    code, out, _ = run(capsys, "--config", config, "accounts", "show", login, "--json")
+    shown = json.loads(out)
+    assert shown["state"] == "pending" and shown["profile"] == "teacher"
+    assert shown["schools"] == ["0770001H", "0770942F"] and shown["recovery_email_set"] is True
+    assert shown["mobile_set"] is False
+    assert not any("code" in key or "password" in key for key in shown)
+    code, out, _ = run(capsys, "--config", config, "accounts", "reset", login, "--json",
+                       "--letters", str(tmp_path / "letter.pdf"))
+    assert code == 0 and json.loads(out)["login"] == login
+    assert len(PdfReader(tmp_path / "letter.pdf").pages) == 1
+    assert json.loads(run(capsys, "--config", config, "accounts", "lock", login, "--json")[1])["state"] == "locked"
+    code, out, _ = run(capsys, "--config", config, "accounts", "unlock", login)
+    assert code == 0 and "déverrouillé" in out
+    assert json.loads(run(capsys, "--config", config, "accounts", "show", login, "--json")[1])["state"] == "pending"
+
+
+def test_import_with_letters_and_a_bad_line(capsys: pytest.CaptureFixture[str], config: str, unique_surname: str,
+                                            tmp_path: Path) -> None:
+    csv_file = tmp_path / "export.csv"
+    csv_file.write_text("given_name,surname,profile,school\n"
+                        f"Anne,{unique_surname},parent,0770001H\n"
+                        f"Paul,{unique_surname},boss,0770001H\n"
+                        f"Zoé,{unique_surname},student,0770001H\n", encoding="utf-8")
+    code, out, err = run(capsys, "--config", config, "accounts", "import", str(csv_file),
+                         "--letters", str(tmp_path / "letters.pdf"), "--json")
+    assert code == EXIT_SOME_LINES_REJECTED
+    report = json.loads(out)
+    assert [created["login"] for created in report["created"]] == [
+        f"anne.{unique_surname.lower()}", f"zoe.{unique_surname.lower()}"]
+    assert report["problems"] == [{"line": 3, "message": "profil « boss » inconnu (attendu : parent, teacher, student, staff)"}]
+    assert "ligne 3 : profil « boss » inconnu" in err
+    pages = PdfReader(tmp_path / "letters.pdf").pages
+    assert len(pages) == 2 and report["created"][0]["activation_code"] in pages[0].extract_text()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["accounts", "show", "nobody.here"], "aucun compte « nobody.here »"),
+    (["accounts", "unlock", "nobody.here"], "aucun compte « nobody.here »"),
+    (["accounts", "add", "--given-name", "A", "--surname", "B", "--profile", "parent", "--school", "0770001A"],
+     "lettre clé devrait être H"),
+    (["accounts", "add", "--given-name", "A", "--surname", "B", "--profile", "parent", "--mobile", "12"],
+     "numéro de mobile invalide"),
+    (["accounts", "add", "--given-name", "A", "--surname", "B", "--profile", "parent", "--child", "nobody.here"],
+     "enfant inconnu"),
+    (["accounts", "import", "/nonexistent.csv"], "fichier introuvable"),
+])
+def test_errors_are_one_clear_line_and_a_non_zero_exit(capsys: pytest.CaptureFixture[str], config: str,
+                                                       args: list[str], message: str) -> None:
+    code, out, err = run(capsys, "--config", config, *args)
+    assert code != 0 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_directory_down_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "idp.toml"
+    config.write_text('[ldap]\nurl = "ldap://127.0.0.1:1"\nbind_dn = "cn=admin,dc=ent77,dc=fr"\n'
+                      'bind_password = "x"\ntimeout = 1\n', encoding="utf-8")
+    done = subprocess.run([ENT_IDP, "--config", str(config), "accounts", "show", "daniele.adams"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip() == "ent-idp : l'annuaire ne répond pas (ldap://127.0.0.1:1)"
+
+
+def test_bad_settings_name_each_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "idp.toml"
+    config.write_text('[ldap]\nurl = "http://x"\n', encoding="utf-8")
+    code, _, err = run(capsys, "--config", str(config), "accounts", "show", "daniele.adams")
+    assert code == 1 and err.startswith("ent-idp : réglages : ldap.url")

@@ -1,0 +1,59 @@
+"""`ent-idp demo`, the README's run command, as a newcomer runs it."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from idp.config import load_settings
+from idp.directory import AccountState, Profile, connect
+from idp.directory.slapd import free_port
+from idp.provisioning.codes import normalize_typed_code
+
+ENT_IDP = str(Path(sys.executable).parent / "ent-idp")
+
+
+def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1]
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer")
+
+
+def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "Espace Numérique de Travail" in wait_for(f"http://127.0.0.1:{port}/", process)
+        demo = json.loads((tmp_path / "demo" / "demo.json").read_text(encoding="utf-8"))
+        assert demo["issuer"] == f"http://127.0.0.1:{port}"
+        accounts = {account["login"]: account for account in demo["accounts"]}
+        assert accounts["daniele.adams"]["state"] == "pending" and accounts["daniele.adams"]["given_name"] == "Danièle"
+        pending = {a["profile"] for a in demo["accounts"] if a["state"] == "pending" and a.get("activation_code")}
+        active = {a["profile"] for a in demo["accounts"] if a["state"] == "active" and a.get("password")}
+        assert {profile.value for profile in Profile} <= pending & active
+
+        settings = load_settings(tmp_path / "demo" / "idp.toml", environ={})
+        ldap = settings.ldap
+        directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password)
+        parent = directory.verify("daniele.adams", normalize_typed_code(accounts["daniele.adams"]["activation_code"]))
+        assert parent.state is AccountState.PENDING
+        teacher = next(a for a in demo["accounts"] if a["profile"] == "teacher" and a["state"] == "active")
+        assert directory.verify(teacher["login"], teacher["password"]).state is AccountState.ACTIVE
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Démonstration arrêtée" in out
+    pid = int((tmp_path / "demo" / "ldap" / "slapd.pid").read_text()) if (tmp_path / "demo" / "ldap" / "slapd.pid").exists() else None
+    assert pid is None  # slapd removed its pid file: it stopped cleanly
