@@ -42,7 +42,6 @@ include $SCHEMA_DIR/ent-idp.schema
 
 pidfile  $RUN_DIR/slapd.pid
 argsfile $RUN_DIR/slapd.args
-loglevel stats
 # Cleartext passwords written by clients are stored as Argon2 hashes.
 password-hash {ARGON2}
 
@@ -60,14 +59,19 @@ rootdn "cn=admin,$LDAP_BASE_DN"
 rootpw $ADMIN_HASH
 directory $DATA_DIR
 maxsize 4294967296
+# The indices of ldap_schema/slapd.conf, plus those syncrepl needs.
 index objectClass eq
-index uid,mail,cn eq
+index uid eq
+index givenName,sn eq
+index entidpProfile,entidpSchool,entidpAccountState,entidpRecoveryMail,entidpChild eq
 index entryCSN,entryUUID eq
 # A consumer must be able to copy the whole tree in one search.
 limits dn.exact="cn=replicator,$LDAP_BASE_DN" size=unlimited time=unlimited
+# As in ldap_schema/slapd.conf (ent-idp binds as the rootdn, above ACLs),
+# plus read access for the replicator.
 access to attrs=userPassword
     by dn.exact="cn=replicator,$LDAP_BASE_DN" read
-    by self write
+    by self =w
     by anonymous auth
     by * none
 access to *
@@ -110,20 +114,28 @@ base_ldif() {
     rdn="${LDAP_BASE_DN%%,*}"
     cat <<EOF
 dn: $LDAP_BASE_DN
+objectClass: top
 objectClass: dcObject
 objectClass: organization
 dc: ${rdn#*=}
 o: ${rdn#*=}
 
 dn: ou=people,$LDAP_BASE_DN
+objectClass: top
 objectClass: organizationalUnit
 ou: people
+description: One entry per account (parents, teachers, pupils, staff)
 
 dn: ou=policies,$LDAP_BASE_DN
+objectClass: top
 objectClass: organizationalUnit
 ou: policies
+description: Password policies (ppolicy)
 
+# 5 wrong secrets in a row lock the account for 15 minutes (ent-idp's own
+# accounts.lockout_* defaults); password quality is checked by ent-idp.
 dn: cn=default,ou=policies,$LDAP_BASE_DN
+objectClass: top
 objectClass: device
 objectClass: pwdPolicy
 cn: default
@@ -132,6 +144,10 @@ pwdLockout: TRUE
 pwdMaxFailure: 5
 pwdLockoutDuration: 900
 pwdFailureCountInterval: 900
+pwdInHistory: 0
+pwdCheckQuality: 0
+pwdAllowUserChange: TRUE
+pwdMustChange: FALSE
 
 dn: cn=replicator,$LDAP_BASE_DN
 objectClass: organizationalRole
@@ -157,7 +173,8 @@ initialise() {
     work="$(mktemp -d)"
     slapd_conf > "$work/slapd.conf"
     mkdir "$work/slapd.d"
-    slaptest -Q -f "$work/slapd.conf" -F "$work/slapd.d"
+    # -n 0: open only cn=config, the data database does not exist yet.
+    slaptest -Q -n 0 -f "$work/slapd.conf" -F "$work/slapd.d"
     if [ "$LDAP_ROLE" = provider ]; then
         # -w stores the contextCSN so that consumers start from this state.
         base_ldif > "$work/base.ldif"
@@ -174,5 +191,6 @@ initialise() {
 
 mkdir -p "$RUN_DIR"
 chown -R openldap:openldap "$CONF_DIR" "$DATA_DIR" "$RUN_DIR"
-# Foreground, logs on stderr; slapd drops root once its ports are bound.
+# Foreground (-d 0); extra arguments are added, e.g. "-d stats" to log every
+# connection and bind on stderr. slapd drops root once its ports are bound.
 exec slapd -d 0 -u openldap -g openldap -F "$CONF_DIR" -h "ldap:/// ldapi:///" "$@"
