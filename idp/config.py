@@ -43,8 +43,9 @@ class LdapSettings:
 @dataclass(frozen=True)
 class AccountSettings:
     activation_code_days: int = doc("Days an activation code stays valid.", 90)
-    lockout_failures: int = doc("Wrong secrets in a row that lock an account.", 5)
-    lockout_minutes: int = doc("How long such a lock lasts.", 15)
+    lockout_failures: int = doc("Wrong secrets in a row that lock an account (written to the "
+                                "directory's default password policy when the provider starts).", 5)
+    lockout_minutes: int = doc("How long such a lock lasts (same).", 15)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Settings:
     instance_dir: str = doc("Folder of the provider's own files (keys, SQLite, outbox).", "instance")
     ent_name: str = doc("Name of the ENT shown to people and on letters.", "ENT 77")
     demo: bool = doc("Demo mode: relaxed checks, demo data. Never in production.", False)
+    forwarded_allow_ips: str = doc("Proxies whose X-Forwarded-* headers are trusted (gunicorn), comma-separated.",
+                                   "127.0.0.1")
     schools: dict[str, str] = doc("UAI → school name, e.g. \"0770001H\" = \"Collège Les Tilleuls\".",
                                   default_factory=dict)
     ldap: LdapSettings = doc("The directory.", default_factory=LdapSettings)

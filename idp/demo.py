@@ -38,7 +38,7 @@ def serve_directory(data_dir: Path, *, port: int) -> None:
 def run_demo(data_dir: Path, *, host: str, port: int) -> None:
     """The README's run command ends here: directory, demo accounts, provider."""
     from idp.app import create_app
-    from idp.server import serve_until_stopped
+    from idp.server import apply_lockout_policy, serve_until_stopped
 
     if _port_in_use(host, port):
         raise SlapdError(f"le port {port} est déjà utilisé : choisissez-en un autre (--port)")
@@ -53,6 +53,7 @@ def run_demo(data_dir: Path, *, host: str, port: int) -> None:
         demo_file = data_dir / "demo.json"
         if created or not demo_file.exists():
             write_demo_file(demo_file, settings, _directory(settings))
+        apply_lockout_policy(settings)
         app = create_app(settings)
 
         def ready() -> None:

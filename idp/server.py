@@ -1,6 +1,7 @@
 """Serving the provider: gunicorn in production, Werkzeug for the demo."""
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from typing import Any
@@ -9,6 +10,7 @@ from flask import Flask
 
 from idp.app import create_app
 from idp.config import Settings
+from idp.directory import DirectoryError, connect
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
@@ -16,11 +18,14 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     own directory connections (see idp.directory.connection)."""
     from gunicorn.app.base import BaseApplication
 
+    apply_lockout_policy(settings)
+
     class Provider(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{host}:{port}", "workers": workers, "threads": 4,
-                "worker_class": "gthread", "accesslog": "-", "forwarded_allow_ips": "127.0.0.1",
+                "worker_class": "gthread", "accesslog": "-",
+                "forwarded_allow_ips": settings.forwarded_allow_ips,
             }.items():
                 self.cfg.set(key, value)
 
@@ -28,6 +33,16 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
             return create_app(settings)
 
     Provider().run()
+
+
+def apply_lockout_policy(settings: Settings) -> None:
+    """Keeps the directory's default password policy in line with the settings."""
+    ldap, accounts = settings.ldap, settings.accounts
+    directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
+    try:
+        directory.configure_lockout(accounts.lockout_failures, accounts.lockout_minutes * 60)
+    except DirectoryError as error:
+        logging.getLogger(__name__).warning("password policy not updated: %s", error)
 
 
 def serve_until_stopped(app: Flask, host: str, port: int, on_ready: Any = None) -> None:

@@ -13,7 +13,7 @@ from idp.directory import (
 from idp.directory.slapd import PrivateSlapd
 from idp.provisioning.codes import normalize_typed_code
 from idp.provisioning.service import Provisioner
-from tests.conftest import TEST_LOCKOUT
+from tests.conftest import TEST_LOCKOUT, directory_of
 
 
 def new_parent(provisioner: Provisioner, surname: str):
@@ -175,3 +175,23 @@ def test_concurrent_threads_share_the_directory(directory: Directory) -> None:
 
 def test_parent_lists_children_logins(directory: Directory) -> None:
     assert directory.get("daniele.adams").children == ("lucas.adams",)
+
+
+def test_lockout_policy_follows_the_settings(tmp_path) -> None:
+    from idp.config import load_settings
+    from idp.server import apply_lockout_policy
+    from tests.conftest import settings_file, start_slapd
+
+    slapd = start_slapd(tmp_path / "ldap")
+    try:
+        settings = load_settings(settings_file(slapd, tmp_path, "[accounts]\nlockout_failures = 1\n"), environ={})
+        apply_lockout_policy(settings)
+        directory = directory_of(slapd)
+        created = new_parent(Provisioner(directory, 90), "Adams")
+        with pytest.raises(InvalidCredentials):
+            directory.verify(created.login, "wrong-secret")
+        account = directory.get(created.login)
+        assert account.state is AccountState.LOCKED
+        assert account.locked_until - datetime.now(timezone.utc) > timedelta(minutes=14)
+    finally:
+        slapd.stop()
