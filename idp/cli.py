@@ -18,7 +18,7 @@ from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import Account, Directory, DirectoryError, NewAccount, Profile, connect
 from idp.provisioning.csv_import import CsvFileError, read_accounts_csv
 from idp.provisioning.letters import ActivationLetter, write_letters
-from idp.provisioning.logins import LoginError
+from idp.provisioning.logins import LoginError, clean_name
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.provisioning.service import Provisioned, Provisioner
 
@@ -128,7 +128,7 @@ def _accounts_add(args: argparse.Namespace) -> int:
         if uai_problem(school):
             raise CommandError(uai_problem(school))
     person = NewAccount(
-        given_name=" ".join(args.given_name.split()), surname=" ".join(args.surname.split()),
+        given_name=clean_name(args.given_name), surname=clean_name(args.surname),
         profile=Profile(args.profile), schools=schools,
         recovery_email=normalize_email(args.email) if args.email else None,
         mobile=normalize_mobile(args.mobile) if args.mobile else None,

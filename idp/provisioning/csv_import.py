@@ -8,7 +8,7 @@ from pathlib import Path
 from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import LOGIN_PATTERN, NewAccount, Profile
 
-from .logins import LoginError, base_login
+from .logins import LoginError, base_login, clean_name
 from .schools import normalize_uai, uai_problem
 
 REQUIRED_COLUMNS = ("given_name", "surname", "profile", "school")
@@ -82,10 +82,10 @@ def _person(record: dict[str, str | None]) -> NewAccount:
 
     if None in record:
         raise ValueError("plus de valeurs que de colonnes")
-    given_name, surname = " ".join(value("given_name").split()), " ".join(value("surname").split())
-    if not given_name or not surname:
-        raise ValueError("prénom (given_name) et nom (surname) sont obligatoires")
     try:
+        given_name, surname = clean_name(value("given_name")), clean_name(value("surname"))
+        if not given_name or not surname:
+            raise ValueError("prénom (given_name) et nom (surname) sont obligatoires")
         base_login(given_name, surname)
     except LoginError as error:
         raise ValueError(str(error)) from None

@@ -30,6 +30,13 @@ class LoginError(ValueError):
     """A name that gives no usable login."""
 
 
+def clean_name(name: str) -> str:
+    """A name as stored: spaces collapsed; control characters refused."""
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") for char in name.replace("\t", " ")):
+        raise LoginError(f"caractère invalide (caractère de contrôle) dans « {name.strip()!r} »")
+    return " ".join(name.split())
+
+
 def login_part(name: str) -> str:
     """One half of a login (rules 1–3)."""
     text = unicodedata.normalize("NFKD", name.translate(_SPELLED_OUT))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from idp.audit import audit
-from idp.directory import Account, Directory, LoginTaken, NewAccount
+from idp.directory import Account, Directory, LoginTaken, NewAccount, OperationFailed
 
 from .codes import new_activation_code, printed
 from .csv_import import CsvProblem, CsvRow
@@ -90,21 +90,29 @@ class Provisioner:
                 taken.add(login)
                 known[identity] = login
                 planned.append((row, login))
-            report.created += self._create_all(planned, taken)
+            for outcome in self._create_all(planned, taken):
+                if isinstance(outcome, CsvProblem):
+                    report.problems.append(outcome)
+                else:
+                    report.created.append(outcome)
         report.problems.sort(key=lambda problem: problem.line)
         return report
 
-    def _create_all(self, planned: list[tuple[CsvRow, str]], taken: set[str]) -> list[Provisioned]:
+    def _create_all(self, planned: list[tuple[CsvRow, str]], taken: set[str]) -> list[Provisioned | CsvProblem]:
         """Creates accounts on a few connections at once: while slapd hashes one code,
-        the next request is already on its way. Keeps the file's order."""
-        def create(item: tuple[CsvRow, str]) -> Provisioned | None:
+        the next request is already on its way. Keeps the file's order. A line slapd
+        refuses becomes a problem of that line; an unavailable directory stops it all."""
+        def create(item: tuple[CsvRow, str]) -> Provisioned | CsvProblem | None:
             row, login = item
-            return self._create(login, row.person)
+            try:
+                return self._create(login, row.person)
+            except OperationFailed as error:
+                return CsvProblem(row.line, str(error))
 
         with ThreadPoolExecutor(max_workers=_PARALLEL_REQUESTS) as pool:
-            created = list(pool.map(create, planned))
+            outcomes = list(pool.map(create, planned))
         # A login someone else created meanwhile: choose again, one at a time.
-        return [done or self.add(row.person, taken) for done, (row, _) in zip(created, planned)]
+        return [outcome or self.add(row.person, taken) for outcome, (row, _) in zip(outcomes, planned)]
 
     def _create(self, login: str, person: NewAccount) -> Provisioned | None:
         code, expires = new_activation_code(), self._expiry()

@@ -117,3 +117,11 @@ def test_directory_stopped_mid_import_then_rerun_completes_without_duplicates(tm
         assert sum(1 for _ in directory_of(slapd).accounts()) == 600
     finally:
         slapd.stop()
+
+
+
+def test_names_with_control_characters_are_refused(tmp_path: Path) -> None:
+    content = read_accounts_csv(write_csv(tmp_path / "export.csv", [
+        "given_name,surname,profile,school", f"Bruno\x00,Martin,parent,{SCHOOL}", f"Anne,Mar\x07tin,parent,{SCHOOL}"]))
+    assert [(problem.line, "caractère invalide" in problem.message) for problem in content.problems] == [
+        (2, True), (3, True)]
