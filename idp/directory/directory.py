@@ -99,6 +99,8 @@ class Directory:
         Raises InvalidCredentials (never telling whether the login exists),
         AccountLocked or ActivationCodeExpired.
         """
+        if not secret:
+            raise InvalidCredentials()  # an empty password would be an anonymous bind (RFC 4513 5.1.2)
         account = self.find(login)
         dn = account.dn if account else f"{attr.LOGIN}=-,{self.people_dn}"
         code, control = self._link.bind_as(dn, secret)

@@ -72,6 +72,11 @@ def test_wrong_secret_and_unknown_login_get_the_same_error(directory: Directory,
     assert str(wrong.value) == str(unknown.value)
 
 
+def test_empty_secret_never_signs_in(directory: Directory) -> None:
+    with pytest.raises(InvalidCredentials):
+        directory.verify("daniele.adams", "")
+
+
 def test_repeated_failures_lock_then_unlock_restores(directory: Directory, provisioner: Provisioner,
                                                      unique_surname: str) -> None:
     created = new_parent(provisioner, unique_surname)
