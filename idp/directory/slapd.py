@@ -113,6 +113,7 @@ class PrivateSlapd:
         self._process = subprocess.Popen(
             [SLAPD, "-d", "0", "-f", str(self._config_file), "-h", f"ldap://127.0.0.1:{self.port}/"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=_stop_with_parent,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -183,6 +184,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _stop_with_parent() -> None:
+    """In the child, before exec: Linux sends slapd SIGTERM if its owner dies without
+    stopping it (killed, crashed), so no private slapd outlives the demo or the tests."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _require_slapd() -> None:

@@ -66,3 +66,28 @@ def test_stopped_directory_gives_the_unavailable_error(tmp_path: Path) -> None:
         directory.ping()  # the broken connection is replaced once slapd is back
     finally:
         slapd.stop()
+
+
+def test_slapd_does_not_outlive_a_killed_owner(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    owner = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from idp.directory.slapd import *; "
+        f"s = PrivateSlapd(Path({str(tmp_path / 'ldap')!r}), port=free_port(), argon2=Argon2Cost(1024, 1, 1)); "
+        "s.start(); print(s.pid, flush=True); time.sleep(60)")], stdout=subprocess.PIPE, text=True)
+    pid = int(owner.stdout.readline())
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        raise AssertionError("slapd still running after its owner was killed")
+    owner.stdout.close()
