@@ -55,7 +55,7 @@ class LdapLink:
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
-        weakref.finalize(self, _close_all, self._idle)
+        weakref.finalize(self, _close_idle, self._idle, self._pid)
 
     def run(self, operation: Callable[[Connection], T]) -> T:
         """Runs `operation` on a service connection.
@@ -107,8 +107,9 @@ class LdapLink:
     def _borrow(self) -> Connection:
         with self._lock:
             if self._pid != os.getpid():  # forked: the parent's sockets are not ours
-                self._idle.clear()
+                self._idle = []
                 self._pid = os.getpid()
+                weakref.finalize(self, _close_idle, self._idle, self._pid)
             connection = self._idle.pop() if self._idle else None
         return connection or self._open_service_connection()
 
@@ -144,6 +145,12 @@ class LdapLink:
                 f"l'annuaire refuse le compte de service {self._bind_dn} ({connection.result.get('description')})"
             )
         return connection
+
+
+def _close_idle(connections: list[Connection], owner_pid: int) -> None:
+    """At exit or collection; a forked child leaves its parent's connections alone."""
+    if os.getpid() == owner_pid:
+        _close_all(connections)
 
 
 def _close_all(connections: list[Connection]) -> None:

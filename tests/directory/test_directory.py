@@ -200,3 +200,24 @@ def test_lockout_policy_follows_the_settings(tmp_path) -> None:
         assert account.locked_until - datetime.now(timezone.utc) > timedelta(minutes=14)
     finally:
         slapd.stop()
+
+
+def test_a_forked_worker_opens_its_own_connections(directory: Directory) -> None:
+    """gunicorn forks workers after the app is built: a child must not share its parent's sockets."""
+    import multiprocessing
+
+    directory.get("daniele.adams")  # the parent now holds a pooled connection
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+
+    def worker() -> None:
+        results.put(directory.get("daniele.adams").login)
+
+    children = [context.Process(target=worker) for _ in range(3)]
+    for child in children:
+        child.start()
+    logins = [results.get(timeout=30) for _ in children]
+    for child in children:
+        child.join(30)
+    assert logins == ["daniele.adams"] * 3 and all(child.exitcode == 0 for child in children)
+    assert directory.get("daniele.adams").login == "daniele.adams"  # the parent's pool still works
