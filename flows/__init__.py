@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from flows.consent import consent
+from flows.login import login
 from flows.portal import portal
 
-ALL_FLOWS = (portal,)
+ALL_FLOWS = (portal, login, consent)
 
 
 def register_flows(app: Flask) -> None:

@@ -2,22 +2,26 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from idp.config import Settings, SettingsError, load_settings, web_problems
-from idp.directory import Directory, DirectoryUnavailable, connect
-
-DIRECTORY = "ent_idp.directory"
+from idp.directory import DirectoryUnavailable, connect
+from idp.services import EXTENSION, Services, services
+from idp.sessions import SessionPolicy, SsoSessions
+from idp.store import Store
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask("idp", instance_path=settings.instance_dir)
     setup_config(app, settings)
-    setup_directory(app, settings)
+    setup_services(app, settings)
     setup_security(app)
     setup_errors(app)
+    setup_oidc(app)
     setup_flows(app)
     return app
 
@@ -26,23 +30,39 @@ def setup_config(app: Flask, settings: Settings) -> None:
     problems = web_problems(settings)
     if problems:
         raise SettingsError(problems)
+    secure = settings.issuer.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.secret_key or secrets.token_urlsafe(32),
         ENT_IDP=settings,
+        SESSION_COOKIE_NAME="__Host-ent_flow" if secure else "ent_flow",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.issuer.startswith("https://"),
+        SESSION_COOKIE_SECURE=secure,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the flow cookie
     )
 
 
-def setup_directory(app: Flask, settings: Settings) -> None:
+def setup_services(app: Flask, settings: Settings) -> None:
+    from idp.oidc.keys import KeyRing
+    from idp.oidc.server import Provider
+
     ldap = settings.ldap
-    app.extensions[DIRECTORY] = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
+    directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
+    store = Store.for_instance(settings.database_url, settings.instance_dir)
+    policy = SessionPolicy(
+        idle_seconds=settings.sessions.idle_minutes * 60,
+        absolute_seconds=settings.sessions.absolute_hours * 3600,
+        remember_seconds=settings.sessions.remember_days * 86400,
+        secure=settings.issuer.startswith("https://"),
+    )
+    provider = Provider(settings, store, directory, KeyRing(Path(settings.instance_dir) / "keys"))
+    app.extensions[EXTENSION] = Services(settings, directory, store, SsoSessions(store, policy), provider)
+    app.teardown_appcontext(store.end)
 
     @app.get("/healthz")
     def health() -> tuple[dict[str, str], int]:
         try:
-            directory(app).ping()
+            directory.ping()
         except DirectoryUnavailable:
             return {"status": "unavailable", "directory": "down"}, 503
         return {"status": "ok", "directory": "up"}, 200
@@ -50,13 +70,14 @@ def setup_directory(app: Flask, settings: Settings) -> None:
 
 def setup_security(app: Flask) -> None:
     hsts = app.config["SESSION_COOKIE_SECURE"]
+    CSRFProtect(app)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -65,6 +86,10 @@ def setup_security(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
+    @app.context_processor
+    def signed_in_person() -> dict[str, object]:
+        return {"signed_in": services().sessions.current()}
+
 
 def setup_errors(app: Flask) -> None:
     @app.errorhandler(DirectoryUnavailable)
@@ -72,15 +97,23 @@ def setup_errors(app: Flask) -> None:
         app.logger.error("directory unavailable: %s", error)
         return render_template("unavailable.html"), 503, {"Retry-After": "30"}
 
+    @app.errorhandler(CSRFError)
+    def form_expired(error: CSRFError) -> tuple[str, int]:
+        return render_template("form_expired.html"), 400
+
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
         return render_template("not_found.html"), 404
 
 
+def setup_oidc(app: Flask) -> None:
+    from idp.oidc.endpoints import oidc
+
+    app.extensions[EXTENSION].provider.init_app(app)
+    app.register_blueprint(oidc)
+    app.extensions["csrf"].exempt(oidc)
+
+
 def setup_flows(app: Flask) -> None:
     from flows import register_flows
     register_flows(app)
-
-
-def directory(app: Flask) -> Directory:
-    return app.extensions[DIRECTORY]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from idp.audit import audit
+from idp import clients as client_registry
 from idp.config import Settings, SettingsError, load_settings
 from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import Account, Directory, DirectoryError, NewAccount, Profile, connect
@@ -21,6 +22,7 @@ from idp.provisioning.letters import ActivationLetter, write_letters
 from idp.provisioning.logins import LoginError, clean_name
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.provisioning.service import Provisioned, Provisioner
+from idp.store import Store
 
 EXIT_ERROR = 1
 EXIT_SOME_LINES_REJECTED = 3
@@ -41,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         for problem in error.problems:
             print(f"ent-idp : réglages : {problem}", file=sys.stderr)
-    except (CommandError, DirectoryError, CsvFileError, LoginError, ContactError, OSError) as error:
+    except (CommandError, DirectoryError, CsvFileError, LoginError, ContactError, client_registry.ClientError,
+            OSError) as error:
         print(f"ent-idp : {error}", file=sys.stderr)
     except KeyboardInterrupt:
         print("ent-idp : interrompu", file=sys.stderr)
@@ -96,13 +99,36 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument("--letters", type=Path, metavar="FILE.pdf", help="nouvelle lettre d'activation")
         command.set_defaults(run=run)
 
+    clients = commands.add_parser("clients", help="applications des collèges (OpenID Connect)").add_subparsers(
+        metavar="ACTION")
+    client_add = clients.add_parser("add", help="enregistre une application")
+    client_add.add_argument("--name", required=True)
+    client_add.add_argument("--redirect-uri", action="append", required=True, metavar="URI")
+    client_add.add_argument("--post-logout-redirect-uri", action="append", default=[], metavar="URI")
+    client_add.add_argument("--public", action="store_true", help="sans secret (application mobile ou JavaScript) : PKCE")
+    client_add.add_argument("--third-party", action="store_true", help="hors ENT : consentement demandé")
+    client_add.add_argument("--require-pkce", action="store_true")
+    client_add.set_defaults(run=_clients_add)
+    client_list = clients.add_parser("list", help="liste les applications")
+    client_list.set_defaults(run=_clients_list)
+    for name, run in (("show", _clients_show), ("remove", _clients_remove)):
+        command = clients.add_parser(name, help={"show": "détails d'une application",
+                                                 "remove": "supprime une application"}[name])
+        command.add_argument("client_id")
+        command.set_defaults(run=run)
+
+    keys = commands.add_parser("keys", help="clés de signature des jetons").add_subparsers(metavar="ACTION")
+    rotate = keys.add_parser("rotate", help="une nouvelle clé signe désormais ; les anciennes vérifient encore")
+    rotate.set_defaults(run=_keys_rotate)
+
     serve = commands.add_parser("serve", help="serveur de production (gunicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2)
     serve.set_defaults(run=_serve)
 
-    for command in (add, import_, *(accounts.choices[name] for name in ("show", "reset", "unlock", "lock"))):
+    for command in (add, import_, *(accounts.choices[name] for name in ("show", "reset", "unlock", "lock")),
+                    *clients.choices.values(), rotate):
         command.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
     return parser
 
@@ -190,6 +216,50 @@ def _accounts_lock(args: argparse.Namespace) -> int:
     return _admin_action(args, Directory.lock, "account.locked", "verrouillé")
 
 
+def _clients_add(args: argparse.Namespace) -> int:
+    registered = client_registry.register(
+        _store(load_settings(args.config)), name=args.name, redirect_uris=args.redirect_uri,
+        post_logout_redirect_uris=args.post_logout_redirect_uri, public=args.public,
+        first_party=not args.third_party, require_pkce=args.require_pkce)
+    _print(args, {"client_id": registered.client.client_id, "client_secret": registered.client_secret},
+           [f"client_id : {registered.client.client_id}",
+            f"client_secret : {registered.client_secret or '(aucun : client public, PKCE obligatoire)'}",
+            "Conservez le secret : il ne sera plus affiché."])
+    return 0
+
+
+def _clients_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+    from idp.store import Client
+    rows = _store(load_settings(args.config)).session.scalars(select(Client).order_by(Client.name)).all()
+    _print(args, {"clients": [client_registry.describe(row) for row in rows]},
+           [f"{row.client_id}\t{row.name}\t{' '.join(row.redirect_uris)}" for row in rows] or ["aucune application"])
+    return 0
+
+
+def _clients_show(args: argparse.Namespace) -> int:
+    facts = client_registry.describe(client_registry.find(_store(load_settings(args.config)), args.client_id))
+    _print(args, facts, [f"{key} : {_human(value)}" for key, value in facts.items()])
+    return 0
+
+
+def _clients_remove(args: argparse.Namespace) -> int:
+    client_registry.remove(_store(load_settings(args.config)), args.client_id)
+    _print(args, {"client_id": args.client_id, "removed": True}, [f"{args.client_id} : supprimée"])
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from idp.oidc.keys import KeyRing
+    settings = load_settings(args.config)
+    ring = KeyRing(Path(settings.instance_dir) / "keys")
+    ring.ensure()
+    kid = ring.rotate()
+    audit("keys.rotated", kid=kid, actor="cli")
+    _print(args, {"kid": kid}, [f"nouvelle clé de signature : {kid}"])
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from idp.server import serve
     serve(load_settings(args.config), host=args.host, port=args.port, workers=args.workers)
@@ -207,6 +277,10 @@ def _admin_action(args: argparse.Namespace, action: Callable[[Directory, str], N
     _print(args, {"login": args.login, "state": directory.get(args.login).state.value},
            [f"{args.login} : {done}"])
     return 0
+
+
+def _store(settings: Settings) -> Store:
+    return Store.for_instance(settings.database_url, settings.instance_dir)
 
 
 def _directory(settings: Settings) -> Directory:

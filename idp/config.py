@@ -49,6 +49,21 @@ class AccountSettings:
 
 
 @dataclass(frozen=True)
+class OidcSettings:
+    code_seconds: int = doc("Lifetime of an authorization code (at most 600).", 60)
+    access_token_seconds: int = doc("Lifetime of an access token.", 3600)
+    id_token_seconds: int = doc("Lifetime of an ID token.", 3600)
+    refresh_token_days: int = doc("Lifetime of a refresh token (each use gives a new one).", 30)
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    idle_minutes: int = doc("A browser session unused this long ends (« Se souvenir de moi » unchecked).", 120)
+    absolute_hours: int = doc("A browser session ends this long after sign-in, used or not (unchecked).", 12)
+    remember_days: int = doc("Lifetime of a session with « Se souvenir de moi » checked.", 30)
+
+
+@dataclass(frozen=True)
 class Settings:
     issuer: str = doc("Public base URL, the OIDC issuer: https, or http on loopback only.", "http://127.0.0.1:5000")
     secret_key: str = doc("Signing key for cookies and tokens (32 characters or more).", "")
@@ -65,6 +80,8 @@ class Settings:
                                   default_factory=dict)
     ldap: LdapSettings = doc("The directory.", default_factory=LdapSettings)
     accounts: AccountSettings = doc("Activation codes and lockout.", default_factory=AccountSettings)
+    oidc: OidcSettings = doc("OpenID Connect tokens.", default_factory=OidcSettings)
+    sessions: SessionSettings = doc("Signed-in browsers.", default_factory=SessionSettings)
 
     @property
     def instance_path(self) -> Path:
@@ -176,9 +193,13 @@ def _check(settings: Settings) -> list[str]:
     for name in ("timeout",):
         if getattr(settings.ldap, name) <= 0:
             problems.append(f"ldap.{name} : doit être positif")
-    for name in ("activation_code_days", "lockout_failures", "lockout_minutes"):
-        if getattr(settings.accounts, name) <= 0:
-            problems.append(f"accounts.{name} : doit être positif")
+    for section in ("accounts", "oidc", "sessions"):
+        values = getattr(settings, section)
+        for item in fields(values):
+            if getattr(values, item.name) <= 0:
+                problems.append(f"{section}.{item.name} : doit être positif")
+    if settings.oidc.code_seconds > 600:
+        problems.append("oidc.code_seconds : 600 secondes au plus (un code sert aussitôt)")
     for uai in settings.schools:
         problem = uai_problem(uai)
         if problem:

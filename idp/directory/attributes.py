@@ -24,6 +24,8 @@ RECOVERY_EMAIL = "entidpRecoveryMail"
 RECOVERY_MOBILE = "entidpRecoveryMobile"
 CHILD = "entidpChild"
 PASSWORD = "userPassword"
+UUID = "entryUUID"
+"""Stable, never reused: the OpenID Connect `sub` is derived from it, not from the login."""
 
 # slapo-ppolicy's operational attributes.
 LOCKED_TIME = "pwdAccountLockedTime"
@@ -35,7 +37,7 @@ POLICY_FAILURE_INTERVAL = "pwdFailureCountInterval"
 
 ACCOUNT_ATTRIBUTES = (
     LOGIN, GIVEN_NAME, SURNAME, PROFILE, SCHOOL, STATE, ACTIVATION_EXPIRES, TERMS_VERSION,
-    TERMS_ACCEPTED_AT, RECOVERY_EMAIL, RECOVERY_MOBILE, CHILD, LOCKED_TIME,
+    TERMS_ACCEPTED_AT, RECOVERY_EMAIL, RECOVERY_MOBILE, CHILD, LOCKED_TIME, UUID,
 )
 
 PERMANENT_LOCK = "000001010000Z"

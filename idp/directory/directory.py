@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
 from ldap3 import BASE, LEVEL, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection
@@ -84,6 +84,26 @@ class Directory:
             if not cookie:
                 return
 
+    def uuids(self, logins: tuple[str, ...]) -> dict[str, str]:
+        """entryUUID of each of these logins (one search), e.g. a parent's children."""
+        wanted = [login for login in logins if LOGIN_PATTERN.match(login)]
+        if not wanted:
+            return {}
+        search = "(&" + attr.ACCOUNT_FILTER + "(|" + "".join(
+            f"({attr.LOGIN}={escape_filter_chars(login)})" for login in wanted) + "))"
+
+        def read(connection: Connection) -> list[dict]:
+            ok = connection.search(self.people_dn, search, LEVEL, attributes=[attr.LOGIN, attr.UUID])
+            if not ok and connection.result.get("result") != SUCCESS:
+                check(connection, ok)
+            return list(connection.response or [])
+        found = {}
+        for entry in self._link.run(read):
+            if entry.get("type") == "searchResEntry":
+                account = self._account_login_and_uuid(entry)
+                found[account[0]] = account[1]
+        return found
+
     def ping(self) -> None:
         """Raises DirectoryUnavailable unless slapd answers (for health checks)."""
         def read_root(connection: Connection) -> None:
@@ -92,17 +112,20 @@ class Directory:
 
     # Secrets
 
-    def verify(self, login: str, secret: str) -> Account:
+    def verify(self, login: str, secret: str, normalize_code: Callable[[str], str] | None = None) -> Account:
         """Checks a password or an activation code by binding as the account, so that
         slapd's password policy counts the failures and locks.
 
         Raises InvalidCredentials (never telling whether the login exists),
-        AccountLocked or ActivationCodeExpired.
+        AccountLocked or ActivationCodeExpired. `normalize_code` turns what was typed
+        into an activation code's stored form, for pending accounts.
         """
         if not secret:
             raise InvalidCredentials()  # an empty password would be an anonymous bind (RFC 4513 5.1.2)
         account = self.find(login)
         dn = account.dn if account else f"{attr.LOGIN}=-,{self.people_dn}"
+        if account and account.stored_state is AccountState.PENDING and normalize_code:
+            secret = normalize_code(secret)
         code, control = self._link.bind_as(dn, secret)
         if account is None:
             raise InvalidCredentials()
@@ -295,7 +318,15 @@ class Directory:
             terms_version=one(attr.TERMS_VERSION),
             terms_accepted_at=moment(attr.TERMS_ACCEPTED_AT),
             children=tuple(_login_of(dn) for dn in many(attr.CHILD)),
+            uuid=one(attr.UUID) or "",
         )
+
+    @staticmethod
+    def _account_login_and_uuid(entry: dict) -> tuple[str, str]:
+        values = entry["attributes"]
+        login, uuid = values.get(attr.LOGIN), values.get(attr.UUID)
+        first = lambda value: str(value[0]) if isinstance(value, list) else str(value)  # noqa: E731
+        return first(login), first(uuid)
 
     def _lock_end(self, locked_since: str) -> datetime:
         if locked_since == attr.PERMANENT_LOCK:

@@ -58,6 +58,8 @@ class Account:
     terms_accepted_at: datetime | None = None
     children: tuple[str, ...] = field(default=())
     """Logins of the pupils a parent is responsible for."""
+    uuid: str = ""
+    """slapd's entryUUID: stable for the life of the entry."""
 
     @property
     def display_name(self) -> str:

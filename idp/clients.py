@@ -1,0 +1,76 @@
+"""Registering college apps (OpenID Connect clients)."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from idp.audit import audit
+from idp.store import Client, Store
+from idp.store.models import digest
+
+
+class ClientError(ValueError):
+    """Its text says what to fix."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    client: Client
+    client_secret: str | None
+    """Shown once; only its digest is stored. None for a public client."""
+
+
+def register(store: Store, *, name: str, redirect_uris: list[str], post_logout_redirect_uris: list[str] = (),
+             public: bool = False, first_party: bool = True, require_pkce: bool = False,
+             client_id: str | None = None) -> Registered:
+    if not name.strip():
+        raise ClientError("le nom de l'application est obligatoire")
+    if not redirect_uris:
+        raise ClientError("au moins une adresse de retour (--redirect-uri) est obligatoire")
+    for uri in [*redirect_uris, *post_logout_redirect_uris]:
+        check_uri(uri)
+    client_id = client_id or secrets.token_urlsafe(18)
+    client_secret = None if public else secrets.token_urlsafe(32)
+    with store.transaction() as db:
+        if db.scalar(select(Client).where(Client.client_id == client_id)) is not None:
+            raise ClientError(f"l'application {client_id} existe déjà")
+        client = Client(client_id=client_id, secret_digest=digest(client_secret) if client_secret else None,
+                        name=name.strip(), redirect_uris=list(redirect_uris),
+                        post_logout_redirect_uris=list(post_logout_redirect_uris), first_party=first_party,
+                        require_pkce=require_pkce or public)
+        db.add(client)
+    audit("client.registered", client=client_id, actor="cli")
+    return Registered(client, client_secret)
+
+
+def check_uri(uri: str) -> None:
+    """Absolute, no fragment; https, or http on this machine only."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ClientError(f"adresse invalide : {uri} (URL http(s) absolue attendue)")
+    if parts.fragment:
+        raise ClientError(f"adresse invalide : {uri} (pas de #fragment)")
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise ClientError(f"adresse invalide : {uri} (https obligatoire hors de la machine locale)")
+
+
+def find(store: Store, client_id: str) -> Client:
+    client = store.session.scalar(select(Client).where(Client.client_id == client_id))
+    if client is None:
+        raise ClientError(f"aucune application {client_id}")
+    return client
+
+
+def remove(store: Store, client_id: str) -> None:
+    with store.transaction() as db:
+        db.delete(find(store, client_id))
+    audit("client.removed", client=client_id, actor="cli")
+
+
+def describe(client: Client) -> dict[str, object]:
+    return {"client_id": client.client_id, "name": client.name, "redirect_uris": list(client.redirect_uris),
+            "post_logout_redirect_uris": list(client.post_logout_redirect_uris), "public": client.public,
+            "first_party": client.first_party, "require_pkce": client.require_pkce or client.public}

@@ -1,0 +1,236 @@
+"""HTTP endpoints of the provider (the ones discovery names)."""
+from __future__ import annotations
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, validate_csrf
+from joserfc import jwt
+from joserfc.errors import JoseError
+from wtforms import ValidationError
+
+from idp.audit import audit
+from idp.services import services
+from idp.store import Consent
+from idp.store.models import now
+
+from . import interaction
+from .claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
+from .grants import Principal
+
+oidc = Blueprint("oidc", __name__, template_folder="templates")
+
+
+@oidc.get("/.well-known/openid-configuration")
+def discovery() -> Response:
+    issuer = services().provider.issuer
+    response = jsonify({
+        "issuer": issuer,
+        "authorization_endpoint": issuer + url_for("oidc.authorize"),
+        "token_endpoint": issuer + url_for("oidc.token"),
+        "userinfo_endpoint": issuer + url_for("oidc.userinfo"),
+        "jwks_uri": issuer + url_for("oidc.jwks"),
+        "revocation_endpoint": issuer + url_for("oidc.revoke"),
+        "end_session_endpoint": issuer + url_for("oidc.logout"),
+        "scopes_supported": ["openid", *SCOPE_CLAIMS, "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": list(SUPPORTED_CLAIMS),
+        "claim_types_supported": ["normal"],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "require_request_uri_registration": False,
+        "authorization_response_iss_parameter_supported": True,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "display_values_supported": ["page", "popup"],
+        "ui_locales_supported": ["fr", "en"],
+        "acr_values_supported": ["1"],
+        "service_documentation": issuer + "/",
+    })
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@oidc.get("/jwks.json")
+def jwks() -> Response:
+    response = jsonify(services().provider.keys.public_jwks())
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@oidc.route("/authorize", methods=["GET", "POST"])
+def authorize() -> Response:
+    """Checks, in order: client and redirect URI (an error page, never a redirect),
+    the request itself, then whether a person must sign in or consent."""
+    provider, sessions = services().provider, services().sessions
+    signed_in = sessions.current()
+    principal = Principal(signed_in.login, signed_in.sub, signed_in.auth_time, signed_in.amr,
+                          signed_in.session_digest) if signed_in else None
+    params = {key: value for key, value in request.values.items() if key != "interaction"}
+    try:
+        grant = provider.server.get_consent_grant(end_user=principal)
+    except OAuth2Error as error:
+        return _authorization_error(error)
+    redirect_uri, state = grant.redirect_uri, params.get("state")
+    client = grant.request.client
+    try:
+        for unsupported in ("request", "request_uri"):
+            if unsupported in params:
+                error = InvalidRequestError(f"'{unsupported}' is not supported", redirect_uri=redirect_uri)
+                error.error = f"{unsupported}_not_supported"
+                raise error
+        pending = interaction.pending(request.values.get("interaction"))
+        if pending and pending.denied:
+            interaction.finish(pending.id)
+            return provider.server.create_authorization_response(grant_user=None, grant=grant)
+        prompts = set(params.get("prompt", "").split())
+        if principal is None or _must_sign_in_again(principal, params, prompts, pending):
+            if "none" in prompts:
+                raise LoginRequiredError(redirect_uri=redirect_uri)
+            started = interaction.start(params, client.name)
+            return redirect(url_for("login.form", interaction=started.id, login_hint=params.get("login_hint")))
+        if not client.first_party and not (pending and pending.consent_given) \
+                and ("consent" in prompts or not _has_consent(principal.login, client.client_id, grant.request.scope)):
+            if "none" in prompts:
+                raise ConsentRequiredError(redirect_uri=redirect_uri)
+            started = interaction.start(params, client.name)
+            return redirect(url_for("consent.form", interaction=started.id))
+    except OAuth2Error as error:
+        error.state = state
+        return _authorization_error(error)
+    if pending:
+        interaction.finish(pending.id)
+    audit("oidc.authorized", login=principal.login, client=client.client_id)
+    return provider.server.create_authorization_response(grant_user=principal, grant=grant)
+
+
+@oidc.post("/token")
+def token() -> Response:
+    return services().provider.server.create_token_response()
+
+
+@oidc.route("/userinfo", methods=["GET", "POST"])
+def userinfo() -> Response:
+    """Bearer token in the Authorization header, or `access_token` in a form body (RFC 6750)."""
+    header = request.headers.get("Authorization", "")
+    access_token = header[7:].strip() if header[:7].lower() == "bearer " else request.form.get("access_token")
+    provider = services().provider
+    row = provider.token_for(access_token) if access_token else None
+    if row is None or "openid" not in row.scope.split():
+        response = jsonify({"error": "invalid_token"})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"' if access_token else "Bearer"
+        return response
+    try:
+        claims = provider.claims(row.login, row.scope)
+    except OAuth2Error:
+        return _unauthorized()
+    response = jsonify(claims)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@oidc.post("/revoke")
+def revoke() -> Response:
+    return services().provider.server.create_endpoint_response("revocation")
+
+
+@oidc.route("/logout", methods=["GET", "POST"])
+def logout() -> Response | str | tuple[str, int]:
+    """RP-initiated logout. Without an id_token_hint the person confirms (a third party
+    cannot sign them out by a link); redirection only to a registered URI."""
+    provider, sessions = services().provider, services().sessions
+    try:
+        end_request = provider.server.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return render_template("oidc/error.html", error=error.description or error.error), 400
+    confirmed = end_request.id_token_claims is not None or sessions.current() is None
+    if request.method == "POST" and not confirmed:
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+            confirmed = True
+        except (ValidationError, CSRFError):
+            confirmed = False
+    if not confirmed:
+        return render_template("oidc/logout_confirm.html", params=request.values,
+                               client_name=end_request.client.name if end_request.client else None)
+    response = provider.server.create_endpoint_response("end_session", end_request)
+    if response is None:
+        response = Response(render_template("oidc/logged_out.html"))
+    login = sessions.end_current(response)
+    if login:
+        audit("session.ended", login=login, client=end_request.client.client_id if end_request.client else None)
+    return response
+
+
+def _must_sign_in_again(principal: Principal, params: dict[str, str], prompts: set[str],
+                        pending: interaction.Interaction | None) -> bool:
+    """prompt=login, max_age or an id_token_hint for someone else ask for a new sign-in,
+    unless the person just signed in for this very request."""
+    if pending is not None and principal.auth_time >= pending.started:
+        return False
+    if "login" in prompts:
+        return True
+    max_age = params.get("max_age")
+    if max_age is not None:
+        try:
+            if now() - principal.auth_time >= int(max_age):
+                return True
+        except ValueError:
+            raise InvalidRequestError("Invalid 'max_age'") from None
+    hint = params.get("id_token_hint")
+    if hint:
+        try:
+            claims = jwt.decode(hint, services().provider.keys.verification_keys(), algorithms=["RS256"]).claims
+        except (JoseError, ValueError):
+            raise InvalidRequestError("Invalid 'id_token_hint'") from None
+        return claims.get("sub") != principal.sub
+    return False
+
+
+def _has_consent(login: str, client_id: str, scope: str) -> bool:
+    db = services().store.session
+    granted = db.query(Consent).filter_by(login=login, client_id=client_id, revoked_at=None).all()
+    wanted = set(scope.split())
+    return any(wanted <= set(consent.scope.split()) for consent in granted)
+
+
+def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
+    """Back to the client when its redirect URI is known and valid; otherwise a page here."""
+    if error.redirect_uri:
+        provider = services().provider
+        response = provider.server.handle_error_response(None, error)
+        if response.location:
+            response.location = _with_issuer(response.location, provider.issuer)
+        return response
+    return render_template("oidc/error.html", error=_french(error)), 400
+
+
+def _with_issuer(location: str, issuer: str) -> str:
+    from authlib.common.urls import add_params_to_uri
+    return add_params_to_uri(location, {"iss": issuer})
+
+
+def _french(error: OAuth2Error) -> str:
+    description = error.description or ""
+    if "client" in description and "not exist" in description or error.error == "invalid_client":
+        return "Cette application n'est pas enregistrée auprès de l'ENT."
+    if "redirect_uri" in description.lower() or "Redirect URI" in description:
+        return "L'adresse de retour de l'application n'est pas enregistrée auprès de l'ENT."
+    return "La demande de connexion de l'application est incorrecte."
+
+
+def _unauthorized() -> Response:
+    response = jsonify({"error": "invalid_token"})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response

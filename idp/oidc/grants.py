@@ -1,0 +1,148 @@
+"""Authlib grants: authorization code (+ OpenID Connect, PKCE S256) and refresh token."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core.grants import OpenIDCode
+from sqlalchemy import select, update
+
+from idp.audit import audit
+from idp.store import AuthorizationCode, Client, Token
+from idp.store.models import digest, now
+
+ACR = "1"
+"""Authentication context: a password (ISO/IEC 29115 level 1)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The person a code or token was issued to."""
+
+    login: str
+    sub: str
+    auth_time: int
+    amr: tuple[str, ...]
+    session_digest: str | None = None
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
+        provider = self.server.provider
+        user: Principal = request.user
+        payload = request.payload
+        with provider.store.transaction() as db:
+            db.add(AuthorizationCode(
+                code_digest=digest(code), client_id=request.client.client_id, login=user.login, sub=user.sub,
+                redirect_uri=payload.redirect_uri, scope=request.scope, nonce=payload.data.get("nonce"),
+                auth_time=user.auth_time, amr=list(user.amr), sso_session=user.session_digest,
+                code_challenge=payload.data.get("code_challenge"),
+                code_challenge_method=payload.data.get("code_challenge_method"),
+                expires_at=now() + provider.settings.oidc.code_seconds,
+            ))
+
+    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+        """The code, marked used at once (of two concurrent exchanges only one wins).
+        A code already used is a replay: the tokens issued from it are revoked."""
+        db = self.server.provider.store.session
+        row = db.scalar(select(AuthorizationCode).where(AuthorizationCode.code_digest == digest(code),
+                                                        AuthorizationCode.client_id == client.client_id))
+        if row is None:
+            return None
+        claimed = db.execute(update(AuthorizationCode).where(AuthorizationCode.id == row.id,
+                                                             AuthorizationCode.used_at.is_(None))
+                             .values(used_at=now())).rowcount
+        if not claimed:
+            revoked = db.execute(update(Token).where(Token.code_id == row.id, Token.revoked_at.is_(None))
+                                 .values(revoked_at=now())).rowcount
+            db.commit()
+            audit("oidc.code_replayed", login=row.login, client=client.client_id, tokens_revoked=revoked)
+            return None
+        db.commit()
+        return row if now() < row.expires_at else None
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Nothing to do: the code was marked used when it was read."""
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Principal:
+        return Principal(authorization_code.login, authorization_code.sub, authorization_code.auth_time,
+                         tuple(authorization_code.amr), authorization_code.sso_session)
+
+
+class OpenIDCodeFlow(OpenIDCode):
+    """ID tokens: RS256 with `kid`, `aud` = the client id, integer `auth_time`, `acr`, `amr`."""
+
+    def __init__(self, provider) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(require_nonce=False)
+        self.provider = provider
+
+    def resolve_client_private_key(self, client: Client):  # type: ignore[no-untyped-def]
+        return self.provider.keys.signing_key
+
+    def get_client_algorithm(self, client: Client) -> str:
+        return "RS256"
+
+    def get_encode_header(self, client: Client) -> dict:
+        return {"alg": "RS256", "kid": self.provider.keys.signing_key.kid, "typ": "JWT"}
+
+    def get_client_claims(self, client: Client) -> dict:
+        moment = now()
+        return {"iss": self.provider.issuer, "aud": client.client_id, "iat": moment,
+                "exp": moment + self.provider.settings.oidc.id_token_seconds}
+
+    def exists_nonce(self, nonce: str, request) -> bool:  # type: ignore[no-untyped-def]
+        return False  # a nonce is the client's to check; reuse across requests is allowed
+
+    def generate_user_info(self, user: Principal, scope: str) -> dict:
+        return self.provider.claims(user.login, scope)
+
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE with S256 only (`plain` refused); required for public clients and for
+    confidential clients registered with require_pkce."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant, redirect_uri):  # type: ignore[no-untyped-def]
+        data = grant.request.payload.data
+        client: Client = grant.request.client
+        if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("'code_challenge_method' must be S256 ('plain' is not supported)")
+        if (client.public or client.require_pkce) and not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required for this client: send 'code_challenge' (S256)")
+        return super().validate_code_challenge(grant, redirect_uri)
+
+
+class RefreshGrant(grants.RefreshTokenGrant):
+    """Rotated refresh tokens: each use gives a new one; using an old one again
+    revokes the whole family (RFC 9700 4.14.2)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        db = self.server.provider.store.session
+        row = db.scalar(select(Token).where(Token.refresh_digest == digest(refresh_token)))
+        if row is None:
+            return None
+        claimed = db.execute(update(Token).where(Token.id == row.id, Token.refreshed_at.is_(None),
+                                                 Token.revoked_at.is_(None)).values(refreshed_at=now())).rowcount
+        if not claimed:
+            db.execute(update(Token).where(Token.family == row.family, Token.revoked_at.is_(None))
+                       .values(revoked_at=now()))
+            db.commit()
+            audit("oidc.refresh_replayed", login=row.login, client=row.client_id)
+            return None
+        db.commit()
+        return row if row.refresh_expires_at and now() < row.refresh_expires_at else None
+
+    def authenticate_user(self, refresh_token: Token) -> Principal:
+        return Principal(refresh_token.login, refresh_token.sub, refresh_token.auth_time, ("pwd",))
+
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        with self.server.provider.store.transaction() as db:
+            db.execute(update(Token).where(Token.id == refresh_token.id).values(revoked_at=now()))

@@ -1,0 +1,124 @@
+"""The OpenID Connect provider: Authlib's authorization server wired to our store,
+keys and directory. Pages are not its business (see interaction.py)."""
+from __future__ import annotations
+
+import secrets
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import InvalidGrantError
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc9207 import IssuerParameter
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+from flask import Flask
+from sqlalchemy import or_, select, update
+
+from idp.audit import audit
+from idp.config import Settings
+from idp.directory import AccountState, Directory
+from idp.store import Client, Store, Token
+from idp.store.models import digest, now
+
+from .claims import claims_for
+from .grants import CodeGrant, OpenIDCodeFlow, Principal, RefreshGrant, S256CodeChallenge
+from .keys import KeyRing
+
+
+class Provider:
+    def __init__(self, settings: Settings, store: Store, directory: Directory, keys: KeyRing) -> None:
+        self.settings = settings
+        self.store = store
+        self.directory = directory
+        self.keys = keys
+        self.issuer = settings.issuer.rstrip("/")
+        self.server = AuthorizationServer()
+        self.server.provider = self
+
+    def init_app(self, app: Flask) -> None:
+        oidc = self.settings.oidc
+        app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = True
+        app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": oidc.access_token_seconds,
+                                                 "refresh_token": oidc.access_token_seconds}
+        self.keys.ensure()
+        self.server.init_app(app, query_client=self.query_client, save_token=self.save_token)
+        self.server.register_grant(CodeGrant, [OpenIDCodeFlow(self), S256CodeChallenge(required=True)])
+        self.server.register_grant(RefreshGrant)
+        self.server.register_endpoint(Revocation)
+        self.server.register_endpoint(EndSession)
+        self.server.register_extension(Issuer(self.issuer))
+
+    def query_client(self, client_id: str) -> Client | None:
+        return self.store.session.scalar(select(Client).where(Client.client_id == client_id))
+
+    def save_token(self, token: dict, request) -> None:  # type: ignore[no-untyped-def]
+        user: Principal = request.user
+        code = getattr(request, "authorization_code", None)
+        previous = getattr(request, "refresh_token", None)
+        moment = now()
+        refresh = token.get("refresh_token")
+        with self.store.transaction() as db:
+            db.add(Token(
+                access_digest=digest(token["access_token"]), refresh_digest=digest(refresh) if refresh else None,
+                client_id=request.client.client_id, login=user.login, sub=user.sub, scope=token.get("scope", ""),
+                auth_time=user.auth_time, issued_at=moment, expires_at=moment + int(token["expires_in"]),
+                refresh_expires_at=moment + self.settings.oidc.refresh_token_days * 86400 if refresh else None,
+                code_id=code.id if code is not None else None,
+                family=previous.family if isinstance(previous, Token) else secrets.token_hex(16),
+            ))
+        audit("oidc.token_issued", login=user.login, client=request.client.client_id)
+
+    def claims(self, login: str, scope: str) -> dict[str, object]:
+        """What `scope` lets a client know of `login`; refused for a locked or vanished account."""
+        account = self.directory.find(login)
+        if account is None or account.state is AccountState.LOCKED:
+            raise InvalidGrantError("The account is no longer usable.")
+        children = list(self.directory.uuids(account.children).values()) if account.children else []
+        return claims_for(account, scope, children)
+
+    def token_for(self, access_token: str) -> Token | None:
+        """An access token still valid (userinfo)."""
+        row = self.store.session.scalar(select(Token).where(Token.access_digest == digest(access_token)))
+        return row if row is not None and row.is_active() else None
+
+    def revoke_tokens_of(self, login: str) -> None:
+        with self.store.transaction() as db:
+            db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=now()))
+
+
+class Issuer(IssuerParameter):
+    """RFC 9207: `iss` in every authorization response."""
+
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self.issuer
+
+
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        hashed = digest(token_string)
+        return self.server.provider.store.session.scalar(
+            select(Token).where(or_(Token.access_digest == hashed, Token.refresh_digest == hashed)))
+
+    def revoke_token(self, token: Token, request) -> None:  # type: ignore[no-untyped-def]
+        """Revoking a refresh token revokes its whole family; an access token, itself."""
+        hashed = digest(request.form["token"])
+        condition = Token.family == token.family if token.refresh_digest == hashed else Token.id == token.id
+        with self.server.provider.store.transaction() as db:
+            db.execute(update(Token).where(condition, Token.revoked_at.is_(None)).values(revoked_at=now()))
+
+
+class EndSession(EndSessionEndpoint):
+    def get_server_jwks(self):  # type: ignore[no-untyped-def]
+        return self.server.provider.keys.verification_keys()
+
+    def get_algorithms(self) -> list[str]:
+        return ["RS256"]
+
+    def is_post_logout_redirect_uri_legitimate(self, request, post_logout_redirect_uri, client, logout_hint) -> bool:  # type: ignore[no-untyped-def]
+        return True  # the URI was matched exactly against the client's registered list
+
+    def end_session(self, end_session_request) -> None:  # type: ignore[no-untyped-def]
+        """The view ends the browser's session on the response it sends."""

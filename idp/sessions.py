@@ -1,0 +1,108 @@
+"""Single sign-on sessions: one random cookie per signed-in browser, the rest in SQL.
+
+« Se souvenir de moi » unchecked: a browser-session cookie (no Expires), which dies
+with the browser, and an idle and an absolute timeout. Checked: a persistent cookie
+for `remember_days`. Signing out ends the session on the server, whatever the cookie.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import Response, g, request
+from sqlalchemy import select, update
+
+from idp.store import SsoSession, Store
+from idp.store.models import digest, now
+
+COOKIE = "ent_sso"
+_LAST_SEEN_PRECISION = 60
+"""Seconds between two writes of last_seen_at for one session."""
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle_seconds: int
+    absolute_seconds: int
+    remember_seconds: int
+    secure: bool
+    """https issuer: Secure cookie with the __Host- prefix."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    login: str
+    sub: str
+    auth_time: int
+    amr: tuple[str, ...]
+    session_digest: str
+
+
+class SsoSessions:
+    def __init__(self, store: Store, policy: SessionPolicy) -> None:
+        self.store = store
+        self.policy = policy
+        self.cookie_name = f"__Host-{COOKIE}" if policy.secure else COOKIE
+
+    def start(self, response: Response, *, login: str, sub: str, amr: list[str], remember: bool) -> SignedIn:
+        """Signs the browser in with a new session id (never the one it came with)."""
+        self.end_current(response)
+        session_id = secrets.token_urlsafe(32)  # 256 bits
+        moment = now()
+        lifetime = self.policy.remember_seconds if remember else self.policy.absolute_seconds
+        with self.store.transaction() as db:
+            db.add(SsoSession(id_digest=digest(session_id), login=login, sub=sub, auth_time=moment, amr=amr,
+                              remember=remember, created_at=moment, last_seen_at=moment,
+                              expires_at=moment + lifetime))
+        response.set_cookie(
+            self.cookie_name, session_id, max_age=lifetime if remember else None, path="/",
+            secure=self.policy.secure, httponly=True, samesite="Lax",
+        )
+        signed_in = SignedIn(login, sub, moment, tuple(amr), digest(session_id))
+        g.ent_signed_in = signed_in
+        return signed_in
+
+    def current(self) -> SignedIn | None:
+        """Who this browser is signed in as, if anyone (ended or expired sessions: nobody)."""
+        if "ent_signed_in" in g:
+            return g.ent_signed_in
+        g.ent_signed_in = None
+        session_id = request.cookies.get(self.cookie_name)
+        if not session_id:
+            return None
+        moment = now()
+        db = self.store.session
+        row = db.get(SsoSession, digest(session_id))
+        if row is None or row.ended_at is not None or moment >= row.expires_at:
+            return None
+        if not row.remember and moment - row.last_seen_at > self.policy.idle_seconds:
+            return None
+        if moment - row.last_seen_at >= _LAST_SEEN_PRECISION:
+            db.execute(update(SsoSession).where(SsoSession.id_digest == row.id_digest).values(last_seen_at=moment))
+            db.commit()
+        g.ent_signed_in = SignedIn(row.login, row.sub, row.auth_time, tuple(row.amr), row.id_digest)
+        return g.ent_signed_in
+
+    def end_current(self, response: Response) -> str | None:
+        """Signs this browser out; returns the login it was signed in as."""
+        signed_in = self.current()
+        response.delete_cookie(self.cookie_name, path="/", secure=self.policy.secure, httponly=True, samesite="Lax")
+        g.ent_signed_in = None
+        if signed_in is None:
+            return None
+        with self.store.transaction() as db:
+            db.execute(update(SsoSession).where(SsoSession.id_digest == signed_in.session_digest)
+                       .values(ended_at=now()))
+        return signed_in.login
+
+    def end_all(self, login: str) -> int:
+        """Ends every session of an account (password reset, lock, admin action)."""
+        with self.store.transaction() as db:
+            result = db.execute(update(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None))
+                                .values(ended_at=now()))
+        return result.rowcount or 0
+
+    def active_count(self, login: str) -> int:
+        db = self.store.session
+        rows = db.scalars(select(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None)))
+        return sum(1 for row in rows if row.expires_at > now())

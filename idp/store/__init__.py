@@ -1,0 +1,9 @@
+"""The provider's own state in SQL (SQLAlchemy): clients, codes, tokens, sessions, consents.
+
+SQLite in the instance folder by default; a postgresql:// URL lets several instances
+behind a load balancer share it. Nothing of it lives only in one process's memory.
+"""
+from .db import Store
+from .models import AuthorizationCode, Base, Client, Consent, SsoSession, Token
+
+__all__ = ["AuthorizationCode", "Base", "Client", "Consent", "SsoSession", "Store", "Token"]

@@ -1,0 +1,62 @@
+"""Engine and sessions: one SQL session per request (or per command), closed after it."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from .models import Base
+
+
+class Store:
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        options: dict = {"pool_pre_ping": True}
+        if database_url.startswith("sqlite"):
+            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine: Engine = create_engine(database_url, **options)
+        if database_url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = scoped_session(sessionmaker(self.engine, expire_on_commit=False))
+        Base.metadata.create_all(self.engine)
+
+    @classmethod
+    def for_instance(cls, database_url: str, instance_dir: str) -> Store:
+        """The configured database, or SQLite in the instance folder."""
+        if not database_url:
+            Path(instance_dir).mkdir(parents=True, exist_ok=True)
+            database_url = f"sqlite:///{Path(instance_dir) / 'ent-idp.sqlite3'}"
+        return cls(database_url)
+
+    @property
+    def session(self) -> Session:
+        """This thread's session (Flask requests end it in teardown)."""
+        return self.sessions()
+
+    def end(self, *_: object) -> None:
+        self.sessions.remove()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        session = self.session
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    def dispose(self) -> None:
+        self.sessions.remove()
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
