@@ -122,3 +122,46 @@ def test_bad_settings_name_each_problem(tmp_path: Path, capsys: pytest.CaptureFi
     config.write_text('[ldap]\nurl = "http://x"\n', encoding="utf-8")
     code, _, err = run(capsys, "--config", str(config), "accounts", "show", "daniele.adams")
     assert code == 1 and err.startswith("ent-idp : réglages : ldap.url")
+
+
+def test_clients_add_list_show_remove(capsys: pytest.CaptureFixture[str], config: str) -> None:
+    code, out, _ = run(capsys, "--config", config, "clients", "add", "--name", "Cahier de textes",
+                       "--redirect-uri", "https://cahier.example.fr/cb", "--redirect-uri", "http://127.0.0.1:8080/cb",
+                       "--post-logout-redirect-uri", "https://cahier.example.fr/", "--json")
+    assert code == 0
+    created = json.loads(out)
+    assert set(created) == {"client_id", "client_secret"} and len(created["client_secret"]) >= 32
+    listed = json.loads(run(capsys, "--config", config, "clients", "list", "--json")[1])["clients"]
+    assert created["client_id"] in [client["client_id"] for client in listed]
+    shown = json.loads(run(capsys, "--config", config, "clients", "show", created["client_id"], "--json")[1])
+    assert shown["redirect_uris"] == ["https://cahier.example.fr/cb", "http://127.0.0.1:8080/cb"]
+    assert shown["first_party"] is True and shown["public"] is False and "secret" not in json.dumps(shown)
+    assert run(capsys, "--config", config, "clients", "remove", created["client_id"])[0] == 0
+    code, _, err = run(capsys, "--config", config, "clients", "show", created["client_id"])
+    assert code == 1 and "aucune application" in err
+
+
+def test_public_client_has_no_secret(capsys: pytest.CaptureFixture[str], config: str) -> None:
+    code, out, _ = run(capsys, "--config", config, "clients", "add", "--name", "Appli mobile", "--public",
+                       "--redirect-uri", "http://127.0.0.1:7000/cb", "--json")
+    assert code == 0 and json.loads(out)["client_secret"] is None
+
+
+@pytest.mark.parametrize("uri", ["http://college.example.fr/cb", "https://college.example.fr/cb#x", "/cb"])
+def test_client_redirect_uris_must_be_safe(capsys: pytest.CaptureFixture[str], config: str, uri: str) -> None:
+    code, _, err = run(capsys, "--config", config, "clients", "add", "--name", "X", "--redirect-uri", uri)
+    assert code == 1 and "adresse invalide" in err
+
+
+def test_keys_rotate_keeps_the_old_key_for_verification(capsys: pytest.CaptureFixture[str], config: str,
+                                                         tmp_path: Path) -> None:
+    from idp.config import load_settings
+    from idp.oidc.keys import KeyRing
+    first = json.loads(run(capsys, "--config", config, "keys", "rotate", "--json")[1])["kid"]
+    second = json.loads(run(capsys, "--config", config, "keys", "rotate", "--json")[1])["kid"]
+    ring = KeyRing(Path(load_settings(config, environ={}).instance_dir) / "keys")
+    assert ring.signing_key.kid == second
+    assert {first, second} <= {key["kid"] for key in ring.public_jwks()["keys"]}
+    assert all("d" not in key for key in ring.public_jwks()["keys"])  # public parts only
+    for path in (ring.folder).glob("*.pem"):
+        assert path.stat().st_mode & 0o077 == 0
