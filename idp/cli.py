@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, default=Path("ent-idp-demo"))
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=5000)
+    demo.add_argument("--college-port", type=int, help="port de l'application de collège de démonstration (--port + 1)")
     demo.set_defaults(run=_demo)
 
     directory = commands.add_parser("directory", help="annuaire OpenLDAP privé").add_subparsers(metavar="ACTION")
@@ -137,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _demo(args: argparse.Namespace) -> int:
     from idp.demo import run_demo
-    run_demo(args.data_dir, host=args.host, port=args.port)
+    run_demo(args.data_dir, host=args.host, port=args.port, college_port=args.college_port)
     return 0
 
 

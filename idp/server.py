@@ -45,24 +45,29 @@ def apply_lockout_policy(settings: Settings) -> None:
         logging.getLogger(__name__).warning("password policy not updated: %s", error)
 
 
-def serve_until_stopped(app: Flask, host: str, port: int, on_ready: Any = None) -> None:
-    """Serves `app` with Werkzeug (threads) until Ctrl-C or SIGTERM."""
+def serve_until_stopped(sites: list[tuple[Flask, str, int]], on_ready: Any = None) -> None:
+    """Serves each (app, host, port) with Werkzeug (threads) until Ctrl-C or SIGTERM."""
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, app, threaded=True)
-    stop = threading.Event()
+    servers = [make_server(host, port, app, threaded=True) for app, host, port in sites]
+    threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers[1:]]
 
     def shut_down(*_: object) -> None:
-        stop.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        for server in servers:
+            threading.Thread(target=server.shutdown, daemon=True).start()
 
     previous = signal.signal(signal.SIGTERM, shut_down)
     try:
+        for thread in threads:
+            thread.start()
         if on_ready:
             on_ready()
-        server.serve_forever()
+        servers[0].serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        server.server_close()
+        for server in servers[1:]:
+            server.shutdown()
+        for server in servers:
+            server.server_close()

@@ -97,12 +97,10 @@ class Directory:
             if not ok and connection.result.get("result") != SUCCESS:
                 check(connection, ok)
             return list(connection.response or [])
-        found = {}
-        for entry in self._link.run(read):
-            if entry.get("type") == "searchResEntry":
-                account = self._account_login_and_uuid(entry)
-                found[account[0]] = account[1]
-        return found
+        return {
+            _first(entry["attributes"][attr.LOGIN]): _first(entry["attributes"][attr.UUID])
+            for entry in self._link.run(read) if entry.get("type") == "searchResEntry"
+        }
 
     def ping(self) -> None:
         """Raises DirectoryUnavailable unless slapd answers (for health checks)."""
@@ -321,13 +319,6 @@ class Directory:
             uuid=one(attr.UUID) or "",
         )
 
-    @staticmethod
-    def _account_login_and_uuid(entry: dict) -> tuple[str, str]:
-        values = entry["attributes"]
-        login, uuid = values.get(attr.LOGIN), values.get(attr.UUID)
-        first = lambda value: str(value[0]) if isinstance(value, list) else str(value)  # noqa: E731
-        return first(login), first(uuid)
-
     def _lock_end(self, locked_since: str) -> datetime:
         if locked_since == attr.PERMANENT_LOCK:
             return _FOREVER
@@ -338,6 +329,10 @@ class Directory:
 
 
 _FOREVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _first(value: object) -> str:
+    return str(value[0]) if isinstance(value, list) else str(value)
 
 
 def _login_of(dn: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from idp.directory import Account
 
-SUB_PREFIX = ""
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "given_name", "family_name", "preferred_username", "profile_type", "school", "schools",
                 "children"),
