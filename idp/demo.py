@@ -18,6 +18,8 @@ from idp.provisioning.codes import new_activation_code, printed
 DEMO_ARGON2 = Argon2Cost(memory_kib=19456, iterations=2, parallelism=1)
 DEMO_SCHOOLS = {"0770001H": "Collège Les Tilleuls", "0770942F": "Collège Jean Moulin"}
 DEMO_CODE_DAYS = 90
+DEMO_COLLEGE_ID = "demo-college"
+DEMO_COLLEGE_NAME = "Collège Les Tilleuls — Vie scolaire"
 
 
 def serve_directory(data_dir: Path, *, port: int) -> None:
@@ -35,13 +37,17 @@ def serve_directory(data_dir: Path, *, port: int) -> None:
         print(f"Annuaire arrêté (code {code}).")
 
 
-def run_demo(data_dir: Path, *, host: str, port: int) -> None:
-    """The README's run command ends here: directory, demo accounts, provider."""
+def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None = None) -> None:
+    """The README's run command ends here: directory, demo accounts, provider, and a
+    demo college app that signs in through it."""
     from idp.app import create_app
+    from idp.demo_college import create_demo_college
     from idp.server import apply_lockout_policy, serve_until_stopped
 
-    if _port_in_use(host, port):
-        raise SlapdError(f"le port {port} est déjà utilisé : choisissez-en un autre (--port)")
+    college_port = college_port or port + 1
+    for wanted, option in ((port, "--port"), (college_port, "--college-port")):
+        if _port_in_use(host, wanted):
+            raise SlapdError(f"le port {wanted} est déjà utilisé : choisissez-en un autre ({option})")
     data_dir.mkdir(parents=True, exist_ok=True)
     slapd = PrivateSlapd(data_dir / "ldap", port=free_port(), argon2=DEMO_ARGON2, demo_people=True)
     created = not slapd.built
@@ -55,14 +61,21 @@ def run_demo(data_dir: Path, *, host: str, port: int) -> None:
             write_demo_file(demo_file, settings, _directory(settings))
         apply_lockout_policy(settings)
         app = create_app(settings)
+        college_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{college_port}"
+        with app.app_context():
+            college = register_demo_college(demo_file, college_url)
+        college_app = create_demo_college(issuer=settings.issuer, client_id=college["client_id"],
+                                          client_secret=college["client_secret"], base_url=college_url,
+                                          secret_key=settings.secret_key)
 
         def ready() -> None:
             print(f"{settings.ent_name} (démonstration) : {settings.issuer}")
+            print(f"Application de collège de démonstration : {college_url}")
             print(f"Comptes de démonstration : {demo_file}")
             print(f"Réglages : {config}  (ent-idp --config {config} accounts …)")
             print("Ctrl-C pour arrêter.", flush=True)
 
-        serve_until_stopped(app, host, port, on_ready=ready)
+        serve_until_stopped([(app, host, port), (college_app, host, college_port)], on_ready=ready)
     finally:
         slapd.stop()
         print("Démonstration arrêtée.")
@@ -129,6 +142,37 @@ def write_demo_file(path: Path, settings: Settings, directory: Directory) -> Non
     }
     path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.chmod(path, 0o600)
+
+
+def register_demo_college(demo_file: Path, base_url: str) -> dict[str, Any]:
+    """The demo college app as a client of the provider (kept across runs), listed in demo.json."""
+    from idp import clients
+    from idp.services import services
+
+    store = services().store
+    content = json.loads(demo_file.read_text(encoding="utf-8"))
+    known = {client["client_id"]: client for client in content.get("clients", [])}
+    redirect_uris = [base_url + "/callback"]
+    try:
+        existing = clients.find(store, DEMO_COLLEGE_ID)
+    except clients.ClientError:
+        existing = None
+    if existing is not None and DEMO_COLLEGE_ID in known:
+        with store.transaction():
+            existing.redirect_uris = redirect_uris
+            existing.post_logout_redirect_uris = [base_url + "/"]
+        entry = {**known[DEMO_COLLEGE_ID], "redirect_uris": redirect_uris, "url": base_url}
+    else:
+        if existing is not None:
+            clients.remove(store, DEMO_COLLEGE_ID)
+        registered = clients.register(store, name=DEMO_COLLEGE_NAME, redirect_uris=redirect_uris,
+                                      post_logout_redirect_uris=[base_url + "/"], client_id=DEMO_COLLEGE_ID)
+        entry = {"name": DEMO_COLLEGE_NAME, "client_id": DEMO_COLLEGE_ID, "client_secret": registered.client_secret,
+                 "redirect_uris": redirect_uris, "url": base_url}
+    known[DEMO_COLLEGE_ID] = entry
+    content["clients"] = list(known.values())
+    demo_file.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return entry
 
 
 def _directory(settings: Settings) -> Directory:

@@ -1,8 +1,10 @@
-"""`ent-idp demo`, the README's run command, as a newcomer runs it."""
+"""`ent-idp demo`, the README's run command, as a newcomer runs it: the portal, the demo
+accounts, and single sign-on into the demo college app."""
 from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +15,7 @@ from idp.config import load_settings
 from idp.directory import AccountState, Profile, connect
 from idp.directory.slapd import free_port
 from idp.provisioning.codes import normalize_typed_code
+from tests.oidc.conftest import Browser
 
 ENT_IDP = str(Path(sys.executable).parent / "ent-idp")
 
@@ -31,6 +34,11 @@ def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 60) -> s
 
 def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
+    while True:  # the demo college app takes the next port
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
+                break
+        port = free_port()
     process = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -50,6 +58,16 @@ def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path
         assert parent.state is AccountState.PENDING
         teacher = next(a for a in demo["accounts"] if a["profile"] == "teacher" and a["state"] == "active")
         assert directory.verify(teacher["login"], teacher["password"]).state is AccountState.ACTIVE
+
+        college = demo["clients"][0]
+        assert college["client_id"] and college["client_secret"] and college["url"] == f"http://127.0.0.1:{port + 1}"
+        person = Browser(demo["issuer"])
+        login_page = person.open(college["url"] + "/login", "POST")
+        assert "Identifiant" in login_page.text
+        back = person.sign_in(login_page, teacher["login"], teacher["password"])
+        college_page = person.http.get(back.headers["Location"], timeout=30)
+        assert "Bonjour" in college_page.text and teacher["login"] in college_page.text
+        assert "professeur" in college_page.text
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
