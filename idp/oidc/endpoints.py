@@ -106,6 +106,7 @@ def authorize() -> Response:
             return redirect(url_for("consent.form", interaction=started.id))
     except OAuth2Error as error:
         error.state = state
+        error.redirect_uri = error.redirect_uri or redirect_uri  # the client and its URI are known by now
         return _authorization_error(error)
     if pending:
         interaction.finish(pending.id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
 from sqlalchemy import select, update
@@ -46,7 +46,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
         """The code, marked used at once (of two concurrent exchanges only one wins).
-        A code already used is a replay: the tokens issued from it are revoked."""
+        A code already used is a replay: the tokens issued from it, and those refreshed
+        from them, are revoked."""
         db = self.server.provider.store.session
         row = db.scalar(select(AuthorizationCode).where(AuthorizationCode.code_digest == digest(code),
                                                         AuthorizationCode.client_id == client.client_id))
@@ -56,7 +57,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                                                              AuthorizationCode.used_at.is_(None))
                              .values(used_at=now())).rowcount
         if not claimed:
-            revoked = db.execute(update(Token).where(Token.code_id == row.id, Token.revoked_at.is_(None))
+            families = select(Token.family).where(Token.code_id == row.id).scalar_subquery()
+            revoked = db.execute(update(Token).where(Token.family.in_(families), Token.revoked_at.is_(None))
                                  .values(revoked_at=now())).rowcount
             db.commit()
             audit("oidc.code_replayed", login=row.login, client=client.client_id, tokens_revoked=revoked)
@@ -125,24 +127,36 @@ class RefreshGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        """The refresh token if still usable. One already used is a replay: its family is revoked."""
         db = self.server.provider.store.session
         row = db.scalar(select(Token).where(Token.refresh_digest == digest(refresh_token)))
         if row is None:
             return None
-        claimed = db.execute(update(Token).where(Token.id == row.id, Token.refreshed_at.is_(None),
-                                                 Token.revoked_at.is_(None)).values(refreshed_at=now())).rowcount
-        if not claimed:
-            db.execute(update(Token).where(Token.family == row.family, Token.revoked_at.is_(None))
-                       .values(revoked_at=now()))
-            db.commit()
-            audit("oidc.refresh_replayed", login=row.login, client=row.client_id)
+        if row.refreshed_at is not None:
+            _revoke_family(db, row, "oidc.refresh_replayed")
             return None
-        db.commit()
-        return row if row.refresh_expires_at and now() < row.refresh_expires_at else None
+        if row.revoked_at is not None or not row.refresh_expires_at or now() >= row.refresh_expires_at:
+            return None
+        return row
 
     def authenticate_user(self, refresh_token: Token) -> Principal:
+        """Called once the request is valid: the token is used up here, atomically, so that
+        of two concurrent refreshes only one wins (the other is a replay)."""
+        db = self.server.provider.store.session
+        claimed = db.execute(update(Token).where(Token.id == refresh_token.id, Token.refreshed_at.is_(None))
+                             .values(refreshed_at=now())).rowcount
+        db.commit()
+        if not claimed:
+            _revoke_family(db, refresh_token, "oidc.refresh_replayed")
+            raise InvalidGrantError("The refresh token was already used.")
         return Principal(refresh_token.login, refresh_token.sub, refresh_token.auth_time, ("pwd",))
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         with self.server.provider.store.transaction() as db:
             db.execute(update(Token).where(Token.id == refresh_token.id).values(revoked_at=now()))
+
+
+def _revoke_family(db, token: Token, event: str) -> None:  # type: ignore[no-untyped-def]
+    db.execute(update(Token).where(Token.family == token.family, Token.revoked_at.is_(None)).values(revoked_at=now()))
+    db.commit()
+    audit(event, login=token.login, client=token.client_id)

@@ -1,0 +1,158 @@
+"""RP-initiated logout, the revocation endpoint, and consent for third-party apps."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from tests.oidc.conftest import Browser, LiveProvider, redirect_params
+from tests.oidc.helpers import (
+    assert_invalid_token,
+    code_of,
+    error_redirect,
+    is_consent_page,
+    is_login_page,
+    new_rp,
+    signed_in_flow,
+    silent_code,
+    unique,
+    verify_id_token,
+)
+
+
+def _logout_url(rp, **params: str) -> str:  # type: ignore[no-untyped-def]
+    return rp.metadata["end_session_endpoint"] + "?" + urlencode(params)
+
+
+def _assert_signed_out(rp, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    with rp.session(scope="openid") as client:
+        url, state = rp.authorization_url(client, prompt="none")
+    params = error_redirect(browser.open(url), rp.redirect_uri)
+    assert params["error"] == "login_required" and params["state"] == state, params
+
+
+# RP-initiated logout
+
+def test_logout_with_id_token_hint_redirects_to_the_registered_uri_and_ends_the_session(
+        live_provider: LiveProvider, browser: Browser, teacher: str) -> None:
+    rp = new_rp(live_provider)
+    with rp.session(scope="openid") as client:
+        token, _ = signed_in_flow(rp, browser, teacher, client)
+    state = unique("state")
+    response = browser.open(_logout_url(rp, id_token_hint=token["id_token"],
+                                        post_logout_redirect_uri=rp.post_logout_redirect_uri, state=state))
+    assert response.is_redirect, (response.status_code, response.text[:300])
+    assert response.headers["Location"] == f"{rp.post_logout_redirect_uri}?state={state}"
+    _assert_signed_out(rp, browser)
+
+
+def test_logout_to_an_unregistered_post_logout_redirect_uri_does_not_redirect(
+        live_provider: LiveProvider, browser: Browser, teacher: str) -> None:
+    rp = new_rp(live_provider)
+    with rp.session(scope="openid") as client:
+        token, _ = signed_in_flow(rp, browser, teacher, client)
+    for unregistered in ("https://attacker.example.org/bye", rp.post_logout_redirect_uri + "?foo=bar"):
+        response = browser.open(_logout_url(rp, id_token_hint=token["id_token"],
+                                            post_logout_redirect_uri=unregistered, state=unique("state")))
+        assert not response.is_redirect and "Location" not in response.headers, response.headers.get("Location")
+        assert response.url.startswith(live_provider.issuer)
+        assert response.status_code in (200, 400), response.status_code
+        assert "attacker.example.org" not in response.text
+
+
+def test_logout_without_id_token_hint_asks_for_confirmation(live_provider: LiveProvider, browser: Browser,
+                                                            teacher: str) -> None:
+    rp = new_rp(live_provider)
+    with rp.session(scope="openid") as client:
+        signed_in_flow(rp, browser, teacher, client)
+        page = browser.open(_logout_url(rp, client_id=rp.client_id,
+                                        post_logout_redirect_uri=rp.post_logout_redirect_uri))
+        assert page.status_code == 200 and not page.is_redirect, (page.status_code, page.headers.get("Location"))
+        assert "Se déconnecter" in page.text and 'name="csrf_token"' in page.text
+        # Not signed out yet: a code without any page.
+        silent_code(rp, browser, client, prompt="none")
+    confirmed = browser.submit(page, {})
+    assert confirmed.status_code in (200, 302, 303), confirmed.status_code
+    _assert_signed_out(rp, browser)
+
+
+# Revocation endpoint (RFC 7009)
+
+def test_revocation_of_an_access_token_makes_userinfo_refuse_it(live_provider: LiveProvider, browser: Browser,
+                                                                teacher: str) -> None:
+    rp = new_rp(live_provider)
+    with rp.session(scope="openid") as client:
+        token, _ = signed_in_flow(rp, browser, teacher, client)
+        assert rp.userinfo(token["access_token"]).status_code == 200
+        with client.revoke_token(rp.metadata["revocation_endpoint"], token["access_token"],
+                                 token_type_hint="access_token") as response:
+            assert response.status_code == 200, response.text
+    assert_invalid_token(rp.userinfo(token["access_token"]))
+    # Revoking an unknown or already revoked token is not an error (RFC 7009 2.2).
+    assert rp.revoke(token["access_token"]).status_code == 200
+    assert rp.revoke(unique("unknown")).status_code == 200
+
+
+def test_revocation_of_a_refresh_token_makes_refresh_fail(live_provider: LiveProvider, browser: Browser,
+                                                          teacher: str) -> None:
+    rp = new_rp(live_provider)
+    with rp.session(scope="openid") as client:
+        token, _ = signed_in_flow(rp, browser, teacher, client)
+        with client.revoke_token(rp.metadata["revocation_endpoint"], token["refresh_token"],
+                                 token_type_hint="refresh_token") as response:
+            assert response.status_code == 200, response.text
+    refused = rp.refresh(token["refresh_token"])
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant", refused.text
+    assert_invalid_token(rp.userinfo(token["access_token"]))
+
+
+def test_revocation_needs_the_client_that_owns_the_token(live_provider: LiveProvider, browser: Browser,
+                                                         teacher: str) -> None:
+    rp, other = new_rp(live_provider), new_rp(live_provider)
+    with rp.session(scope="openid") as client:
+        token, _ = signed_in_flow(rp, browser, teacher, client)
+    other.revoke(token["access_token"])
+    assert rp.userinfo(token["access_token"]).status_code == 200
+
+
+# Consent (third-party apps)
+
+def test_consent_third_party_app_asks_once_then_gives_codes_without_the_page(live_provider: LiveProvider,
+                                                                             browser: Browser, teacher: str) -> None:
+    rp = new_rp(live_provider, first_party=False)
+    with rp.session(scope="openid profile") as client:
+        url, state = rp.authorization_url(client)
+        page = browser.open(url)
+        assert is_login_page(page, live_provider.issuer)
+        page = browser.sign_in(page, teacher)
+        assert is_consent_page(page), (page.status_code, page.headers.get("Location"), page.text[:300])
+        code = code_of(redirect_params(browser.submit(page, {}, button=("decision", "allow"))), state,
+                       live_provider.issuer)
+        token = rp.fetch_token(client, code)
+        verify_id_token(live_provider.issuer, token["id_token"], rp.client_id)
+        # Asked once: the next authorization gives a code at once.
+        code = silent_code(rp, browser, client)
+        assert rp.fetch_token(client, code)["access_token"]
+
+
+def test_consent_refused_gives_access_denied(live_provider: LiveProvider, browser: Browser, teacher: str) -> None:
+    rp = new_rp(live_provider, first_party=False)
+    with rp.session(scope="openid profile") as client:
+        url, state = rp.authorization_url(client)
+    page = browser.sign_in(browser.open(url), teacher)
+    assert is_consent_page(page), (page.status_code, page.headers.get("Location"))
+    params = error_redirect(browser.submit(page, {}, button=("decision", "deny")), rp.redirect_uri)
+    assert params["error"] == "access_denied", params
+    assert params["state"] == state and params["iss"] == live_provider.issuer, params
+    # Refusing gives no consent: the page comes again.
+    assert is_consent_page(browser.open(url))
+
+
+def test_consent_prompt_none_without_consent_is_consent_required(live_provider: LiveProvider, browser: Browser,
+                                                                 teacher: str) -> None:
+    rp = new_rp(live_provider, first_party=False)
+    other = new_rp(live_provider)
+    with other.session(scope="openid") as client:
+        signed_in_flow(other, browser, teacher, client)
+    with rp.session(scope="openid") as client:
+        url, state = rp.authorization_url(client, prompt="none")
+    params = error_redirect(browser.open(url), rp.redirect_uri)
+    assert params["error"] == "consent_required" and params["state"] == state, params
