@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from flows.activation import activation
 from flows.consent import consent
 from flows.login import login
 from flows.portal import portal
 
-ALL_FLOWS = (portal, login, consent)
+ALL_FLOWS = (portal, login, activation, consent)
 
 
 def register_flows(app: Flask) -> None:

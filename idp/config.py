@@ -78,6 +78,9 @@ class Settings:
                                    "127.0.0.1")
     schools: dict[str, str] = doc("UAI → school name, e.g. \"0770001H\" = \"Collège Les Tilleuls\".",
                                   default_factory=dict)
+    partners: dict[str, str] = doc("« Collèges connectés » of the portal: name → URL of their own ENT.",
+                                   default_factory=dict)
+    terms_version: str = doc("Version of the charter (CGU) people accept at activation.", "2026-09")
     ldap: LdapSettings = doc("The directory.", default_factory=LdapSettings)
     accounts: AccountSettings = doc("Activation codes and lockout.", default_factory=AccountSettings)
     oidc: OidcSettings = doc("OpenID Connect tokens.", default_factory=OidcSettings)

@@ -1,28 +1,34 @@
-"""Sign-in (guide steps C1–C4): « Identifiant », « Mot de passe », « Connexion ».
+"""Sign-in (guide steps C1–C4, S1–S4): « Identifiant », « Mot de passe », « Se souvenir
+de moi », « Connexion ».
 
 The secret is checked by slapd (a bind as the person), so its password policy counts
-failures. On success the browser gets a new SSO session and goes back to the app that
-asked (the interaction), or to the portal.
+failures. A pending account's activation code leads to the activation page (C4); a
+personal password signs the browser in and goes back to the app that asked, or home.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from idp.audit import audit
-from idp.directory import AccountLocked, AccountState, ActivationCodeExpired, InvalidCredentials
+from idp.directory import Account, AccountLocked, AccountState, ActivationCodeExpired, InvalidCredentials
 from idp.oidc import interaction
 from idp.provisioning.codes import normalize_typed_code
 from idp.services import services
+from idp.store.models import now
 
 login = Blueprint("login", __name__, template_folder="templates")
+
+ACTIVATION = "activation"
+"""Flow-cookie key: who proved their activation code, and when (never the code itself)."""
 
 
 class LoginForm(FlaskForm):
     login = StringField("Identifiant", validators=[DataRequired("Saisissez votre identifiant (prénom.nom).")],
-                        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+                        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false",
+                                   "placeholder": "prénom.nom"})
     password = PasswordField("Mot de passe", validators=[DataRequired("Saisissez votre mot de passe.")],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Se souvenir de moi")
@@ -36,7 +42,7 @@ def form() -> Response | str | tuple[str, int]:
         form.interaction.data = request.args.get("interaction", "")
         form.login.data = (request.args.get("login_hint") or "").strip()
     pending = interaction.pending(form.interaction.data)
-    problem = None
+    problem = request.args.get("message") and _MESSAGES.get(request.args["message"])
     if form.validate_on_submit():
         name = form.login.data.strip().lower()
         try:
@@ -48,25 +54,35 @@ def form() -> Response | str | tuple[str, int]:
             problem = _locked_message(locked)
             audit("login.locked", login=name, address=request.remote_addr)
         except ActivationCodeExpired:
-            problem = ("Votre code d'activation a expiré. Demandez un nouveau code à votre établissement.")
+            problem = "Votre code d'activation a expiré. Demandez un nouveau code à votre établissement."
+            audit("login.code_expired", login=name, address=request.remote_addr)
         else:
-            if account.stored_state is AccountState.PENDING:
-                problem = "Votre compte n'est pas encore activé : suivez la lettre de votre établissement."
-            else:
-                target = interaction.resume_url(pending.id) if pending else url_for("portal.home")
-                response = redirect(target)
-                services().sessions.start(response, login=account.login, sub=account.uuid, amr=["pwd"],
-                                          remember=bool(form.remember.data))
-                audit("login.succeeded", login=account.login, address=request.remote_addr)
-                return response
+            return _signed_in(account, bool(form.remember.data), pending)
     status = 400 if request.method == "POST" else 200
     return render_template("login/form.html", form=form, problem=problem,
                            client_name=pending.client_name if pending else None), status
 
 
+def _signed_in(account: Account, remember: bool, pending: interaction.Interaction | None) -> Response:
+    if account.stored_state is AccountState.PENDING:
+        session[ACTIVATION] = {"login": account.login, "at": now(), "remember": remember,
+                               "interaction": pending.id if pending else None}
+        audit("activation.code_accepted", login=account.login, address=request.remote_addr)
+        return redirect(url_for("activation.form"))
+    response = redirect(interaction.resume_url(pending.id) if pending else url_for("portal.welcome"))
+    services().sessions.start(response, login=account.login, sub=account.uuid, amr=["pwd"], remember=remember)
+    audit("login.succeeded", login=account.login, address=request.remote_addr)
+    return response
+
+
 def _locked_message(locked: AccountLocked) -> str:
     if locked.until is None:
         return "Votre compte est verrouillé. Adressez-vous à votre établissement pour le débloquer."
-    local = locked.until.astimezone()
     return (f"Votre compte est temporairement verrouillé après plusieurs essais infructueux. "
-            f"Vous pourrez réessayer à partir de {local:%H:%M}.")
+            f"Vous pourrez réessayer à partir de {locked.until.astimezone():%H:%M}.")
+
+
+_MESSAGES = {
+    "activation-expired": "Le délai pour activer votre compte est dépassé : saisissez de nouveau votre code d'activation.",
+    "already-active": "Ce compte est déjà activé : connectez-vous avec votre mot de passe personnel.",
+}

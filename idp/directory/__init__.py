@@ -2,13 +2,13 @@
 from .connection import LdapLink, OperationFailed
 from .directory import LOGIN_PATTERN, Directory
 from .errors import (
-    AccountLocked, AccountNotFound, ActivationCodeExpired, DirectoryError, DirectoryUnavailable,
+    AccountLocked, AccountNotFound, ActivationCodeExpired, AlreadyActivated, DirectoryError, DirectoryUnavailable,
     InvalidCredentials, LoginTaken, SlapdError,
 )
 from .model import Account, AccountState, NewAccount, Profile
 
 __all__ = [
-    "Account", "AccountLocked", "AccountNotFound", "AccountState", "ActivationCodeExpired",
+    "Account", "AccountLocked", "AccountNotFound", "AccountState", "ActivationCodeExpired", "AlreadyActivated",
     "Directory", "DirectoryError", "DirectoryUnavailable", "InvalidCredentials", "LOGIN_PATTERN",
     "LdapLink", "LoginTaken", "NewAccount", "OperationFailed", "Profile", "SlapdError", "connect",
 ]

@@ -11,11 +11,11 @@ from ldap3.utils.dn import escape_rdn
 
 from . import attributes as attr
 from .connection import (
-    ALREADY_EXISTS, INVALID_CREDENTIALS, NO_SUCH_OBJECT, SUCCESS, LdapLink, OperationFailed,
+    ALREADY_EXISTS, INVALID_CREDENTIALS, NO_SUCH_ATTRIBUTE, NO_SUCH_OBJECT, SUCCESS, LdapLink, OperationFailed,
     check, ppolicy_error,
 )
 from .errors import (
-    AccountLocked, AccountNotFound, ActivationCodeExpired, DirectoryError, InvalidCredentials,
+    AccountLocked, AccountNotFound, ActivationCodeExpired, AlreadyActivated, DirectoryError, InvalidCredentials,
     LoginTaken,
 )
 from .model import Account, AccountState, NewAccount, Profile
@@ -159,17 +159,31 @@ class Directory:
         self._run_on_account(login, reset)
         self.unlock(login)
 
-    def activate(self, login: str) -> None:
-        """pending → active, once: of two concurrent calls, the second gets
-        OperationFailed (the value it deletes is gone)."""
+    def activate(self, login: str, *, password: str | None = None, recovery_email: str | None = None,
+                 mobile: str | None = None, terms_version: str | None = None) -> None:
+        """pending → active with the personal password, contact details and terms
+        acceptance, in ONE modify: slapd applies all of it or nothing. Of two concurrent
+        activations the second raises AlreadyActivated (the 'pending' it deletes is gone)."""
         dn = self.dn_of(login)
+        changes: dict[str, list] = {
+            attr.STATE: [(MODIFY_DELETE, [AccountState.PENDING.value]), (MODIFY_ADD, [AccountState.ACTIVE.value])],
+            attr.ACTIVATION_EXPIRES: [(MODIFY_REPLACE, [])],
+        }
+        if password is not None:
+            changes[attr.PASSWORD] = [(MODIFY_REPLACE, [password])]
+        if recovery_email is not None:
+            changes[attr.RECOVERY_EMAIL] = [(MODIFY_REPLACE, [recovery_email])]
+        if mobile is not None:
+            changes[attr.RECOVERY_MOBILE] = [(MODIFY_REPLACE, [mobile] if mobile else [])]
+        if terms_version is not None:
+            changes[attr.TERMS_VERSION] = [(MODIFY_REPLACE, [terms_version])]
+            changes[attr.TERMS_ACCEPTED_AT] = [(MODIFY_REPLACE, [attr.to_generalized_time(datetime.now(timezone.utc))])]
 
         def switch(connection: Connection) -> None:
-            check(connection, connection.modify(dn, {
-                attr.STATE: [(MODIFY_DELETE, [AccountState.PENDING.value]),
-                             (MODIFY_ADD, [AccountState.ACTIVE.value])],
-                attr.ACTIVATION_EXPIRES: [(MODIFY_REPLACE, [])],
-            }))
+            ok = connection.modify(dn, changes)
+            if not ok and connection.result.get("result") == NO_SUCH_ATTRIBUTE:
+                raise AlreadyActivated(login)
+            check(connection, ok)
         self._run_on_account(login, switch)
 
     # Locks

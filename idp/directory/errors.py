@@ -45,3 +45,11 @@ class LoginTaken(DirectoryError):
 
 class SlapdError(DirectoryError):
     """The private slapd could not be built, started or stopped."""
+
+
+class AlreadyActivated(DirectoryError):
+    """The account was activated meanwhile (another tab, another device)."""
+
+    def __init__(self, login: str) -> None:
+        super().__init__(f"le compte « {login} » est déjà activé")
+        self.login = login

@@ -1,0 +1,99 @@
+"""First-login activation (guide steps A1–A8): personal password, personal e-mail, optional
+mobile, charter accepted, « Activer ».
+
+Reached only from the login page with a valid activation code. Everything is written in one
+LDAP modify, so the account is activated completely or not at all, and the code stops
+working at once. Every refusal keeps what was typed (but secrets) and says what to fix.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, TelField
+
+from flows.login import ACTIVATION
+from idp.audit import audit
+from idp.contact import ContactError, normalize_email, normalize_mobile
+from idp.directory import AccountState, AlreadyActivated
+from idp.oidc import interaction
+from idp.passwords import RULES_TEXT, normalize_password, password_problems
+from idp.services import services
+from idp.store.models import now
+
+activation = Blueprint("activation", __name__, template_folder="templates")
+
+ACTIVATION_WINDOW = 30 * 60
+"""Seconds between the code being accepted and « Activer »."""
+
+
+class ActivationForm(FlaskForm):
+    password = PasswordField("Nouveau mot de passe", render_kw={"autocomplete": "new-password"})
+    confirmation = PasswordField("Confirmation du nouveau mot de passe", render_kw={"autocomplete": "new-password"})
+    email = EmailField("Courriel", render_kw={"autocomplete": "email", "spellcheck": "false"})
+    mobile = TelField("Téléphone mobile (facultatif)", render_kw={"autocomplete": "tel"})
+    accept = BooleanField("J'accepte les conditions générales d'utilisation")
+
+
+@activation.route("/activation", methods=["GET", "POST"])
+def form() -> Response | str | tuple[str, int]:
+    started = session.get(ACTIVATION)
+    if not started or now() - started["at"] > ACTIVATION_WINDOW:
+        session.pop(ACTIVATION, None)
+        return redirect(url_for("login.form", message="activation-expired" if started else None))
+    account = services().directory.get(started["login"])
+    if account.stored_state is not AccountState.PENDING:
+        session.pop(ACTIVATION, None)
+        return redirect(url_for("login.form", message="already-active"))
+    form = ActivationForm()
+    if form.validate_on_submit() and _check(form, account.login, account.given_name, account.surname):
+        try:
+            services().directory.activate(
+                account.login, password=normalize_password(form.password.data),
+                recovery_email=form.email.data, mobile=form.mobile.data or "",
+                terms_version=current_app.config["ENT_IDP"].terms_version)
+        except AlreadyActivated:
+            session.pop(ACTIVATION, None)
+            return redirect(url_for("login.form", message="already-active"))
+        session.pop(ACTIVATION, None)
+        audit("account.activated", login=account.login, address=request.remote_addr,
+              terms_version=current_app.config["ENT_IDP"].terms_version)
+        pending = interaction.pending(started.get("interaction"))
+        response = redirect(interaction.resume_url(pending.id) if pending else url_for("portal.welcome"))
+        services().sessions.start(response, login=account.login, sub=account.uuid, amr=["pwd"],
+                                  remember=bool(started.get("remember")))
+        return response
+    status = 400 if request.method == "POST" else 200
+    return render_template("activation/form.html", form=form, account=account, rules=RULES_TEXT,
+                           sms_enabled=bool(current_app.config["ENT_IDP"].sms_gateway)), status
+
+
+@activation.get("/charte")
+def charter() -> str:
+    return render_template("activation/charte.html", version=current_app.config["ENT_IDP"].terms_version)
+
+
+def _check(form: ActivationForm, login: str, given_name: str, surname: str) -> bool:
+    """Puts a French message on every field that needs fixing; True when all is right.
+    E-mail and mobile are replaced by their normalised form."""
+    password = form.password.data or ""
+    form.password.errors = list(password_problems(password, login=login, given_name=given_name, surname=surname))
+    if not password:
+        form.password.errors = ["Choisissez votre mot de passe personnel."]
+    if normalize_password(form.confirmation.data or "") != normalize_password(password):
+        form.confirmation.errors = ["Les deux mots de passe saisis ne sont pas identiques."]
+    if not (form.email.data or "").strip():
+        form.email.errors = ["Saisissez votre adresse de courriel personnelle : elle sert à récupérer votre mot de passe."]
+    else:
+        try:
+            form.email.data = normalize_email(form.email.data)
+        except ContactError as error:
+            form.email.errors = [f"Adresse de courriel invalide : « {form.email.data.strip()} » "
+                                 "(exemple : prenom.nom@exemple.fr)." if "invalide" in str(error) else str(error)]
+    if (form.mobile.data or "").strip():
+        try:
+            form.mobile.data = normalize_mobile(form.mobile.data)
+        except ContactError:
+            form.mobile.errors = ["Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78."]
+    if not form.accept.data:
+        form.accept.errors = ["Vous devez accepter les conditions générales d'utilisation pour activer votre compte."]
+    return not any(field.errors for field in form)
