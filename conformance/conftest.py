@@ -1,0 +1,195 @@
+"""Fixtures of the guide-conformance suite: a real instance (private slapd, SMTP server,
+provider and two college apps, each a real server on this machine) and Chromium.
+
+Each test is one guide step, named by its id (`test_A6_...`); after it runs, a screenshot
+of the page is saved under the report folder (`ENT_IDP_CONFORMANCE_REPORT`, default
+`conformance-report/`) with `report.json`, which the HTML report is built from.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, BrowserContext, Page
+from werkzeug.serving import make_server
+
+from conformance.guides import STEPS
+from idp import clients
+from idp.app import create_app
+from idp.config import load_settings
+from idp.demo_college import create_demo_college
+from idp.directory import NewAccount, Profile, connect
+from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
+from idp.provisioning.codes import new_activation_code, printed
+from idp.provisioning.service import Provisioner
+from idp.services import services
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+REPORT_DIR = Path(os.environ.get("ENT_IDP_CONFORMANCE_REPORT", "conformance-report"))
+SCHOOL = "0770001H"
+PASSWORD = "Tilleul2026"
+
+
+class Mailbox:
+    """An SMTP server's received messages (aiosmtpd handler)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        self.messages.append(message_from_bytes(envelope.original_content))
+        return "250 OK"
+
+
+@dataclass
+class Person:
+    login: str
+    given_name: str
+    surname: str
+    secret: str
+    """The activation code (pending) or the password (active)."""
+
+
+@dataclass
+class CollegeApp:
+    name: str
+    url: str
+
+
+@dataclass
+class Instance:
+    base_url: str
+    colleges: list[CollegeApp]
+    mailbox: Mailbox
+    provisioner: Provisioner
+    _made: list[str] = field(default_factory=list)
+
+    def pending(self, profile: Profile = Profile.PARENT, given_name: str = "Danièle", surname: str = "Adams") -> Person:
+        """A new account, as the school's letter gives it: login and activation code."""
+        created = self.provisioner.add(NewAccount(given_name, surname, profile, (SCHOOL,)))
+        return Person(created.login, given_name, surname, created.activation_code)
+
+    def active(self, profile: Profile = Profile.TEACHER, given_name: str = "Thomas", surname: str = "Bernard") -> Person:
+        """An account already activated, with PASSWORD."""
+        person = self.pending(profile, given_name, surname)
+        directory = self.provisioner.directory
+        directory.activate(person.login, password=PASSWORD, recovery_email=f"{person.login}@example.fr",
+                           terms_version="2026-09")
+        return Person(person.login, given_name, surname, PASSWORD)
+
+
+def _serve(app, port: int) -> tuple[object, threading.Thread]:  # type: ignore[no-untyped-def]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
+
+
+@pytest.fixture(scope="session")
+def ent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
+    """A whole ENT on this machine, for the session."""
+    folder = tmp_path_factory.mktemp("ent")
+    slapd = PrivateSlapd(folder / "ldap", port=free_port(), argon2=Argon2Cost(1024, 1, 1), lockout=Lockout(5, 300))
+    slapd.start()
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    port, college_ports = free_port(), [free_port(), free_port()]
+    base_url = f"http://127.0.0.1:{port}"
+    colleges = [CollegeApp("Collège Les Tilleuls — Vie scolaire", f"http://127.0.0.1:{college_ports[0]}"),
+                CollegeApp("Collège Jean Moulin — Cahier de textes", f"http://127.0.0.1:{college_ports[1]}")]
+    config = folder / "idp.toml"
+    config.write_text(
+        f'issuer = "{base_url}"\nsecret_key = "{"c" * 48}"\ninstance_dir = "instance"\n'
+        f'smtp_url = "smtp://127.0.0.1:{smtp.port}"\n'
+        f'[schools]\n"{SCHOOL}" = "Collège Les Tilleuls"\n'
+        f'[partners]\n"Collège Les Tilleuls" = "{colleges[0].url}"\n'
+        f'[ldap]\nurl = "{slapd.url}"\nbase_dn = "{slapd.base_dn}"\nbind_dn = "{slapd.admin_dn}"\n'
+        f'bind_password = "{slapd.admin_password}"\n', encoding="utf-8")
+    app = create_app(load_settings(config, environ={}))
+    servers = [_serve(app, port)]
+    for college, college_port in zip(colleges, college_ports):
+        with app.app_context():
+            registered = clients.register(services().store, name=college.name,
+                                          redirect_uris=[college.url + "/callback"],
+                                          post_logout_redirect_uris=[college.url + "/"])
+        servers.append(_serve(create_demo_college(issuer=base_url, client_id=registered.client.client_id,
+                                                  client_secret=registered.client_secret, base_url=college.url,
+                                                  secret_key="d" * 40), college_port))
+    directory = connect(slapd.url, slapd.base_dn, slapd.admin_dn, slapd.admin_password)
+    yield Instance(base_url, colleges, mailbox, Provisioner(directory, 90))
+    for server, thread in servers:
+        server.shutdown()
+        thread.join()
+    smtp.stop()
+    slapd.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ["--disable-gpu", "--disable-quic"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "locale": "fr-FR", "viewport": {"width": 1000, "height": 900}}
+
+
+def reopen_browser(browser: Browser, context: BrowserContext) -> Page:
+    """What closing and reopening the browser does to cookies: those without an expiry
+    (session cookies) are gone, persistent ones stay."""
+    state = context.storage_state()
+    state["cookies"] = [cookie for cookie in state["cookies"] if cookie.get("expires", -1) > 0]
+    context.close()
+    return browser.new_context(storage_state=state, locale="fr-FR").new_page()
+
+
+@pytest.fixture(autouse=True)
+def screenshot(request: pytest.FixtureRequest, page: Page) -> Iterator[None]:
+    """After each step, a screenshot of the page it ended on and a line of report.json.
+    A step that opens another page (a reopened browser) sets `request.node.last_page`."""
+    yield
+    name = request.node.originalname
+    step_id = name.split("_")[1]
+    page = getattr(request.node, "last_page", page)
+    shot = None
+    if not page.is_closed():
+        REPORT_DIR.mkdir(parents=True, exist_ok=True)
+        shot = REPORT_DIR / f"{name}.png"
+        page.screenshot(path=str(shot), full_page=True)
+    outcome = getattr(request.node, "step_outcome", "unknown")
+    _append_report({"id": step_id, "test": name, "outcome": outcome,
+                    "words": STEPS[step_id].words if step_id in STEPS else "",
+                    "screenshot": shot.name if shot else None})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.step_outcome = report.outcome  # type: ignore[attr-defined]
+
+
+_report_lock = threading.Lock()
+
+
+def _append_report(entry: dict) -> None:
+    with _report_lock:
+        REPORT_DIR.mkdir(parents=True, exist_ok=True)
+        path = REPORT_DIR / "report.json"
+        entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+        entries = [e for e in entries if e["test"] != entry["test"]] + [entry]
+        path.write_text(json.dumps(entries, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def new_code() -> str:
+    return printed(new_activation_code())
