@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 PEOPLE_OU = "ou=people"
 POLICY_DN = "cn=default,ou=policies"
+DECOY_RDN = "cn=timing-decoy"
 
 ACCOUNT_OBJECT_CLASSES = ("top", "person", "organizationalPerson", "inetOrgPerson", "entidpAccount")
 ACCOUNT_FILTER = "(objectClass=entidpAccount)"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
@@ -36,6 +37,7 @@ class Directory:
         self.people_dn = f"{attr.PEOPLE_OU},{base_dn}"
         self._policy_dn = f"{attr.POLICY_DN},{base_dn}"
         self._lockout_seconds: int | None = None
+        self._decoy_dn: str | None = None
 
     # Reading
 
@@ -121,7 +123,7 @@ class Directory:
         if not secret:
             raise InvalidCredentials()  # an empty password would be an anonymous bind (RFC 4513 5.1.2)
         account = self.find(login)
-        dn = account.dn if account else f"{attr.LOGIN}=-,{self.people_dn}"
+        dn = account.dn if account else self._timing_decoy()
         if account and account.stored_state is AccountState.PENDING and normalize_code:
             secret = normalize_code(secret)
         code, control = self._link.bind_as(dn, secret)
@@ -136,6 +138,23 @@ class Directory:
         if account.stored_state is AccountState.PENDING and account.activation_expired():
             raise ActivationCodeExpired()
         return account
+
+    def _timing_decoy(self) -> str:
+        """An entry with an Argon2-hashed random password, bound to when the login does not
+        exist: slapd then spends the same time as for a real account, so response times
+        do not tell which logins exist."""
+        if self._decoy_dn is None:
+            dn = f"{attr.DECOY_RDN},ou=policies,{self.base_dn}"
+
+            def create(connection: Connection) -> None:
+                ok = connection.add(dn, ["top", "device", "simpleSecurityObject"],
+                                    {"cn": "timing-decoy", attr.PASSWORD: secrets.token_urlsafe(32),
+                                     "description": "Bound to for unknown logins, so that timing tells nothing"})
+                if not ok and connection.result.get("result") != ALREADY_EXISTS:
+                    check(connection, ok)
+            self._link.run(create)
+            self._decoy_dn = dn
+        return self._decoy_dn
 
     def set_password(self, login: str, new_password: str) -> None:
         """Sets the personal password with the Password Modify operation (slapd hashes it)."""

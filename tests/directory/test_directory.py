@@ -221,3 +221,19 @@ def test_a_forked_worker_opens_its_own_connections(directory: Directory) -> None
         child.join(30)
     assert logins == ["daniele.adams"] * 3 and all(child.exitcode == 0 for child in children)
     assert directory.get("daniele.adams").login == "daniele.adams"  # the parent's pool still works
+
+
+def test_unknown_login_costs_slapd_a_password_check_too(directory: Directory) -> None:
+    """An unknown login is checked against a decoy entry hashed like a real password,
+    so that response times do not reveal which logins exist."""
+    from ldap3 import BASE
+    with pytest.raises(InvalidCredentials):
+        directory.verify("nobody.here", "wrong-secret-1")
+
+    def read_decoy(connection):  # type: ignore[no-untyped-def]
+        connection.search(f"cn=timing-decoy,ou=policies,{directory.base_dn}", "(objectClass=*)", BASE,
+                          attributes=["userPassword"])
+        return connection.response
+
+    stored = directory._link.run(read_decoy)[0]["attributes"]["userPassword"][0]  # noqa: SLF001
+    assert (stored if isinstance(stored, str) else stored.decode()).startswith("{ARGON2}$argon2")
