@@ -46,7 +46,7 @@ class SsoSessions:
 
     def start(self, response: Response, *, login: str, sub: str, amr: list[str], remember: bool) -> SignedIn:
         """Signs the browser in with a new session id (never the one it came with)."""
-        self.end_current(response)
+        self._end(self.current())
         session_id = secrets.token_urlsafe(32)  # 256 bits
         moment = now()
         lifetime = self.policy.remember_seconds if remember else self.policy.absolute_seconds
@@ -87,6 +87,9 @@ class SsoSessions:
         """Signs this browser out; returns the login it was signed in as."""
         signed_in = self.current()
         response.delete_cookie(self.cookie_name, path="/", secure=self.policy.secure, httponly=True, samesite="Lax")
+        return self._end(signed_in)
+
+    def _end(self, signed_in: SignedIn | None) -> str | None:
         g.ent_signed_in = None
         if signed_in is None:
             return None
