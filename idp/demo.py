@@ -53,15 +53,16 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
     created = not slapd.built
     slapd.start()
     try:
-        issuer = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
-        config = write_settings(data_dir, slapd, demo=True, issuer=issuer)
+        public_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        issuer, college_url = f"http://{public_host}:{port}", f"http://{public_host}:{college_port}"
+        config = write_settings(data_dir, slapd, demo=True, issuer=issuer,
+                                partners={DEMO_COLLEGE_NAME.split(" — ")[0]: college_url})
         settings = load_settings(config)
         demo_file = data_dir / "demo.json"
         if created or not demo_file.exists():
             write_demo_file(demo_file, settings, _directory(settings))
         apply_lockout_policy(settings)
         app = create_app(settings)
-        college_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{college_port}"
         with app.app_context():
             college = register_demo_college(demo_file, college_url)
         college_app = create_demo_college(issuer=settings.issuer, client_id=college["client_id"],
@@ -81,7 +82,8 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
         print("Démonstration arrêtée.")
 
 
-def write_settings(data_dir: Path, slapd: PrivateSlapd, *, demo: bool, issuer: str | None = None) -> Path:
+def write_settings(data_dir: Path, slapd: PrivateSlapd, *, demo: bool, issuer: str | None = None,
+                   partners: dict[str, str] | None = None) -> Path:
     """`data_dir/idp.toml`: the settings of this instance (kept secret: owner only)."""
     path = data_dir / "idp.toml"
     secret_key = _existing_secret_key(path) or secrets.token_urlsafe(48)
@@ -95,6 +97,8 @@ def write_settings(data_dir: Path, slapd: PrivateSlapd, *, demo: bool, issuer: s
         lines.append(f"issuer = {json.dumps(issuer)}")
     if demo:
         lines += ["", "[schools]"] + [f'"{uai}" = {json.dumps(name)}' for uai, name in DEMO_SCHOOLS.items()]
+    if partners:
+        lines += ["", "[partners]"] + [f"{json.dumps(name)} = {json.dumps(url)}" for name, url in partners.items()]
     lines += [
         "", "[ldap]",
         f"url = {json.dumps(slapd.url)}",
