@@ -31,11 +31,14 @@ class SessionPolicy:
 
 @dataclass(frozen=True)
 class SignedIn:
+    """A person signed in: in a browser session, or behind a code or token issued to them."""
+
     login: str
     sub: str
     auth_time: int
     amr: tuple[str, ...]
-    session_digest: str
+    session_digest: str | None = None
+    """The browser session, when there is one."""
 
 
 class SsoSessions:

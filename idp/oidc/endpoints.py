@@ -72,9 +72,7 @@ def authorize() -> Response:
     """Checks, in order: client and redirect URI (an error page, never a redirect),
     the request itself, then whether a person must sign in or consent."""
     provider, sessions = services().provider, services().sessions
-    signed_in = sessions.current()
-    principal = Principal(signed_in.login, signed_in.sub, signed_in.auth_time, signed_in.amr,
-                          signed_in.session_digest) if signed_in else None
+    principal = sessions.current()
     params = {key: value for key, value in request.values.items() if key != "interaction"}
     try:
         grant = provider.server.get_consent_grant(end_user=principal)

@@ -1,30 +1,18 @@
 """Authlib grants: authorization code (+ OpenID Connect, PKCE S256) and refresh token."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
 from sqlalchemy import select, update
 
 from idp.audit import audit
+from idp.sessions import SignedIn as Principal
 from idp.store import AuthorizationCode, Client, Token
 from idp.store.models import digest, now
 
 ACR = "1"
 """Authentication context: a password (ISO/IEC 29115 level 1)."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The person a code or token was issued to."""
-
-    login: str
-    sub: str
-    auth_time: int
-    amr: tuple[str, ...]
-    session_digest: str | None = None
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):
