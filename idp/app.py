@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.directory import DirectoryUnavailable, connect
+from idp.i18n import setup_i18n
 from idp.services import EXTENSION, Services, services
 from idp.sessions import SessionPolicy, SsoSessions
 from idp.store import Store
@@ -18,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask("idp", instance_path=settings.instance_dir)
     setup_config(app, settings)
+    setup_i18n(app)
     setup_services(app, settings)
     setup_security(app)
     setup_errors(app)

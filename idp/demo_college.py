@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
+
 from flask import Flask, Response, redirect, render_template_string, request, session
 from joserfc.errors import JoseError
 
@@ -95,7 +97,8 @@ def create_demo_college(*, issuer: str, client_id: str, client_secret: str, base
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key,
-        SESSION_COOKIE_NAME="demo_college",
+        # Cookies are per host, not per port: two demo apps on 127.0.0.1 need two names.
+        SESSION_COOKIE_NAME=f"demo_college_{urlsplit(base_url).port or 80}",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=base_url.startswith("https://"),

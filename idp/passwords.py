@@ -14,7 +14,8 @@ Composition (official guide): at least ``MIN_LENGTH`` characters, among them at 
   of 4+ letters of the given name, the surname or the login (``Adams2024x``, ``daniele99``). Shorter
   words are not checked, so that a pupil named « Léo » can still choose a password.
 
-``password_problems`` lists every rule broken, as sentences shown next to the field.
+``password_problems`` lists every rule broken, as sentences shown next to the field: in the page's
+language during a request (``idp.i18n``), in French everywhere else.
 """
 from __future__ import annotations
 
@@ -23,21 +24,24 @@ import unicodedata
 from functools import lru_cache
 from importlib.resources import files
 
+from idp.i18n import N_, _l
+
 MIN_LENGTH = 8
 MAX_LENGTH = 256
-RULES_TEXT = "8 caractères au minimum, parmi lesquels au moins une lettre et au moins un chiffre"
+RULES_TEXT = N_("8 caractères au minimum, parmi lesquels au moins une lettre et au moins un chiffre")
+"""In French; pages show ``gettext(RULES_TEXT)``."""
 
 MAX_COMMON_SUFFIX = 4
 """At most this many trailing digits/punctuation after a base word still make a password common."""
 MIN_NAME_PART = 4
 """Name or login words shorter than this are not looked for in the password."""
 
-_TOO_SHORT = f"Le mot de passe doit contenir au moins {MIN_LENGTH} caractères."
-_NO_LETTER = "Le mot de passe doit contenir au moins une lettre."
-_NO_DIGIT = "Le mot de passe doit contenir au moins un chiffre."
-_TOO_LONG = f"Le mot de passe ne doit pas dépasser {MAX_LENGTH} caractères."
-_COMMON = "Ce mot de passe est trop courant : choisissez-en un plus personnel."
-_PERSONAL = "Le mot de passe ne doit pas contenir votre identifiant ni vos nom et prénom."
+_TOO_SHORT = _l("Le mot de passe doit contenir au moins %(count)d caractères.", count=MIN_LENGTH)
+_NO_LETTER = _l("Le mot de passe doit contenir au moins une lettre.")
+_NO_DIGIT = _l("Le mot de passe doit contenir au moins un chiffre.")
+_TOO_LONG = _l("Le mot de passe ne doit pas dépasser %(count)d caractères.", count=MAX_LENGTH)
+_COMMON = _l("Ce mot de passe est trop courant : choisissez-en un plus personnel.")
+_PERSONAL = _l("Le mot de passe ne doit pas contenir votre identifiant ni vos nom et prénom.")
 
 _TRAILING_NON_LETTERS = re.compile(r"[\W\d_]+\Z")
 _LETTER_RUNS = re.compile(r"[^\W\d_]+")
@@ -92,20 +96,21 @@ def contains_personal_data(password: str, *, login: str = "", given_name: str = 
 
 
 def password_problems(password: str, *, login: str = "", given_name: str = "", surname: str = "") -> list[str]:
-    """Every rule the password breaks, as French sentences a parent understands, in the order:
-    length, letter, digit, too long, common, contains the login/name. Empty when fine."""
+    """Every rule the password breaks, as sentences a parent understands (French, or the page's
+    language during a request), in the order: length, letter, digit, too long, common, contains
+    the login/name. Empty when fine."""
     text = normalize_password(password)
     problems: list[str] = []
     if len(text) < MIN_LENGTH:
-        problems.append(_TOO_SHORT)
+        problems.append(str(_TOO_SHORT))
     if not any(c.isalpha() for c in text):
-        problems.append(_NO_LETTER)
+        problems.append(str(_NO_LETTER))
     if not any(c.isdecimal() for c in text):
-        problems.append(_NO_DIGIT)
+        problems.append(str(_NO_DIGIT))
     if len(text) > MAX_LENGTH:
-        problems.append(_TOO_LONG)
+        problems.append(str(_TOO_LONG))
     if is_common(text):
-        problems.append(_COMMON)
+        problems.append(str(_COMMON))
     if contains_personal_data(text, login=login, given_name=given_name, surname=surname):
-        problems.append(_PERSONAL)
+        problems.append(str(_PERSONAL))
     return problems

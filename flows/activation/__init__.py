@@ -8,6 +8,7 @@ working at once. Every refusal keeps what was typed (but secrets) and says what 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, TelField
 
@@ -15,6 +16,7 @@ from flows.login import ACTIVATION
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import AccountState, AlreadyActivated
+from idp.i18n import _l
 from idp.oidc import interaction
 from idp.passwords import RULES_TEXT, normalize_password, password_problems
 from idp.services import services
@@ -27,11 +29,11 @@ ACTIVATION_WINDOW = 30 * 60
 
 
 class ActivationForm(FlaskForm):
-    password = PasswordField("Nouveau mot de passe", render_kw={"autocomplete": "new-password"})
-    confirmation = PasswordField("Confirmation du nouveau mot de passe", render_kw={"autocomplete": "new-password"})
-    email = EmailField("Courriel", render_kw={"autocomplete": "email", "spellcheck": "false"})
-    mobile = TelField("Téléphone mobile (facultatif)", render_kw={"autocomplete": "tel"})
-    accept = BooleanField("J'accepte les conditions générales d'utilisation")
+    password = PasswordField(_l("Nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
+    confirmation = PasswordField(_l("Confirmation du nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
+    email = EmailField(_l("Courriel"), render_kw={"autocomplete": "email", "spellcheck": "false"})
+    mobile = TelField(_l("Téléphone mobile (facultatif)"), render_kw={"autocomplete": "tel"})
+    accept = BooleanField(_l("J'accepte les conditions générales d'utilisation"))
 
 
 @activation.route("/activation", methods=["GET", "POST"])
@@ -63,7 +65,7 @@ def form() -> Response | str | tuple[str, int]:
                                   remember=bool(started.get("remember")))
         return response
     status = 400 if request.method == "POST" else 200
-    return render_template("activation/form.html", form=form, account=account, rules=RULES_TEXT,
+    return render_template("activation/form.html", form=form, account=account, rules=gettext(RULES_TEXT),
                            sms_enabled=bool(current_app.config["ENT_IDP"].sms_gateway)), status
 
 
@@ -73,27 +75,30 @@ def charter() -> str:
 
 
 def _check(form: ActivationForm, login: str, given_name: str, surname: str) -> bool:
-    """Puts a French message on every field that needs fixing; True when all is right.
+    """Puts a message (in the page's language) on every field that needs fixing; True when all is right.
     E-mail and mobile are replaced by their normalised form."""
     password = form.password.data or ""
     form.password.errors = list(password_problems(password, login=login, given_name=given_name, surname=surname))
     if not password:
-        form.password.errors = ["Choisissez votre mot de passe personnel."]
+        form.password.errors = [gettext("Choisissez votre mot de passe personnel.")]
     if normalize_password(form.confirmation.data or "") != normalize_password(password):
-        form.confirmation.errors = ["Les deux mots de passe saisis ne sont pas identiques."]
+        form.confirmation.errors = [gettext("Les deux mots de passe saisis ne sont pas identiques.")]
     if not (form.email.data or "").strip():
-        form.email.errors = ["Saisissez votre adresse de courriel personnelle : elle sert à récupérer votre mot de passe."]
+        form.email.errors = [gettext("Saisissez votre adresse de courriel personnelle : elle sert à récupérer votre "
+                                     "mot de passe.")]
     else:
         try:
             form.email.data = normalize_email(form.email.data)
         except ContactError as error:
-            form.email.errors = [f"Adresse de courriel invalide : « {form.email.data.strip()} » "
-                                 "(exemple : prenom.nom@exemple.fr)." if "invalide" in str(error) else str(error)]
+            form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
+                                         "prenom.nom@exemple.fr).", address=form.email.data.strip())
+                                 if "invalide" in str(error) else str(error)]
     if (form.mobile.data or "").strip():
         try:
             form.mobile.data = normalize_mobile(form.mobile.data)
         except ContactError:
-            form.mobile.errors = ["Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78."]
+            form.mobile.errors = [gettext("Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78.")]
     if not form.accept.data:
-        form.accept.errors = ["Vous devez accepter les conditions générales d'utilisation pour activer votre compte."]
+        form.accept.errors = [gettext("Vous devez accepter les conditions générales d'utilisation pour activer "
+                                      "votre compte.")]
     return not any(field.errors for field in form)

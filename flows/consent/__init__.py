@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from wtforms import HiddenField
 
 from idp.audit import audit
+from idp.i18n import _l
 from idp.oidc import interaction
 from idp.services import services
 from idp.store import Client, Consent, Token
@@ -16,10 +17,10 @@ from idp.store.models import now
 consent = Blueprint("consent", __name__, template_folder="templates")
 
 SCOPE_WORDS = {
-    "openid": "vous identifier",
-    "profile": "connaître vos nom, prénom, identifiant, profil (parent, professeur, élève) et établissement",
-    "email": "connaître votre adresse de courriel personnelle",
-    "offline_access": "garder l'accès à ces informations quand vous n'êtes pas connecté",
+    "openid": _l("vous identifier"),
+    "profile": _l("connaître vos nom, prénom, identifiant, profil (parent, professeur, élève) et établissement"),
+    "email": _l("connaître votre adresse de courriel personnelle"),
+    "offline_access": _l("garder l'accès à ces informations quand vous n'êtes pas connecté"),
 }
 
 

@@ -8,12 +8,14 @@ personal password signs the browser in and goes back to the app that asked, or h
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from idp.audit import audit
 from idp.directory import Account, AccountLocked, AccountState, ActivationCodeExpired, InvalidCredentials
+from idp.i18n import _l
 from idp.oidc import interaction
 from idp.provisioning.codes import normalize_typed_code
 from idp.services import services
@@ -26,12 +28,12 @@ ACTIVATION = "activation"
 
 
 class LoginForm(FlaskForm):
-    login = StringField("Identifiant", validators=[DataRequired("Saisissez votre identifiant (prénom.nom).")],
+    login = StringField(_l("Identifiant"), validators=[DataRequired(_l("Saisissez votre identifiant (prénom.nom)."))],
                         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false",
-                                   "placeholder": "prénom.nom"})
-    password = PasswordField("Mot de passe", validators=[DataRequired("Saisissez votre mot de passe.")],
+                                   "placeholder": _l("prénom.nom")})
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(_l("Saisissez votre mot de passe."))],
                              render_kw={"autocomplete": "current-password"})
-    remember = BooleanField("Se souvenir de moi")
+    remember = BooleanField(_l("Se souvenir de moi"))
     interaction = HiddenField()
 
 
@@ -48,13 +50,13 @@ def form() -> Response | str | tuple[str, int]:
         try:
             account = services().directory.verify(name, form.password.data, normalize_code=normalize_typed_code)
         except InvalidCredentials:
-            problem = "Identifiant ou mot de passe incorrect."
+            problem = gettext("Identifiant ou mot de passe incorrect.")
             audit("login.failed", login=name, address=request.remote_addr)
         except AccountLocked as locked:
             problem = _locked_message(locked)
             audit("login.locked", login=name, address=request.remote_addr)
         except ActivationCodeExpired:
-            problem = "Votre code d'activation a expiré. Demandez un nouveau code à votre établissement."
+            problem = gettext("Votre code d'activation a expiré. Demandez un nouveau code à votre établissement.")
             audit("login.code_expired", login=name, address=request.remote_addr)
         else:
             return _signed_in(account, bool(form.remember.data), pending)
@@ -77,12 +79,13 @@ def _signed_in(account: Account, remember: bool, pending: interaction.Interactio
 
 def _locked_message(locked: AccountLocked) -> str:
     if locked.until is None:
-        return "Votre compte est verrouillé. Adressez-vous à votre établissement pour le débloquer."
-    return (f"Votre compte est temporairement verrouillé après plusieurs essais infructueux. "
-            f"Vous pourrez réessayer à partir de {locked.until.astimezone():%H:%M}.")
+        return gettext("Votre compte est verrouillé. Adressez-vous à votre établissement pour le débloquer.")
+    return gettext("Votre compte est temporairement verrouillé après plusieurs essais infructueux. "
+                   "Vous pourrez réessayer à partir de %(time)s.", time=locked.until.astimezone().strftime("%H:%M"))
 
 
 _MESSAGES = {
-    "activation-expired": "Le délai pour activer votre compte est dépassé : saisissez de nouveau votre code d'activation.",
-    "already-active": "Ce compte est déjà activé : connectez-vous avec votre mot de passe personnel.",
+    "activation-expired": _l("Le délai pour activer votre compte est dépassé : saisissez de nouveau votre code "
+                             "d'activation."),
+    "already-active": _l("Ce compte est déjà activé : connectez-vous avec votre mot de passe personnel."),
 }

@@ -7,15 +7,17 @@ from flask import Blueprint, abort, current_app, redirect, render_template, url_
 from sqlalchemy import select
 
 from conformance.guides import STEPS
+from idp.i18n import _l
 from idp.services import services
 from idp.store import Client
 
 portal = Blueprint("portal", __name__, template_folder="templates")
 
-PROFILE_WORDS = {"parent": "Parent", "teacher": "Professeur", "student": "Élève", "staff": "Personnel"}
+PROFILE_WORDS = {"parent": _l("Parent"), "teacher": _l("Professeur"), "student": _l("Élève"),
+                 "staff": _l("Personnel")}
 GUIDES = {
-    "parents": ("Guide parents", "parents", ("P", "C", "A", "S", "H", "R")),
-    "professeurs": ("Guide professeurs", "teachers", ("C", "A", "S", "R", "T")),
+    "parents": (_l("Guide parents"), "parents", ("P", "C", "A", "S", "H", "R")),
+    "professeurs": (_l("Guide professeurs"), "teachers", ("C", "A", "S", "R", "T")),
 }
 
 

@@ -5,6 +5,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, validate_csrf
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -222,10 +223,10 @@ def _with_issuer(location: str, issuer: str) -> str:
 def _french(error: OAuth2Error) -> str:
     description = error.description or ""
     if "client" in description and "not exist" in description or error.error == "invalid_client":
-        return "Cette application n'est pas enregistrée auprès de l'ENT."
+        return gettext("Cette application n'est pas enregistrée auprès de l'ENT.")
     if "redirect_uri" in description.lower() or "Redirect URI" in description:
-        return "L'adresse de retour de l'application n'est pas enregistrée auprès de l'ENT."
-    return "La demande de connexion de l'application est incorrecte."
+        return gettext("L'adresse de retour de l'application n'est pas enregistrée auprès de l'ENT.")
+    return gettext("La demande de connexion de l'application est incorrecte.")
 
 
 def _unauthorized() -> Response:

@@ -9,7 +9,7 @@
     const fin = champ.selectionEnd;
     champ.type = visible ? 'text' : 'password';
     bouton.setAttribute('aria-label', visible ? bouton.dataset.masquer : bouton.dataset.afficher);
-    bouton.textContent = visible ? 'Masquer' : 'Afficher';
+    bouton.textContent = visible ? bouton.dataset.texteMasquer : bouton.dataset.texteAfficher;
     try { // certains navigateurs remettent le curseur au début en changeant de type
       if (debut !== null) champ.setSelectionRange(debut, fin);
     } catch (e) { /* type sans sélection : sans importance */ }
