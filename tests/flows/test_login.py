@@ -107,3 +107,17 @@ def test_pending_account_with_its_code_goes_to_activation(client: FlaskClient, d
     response = sign_in(client, created.login, created.activation_code.lower().replace("-", " "))
     assert response.status_code == 302 and response.headers["Location"].endswith("/activation")
     assert COOKIE not in response.headers.get("Set-Cookie", "")  # not signed in before activation
+
+
+def test_https_issuer_gives_secure_host_prefixed_cookies_and_hsts(settings, directory: Directory,  # type: ignore[no-untyped-def]
+                                                                  unique_surname: str) -> None:
+    from idp.app import create_app
+    login = new_active(directory, unique_surname)
+    app = create_app(settings.with_changes(issuer="https://ent.example.fr", secret_key="s" * 40, demo=False))
+    browser = app.test_client(base_url="https://ent.example.fr")
+    page = browser.get("/connexion")
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    token = csrf_token(page.text)
+    response = browser.post("/connexion", data={"csrf_token": token, "login": login, "password": PASSWORD})
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("__Host-ent_sso="))
+    assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
