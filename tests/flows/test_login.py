@@ -114,10 +114,12 @@ def test_https_issuer_gives_secure_host_prefixed_cookies_and_hsts(settings, dire
     from idp.app import create_app
     login = new_active(directory, unique_surname)
     app = create_app(settings.with_changes(issuer="https://ent.example.fr", secret_key="s" * 40, demo=False))
-    browser = app.test_client(base_url="https://ent.example.fr")
+    browser = app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
     page = browser.get("/connexion")
     assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     token = csrf_token(page.text)
-    response = browser.post("/connexion", data={"csrf_token": token, "login": login, "password": PASSWORD})
+    response = browser.post("/connexion", data={"csrf_token": token, "login": login, "password": PASSWORD},
+                            headers={"Referer": "https://localhost/connexion"})
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("__Host-ent_sso="))
     assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
