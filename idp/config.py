@@ -69,7 +69,10 @@ class Settings:
     secret_key: str = doc("Signing key for cookies and tokens (32 characters or more).", "")
     database_url: str = doc("SQLAlchemy URL of the provider's own state; default: SQLite in instance_dir.", "")
     smtp_url: str = doc("smtp://host:port or smtps://user:pass@host:port; unset in demo: .eml files.", "")
-    sms_gateway: str = doc("SMS gateway URL; unset: SMS recovery is off.", "")
+    sms_gateway: str = doc("SMS gateway: unset = off; https://… = JSON POST; file:///dir = files (demo).", "")
+    sms_gateway_token: str = doc("Bearer token sent to the HTTP SMS gateway.", "")
+    mail_from: str = doc("Sender of the ENT's mail.", "ENT 77 <ne-pas-repondre@ent77.example.fr>")
+    outbox_dir: str = doc("Without smtp_url in demo mode, mail is written here as .eml files.", "outbox")
     ratelimit_storage_url: str = doc("memory:// for one instance, redis://… for several.", "memory://")
     instance_dir: str = doc("Folder of the provider's own files (keys, SQLite, outbox).", "instance")
     ent_name: str = doc("Name of the ENT shown to people and on letters.", "ENT 77")
@@ -78,6 +81,8 @@ class Settings:
                                    "127.0.0.1")
     schools: dict[str, str] = doc("UAI → school name, e.g. \"0770001H\" = \"Collège Les Tilleuls\".",
                                   default_factory=dict)
+    help_desks: dict[str, str] = doc("UAI → e-mail address of the school's help desk (parents' help requests).",
+                                     default_factory=dict)
     partners: dict[str, str] = doc("« Collèges connectés » of the portal: name → URL of their own ENT.",
                                    default_factory=dict)
     terms_version: str = doc("Version of the charter (CGU) people accept at activation.", "2026-09")
@@ -112,8 +117,9 @@ def load_settings(config_file: str | os.PathLike[str] | None = None,
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise SettingsError([f"{path} : TOML invalide ({error})"]) from None
     settings = _build(Settings, data, environ, "", problems)
-    if not Path(settings.instance_dir).is_absolute():
-        settings = replace(settings, instance_dir=str(base_dir / settings.instance_dir))
+    for folder in ("instance_dir", "outbox_dir"):
+        if not Path(getattr(settings, folder)).is_absolute():
+            settings = replace(settings, **{folder: str(base_dir / getattr(settings, folder))})
     problems += _check(settings)
     if problems:
         raise SettingsError(problems)

@@ -24,6 +24,7 @@ TERMS_ACCEPTED_AT = "entidpTermsAcceptedAt"
 RECOVERY_EMAIL = "entidpRecoveryMail"
 RECOVERY_MOBILE = "entidpRecoveryMobile"
 CHILD = "entidpChild"
+ROLE = "entidpRole"
 PASSWORD = "userPassword"
 UUID = "entryUUID"
 """Stable, never reused: the OpenID Connect `sub` is derived from it, not from the login."""
@@ -38,7 +39,7 @@ POLICY_FAILURE_INTERVAL = "pwdFailureCountInterval"
 
 ACCOUNT_ATTRIBUTES = (
     LOGIN, GIVEN_NAME, SURNAME, PROFILE, SCHOOL, STATE, ACTIVATION_EXPIRES, TERMS_VERSION,
-    TERMS_ACCEPTED_AT, RECOVERY_EMAIL, RECOVERY_MOBILE, CHILD, LOCKED_TIME, UUID,
+    TERMS_ACCEPTED_AT, RECOVERY_EMAIL, RECOVERY_MOBILE, CHILD, ROLE, LOCKED_TIME, UUID,
 )
 
 PERMANENT_LOCK = "000001010000Z"

@@ -260,6 +260,7 @@ class Directory:
             attr.RECOVERY_EMAIL: person.recovery_email,
             attr.RECOVERY_MOBILE: person.mobile,
             attr.CHILD: [self.dn_of(child) for child in person.children],
+            attr.ROLE: list(person.roles),
         }
         values.update({name: value for name, value in optional.items() if value})
 
@@ -350,6 +351,7 @@ class Directory:
             terms_accepted_at=moment(attr.TERMS_ACCEPTED_AT),
             children=tuple(_login_of(dn) for dn in many(attr.CHILD)),
             uuid=one(attr.UUID) or "",
+            roles=many(attr.ROLE),
         )
 
     def _lock_end(self, locked_since: str) -> datetime:

@@ -37,6 +37,7 @@ class NewAccount:
     mobile: str | None = None
     children: tuple[str, ...] = ()
     """Logins of the pupils a parent is responsible for."""
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Account:
     """Logins of the pupils a parent is responsible for."""
     uuid: str = ""
     """slapd's entryUUID: stable for the life of the entry."""
+    roles: tuple[str, ...] = ()
+    """Rights beyond the profile, e.g. `helpdesk`."""
 
     @property
     def display_name(self) -> str:
