@@ -109,7 +109,7 @@ def ent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     config = folder / "idp.toml"
     config.write_text(
         f'issuer = "{base_url}"\nsecret_key = "{"c" * 48}"\ninstance_dir = "instance"\n'
-        f'smtp_url = "smtp://127.0.0.1:{smtp.port}"\n'
+        f'smtp_url = "smtp://127.0.0.1:{smtp.port}"\nrate_limits = false\n'
         f'[schools]\n"{SCHOOL}" = "Collège Les Tilleuls"\n'
         f'[partners]\n"Collège Les Tilleuls" = "{colleges[0].url}"\n'
         f'[ldap]\nurl = "{slapd.url}"\nbase_dn = "{slapd.base_dn}"\nbind_dn = "{slapd.admin_dn}"\n'

@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.directory import DirectoryUnavailable, connect
+from idp.ratelimit import setup_rate_limits
 from idp.i18n import setup_i18n
 from idp.services import EXTENSION, Services, services
 from idp.sessions import SessionPolicy, SsoSessions
@@ -72,7 +73,9 @@ def setup_services(app: Flask, settings: Settings) -> None:
 
 def setup_security(app: Flask) -> None:
     hsts = app.config["SESSION_COOKIE_SECURE"]
+    settings: Settings = app.config["ENT_IDP"]
     CSRFProtect(app)
+    setup_rate_limits(app, settings.ratelimit_storage_url, settings.rate_limits)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -74,6 +74,8 @@ class Settings:
     mail_from: str = doc("Sender of the ENT's mail.", "ENT 77 <ne-pas-repondre@ent77.example.fr>")
     outbox_dir: str = doc("Without smtp_url in demo mode, mail is written here as .eml files.", "outbox")
     ratelimit_storage_url: str = doc("memory:// for one instance, redis://… for several.", "memory://")
+    rate_limits: bool = doc("Limits per client address on sign-in, recovery and help; off only for test suites.",
+                            True)
     instance_dir: str = doc("Folder of the provider's own files (keys, SQLite, outbox).", "instance")
     ent_name: str = doc("Name of the ENT shown to people and on letters.", "ENT 77")
     demo: bool = doc("Demo mode: relaxed checks, demo data. Never in production.", False)

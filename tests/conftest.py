@@ -48,7 +48,7 @@ def settings_file(slapd: PrivateSlapd, folder: Path, extra: str = "") -> Path:
     """An idp.toml pointing at `slapd`, as the demo writes one."""
     path = folder / "idp.toml"
     path.write_text(
-        f'demo = true\ninstance_dir = "instance"\n{extra}\n[ldap]\nurl = "{slapd.url}"\n'
+        f'demo = true\ninstance_dir = "instance"\nrate_limits = false\n{extra}\n[ldap]\nurl = "{slapd.url}"\n'
         f'base_dn = "{slapd.base_dn}"\nbind_dn = "{slapd.admin_dn}"\nbind_password = "{slapd.admin_password}"\n',
         encoding="utf-8",
     )

@@ -18,6 +18,7 @@ from idp.directory import Account, AccountLocked, AccountState, ActivationCodeEx
 from idp.i18n import _l
 from idp.oidc import interaction
 from idp.provisioning.codes import normalize_typed_code
+from idp.ratelimit import LOGIN_LIMIT, limiter
 from idp.services import services
 from idp.store.models import now
 
@@ -38,6 +39,7 @@ class LoginForm(FlaskForm):
 
 
 @login.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def form() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":

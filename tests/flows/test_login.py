@@ -123,3 +123,13 @@ def test_https_issuer_gives_secure_host_prefixed_cookies_and_hsts(settings, dire
                             headers={"Referer": "https://localhost/connexion"})
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("__Host-ent_sso="))
     assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+
+
+def test_many_sign_in_attempts_from_one_address_are_slowed(settings, directory: Directory) -> None:  # type: ignore[no-untyped-def]
+    from idp.app import create_app
+    app = create_app(settings.with_changes(rate_limits=True))
+    browser = app.test_client()
+    statuses = [sign_in(browser, "nobody.at-all", "Wrong-password-1").status_code for _ in range(31)]
+    assert statuses[:30] == [400] * 30 and statuses[30] == 429
+    page = sign_in(browser, "nobody.at-all", "Wrong-password-1")
+    assert "Trop de tentatives" in page.text and "patientez" in page.text

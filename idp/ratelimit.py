@@ -1,0 +1,33 @@
+"""Rate limits per client address (Flask-Limiter), shared by every instance through
+`ratelimit_storage_url` (redis://…), with a French page when one is hit.
+
+Flows decorate their views: `@limiter.limit(LOGIN_LIMIT, methods=["POST"])`.
+"""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+
+LOGIN_LIMIT = "30 per 5 minutes"
+RECOVERY_LIMIT = "10 per 15 minutes"
+SMS_LIMIT = "5 per 15 minutes"
+HELP_LIMIT = "5 per hour"
+
+
+def client_address() -> str:
+    """The client's address (behind a trusted proxy, gunicorn has already put the real one here)."""
+    return request.remote_addr or "unknown"
+
+
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)
+
+
+def setup_rate_limits(app: Flask, storage_url: str, enabled: bool) -> None:
+    app.config["RATELIMIT_STORAGE_URI"] = storage_url
+    app.config["RATELIMIT_ENABLED"] = enabled
+    limiter.init_app(app)
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
+        return render_template("too_many_requests.html"), 429
