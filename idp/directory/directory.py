@@ -41,22 +41,29 @@ class Directory:
 
     # Reading
 
+    def _search(self, search: str, attributes: list[str], base: str | None = None, scope: str = LEVEL) -> list[dict]:
+        """Entries under ou=people (or `base`) matching `search`, already escaped by the caller."""
+        def read(connection: Connection) -> list[dict]:
+            ok = connection.search(base or self.people_dn, search, scope, attributes=attributes)
+            if not ok and connection.result.get("result") != SUCCESS:
+                check(connection, ok)
+            return list(connection.response or [])
+        return [entry for entry in self._link.run(read) if entry.get("type") == "searchResEntry"]
+
     def dn_of(self, login: str) -> str:
         return f"{attr.LOGIN}={escape_rdn(login)},{self.people_dn}"
 
     def find(self, login: str) -> Account | None:
         if not LOGIN_PATTERN.match(login):
             return None
-        search = f"(&{attr.ACCOUNT_FILTER}({attr.LOGIN}={escape_filter_chars(login)}))"
-
-        def read(connection: Connection) -> list[dict]:
-            ok = connection.search(self.people_dn, search, LEVEL, attributes=list(attr.ACCOUNT_ATTRIBUTES))
-            if not ok and connection.result.get("result") != SUCCESS:
-                check(connection, ok)
-            return list(connection.response or [])
-
-        entries = [entry for entry in self._link.run(read) if entry.get("type") == "searchResEntry"]
+        entries = self._search(f"(&{attr.ACCOUNT_FILTER}({attr.LOGIN}={escape_filter_chars(login)}))",
+                               list(attr.ACCOUNT_ATTRIBUTES))
         return self._account(entries[0]) if entries else None
+
+    def find_by_recovery_email(self, email: str) -> list[Account]:
+        """Accounts whose personal recovery address is `email` (case-insensitive)."""
+        search = f"(&{attr.ACCOUNT_FILTER}({attr.RECOVERY_EMAIL}={escape_filter_chars(email.strip())}))"
+        return [self._account(entry) for entry in self._search(search, list(attr.ACCOUNT_ATTRIBUTES))]
 
     def get(self, login: str) -> Account:
         account = self.find(login)
@@ -93,16 +100,8 @@ class Directory:
             return {}
         search = "(&" + attr.ACCOUNT_FILTER + "(|" + "".join(
             f"({attr.LOGIN}={escape_filter_chars(login)})" for login in wanted) + "))"
-
-        def read(connection: Connection) -> list[dict]:
-            ok = connection.search(self.people_dn, search, LEVEL, attributes=[attr.LOGIN, attr.UUID])
-            if not ok and connection.result.get("result") != SUCCESS:
-                check(connection, ok)
-            return list(connection.response or [])
-        return {
-            _first(entry["attributes"][attr.LOGIN]): _first(entry["attributes"][attr.UUID])
-            for entry in self._link.run(read) if entry.get("type") == "searchResEntry"
-        }
+        return {_first(entry["attributes"][attr.LOGIN]): _first(entry["attributes"][attr.UUID])
+                for entry in self._search(search, [attr.LOGIN, attr.UUID])}
 
     def ping(self) -> None:
         """Raises DirectoryUnavailable unless slapd answers (for health checks)."""
@@ -275,16 +274,7 @@ class Directory:
     def logins_with_prefix(self, prefix: str) -> set[str]:
         """Logins equal to `prefix` or starting with it (to choose a homonym's suffix)."""
         search = f"(&{attr.ACCOUNT_FILTER}({attr.LOGIN}={escape_filter_chars(prefix)}*))"
-
-        def read(connection: Connection) -> list[dict]:
-            ok = connection.search(self.people_dn, search, LEVEL, attributes=[attr.LOGIN])
-            if not ok and connection.result.get("result") != SUCCESS:
-                check(connection, ok)
-            return list(connection.response or [])
-        return {
-            entry["attributes"][attr.LOGIN][0]
-            for entry in self._link.run(read) if entry.get("type") == "searchResEntry"
-        }
+        return {_first(entry["attributes"][attr.LOGIN]) for entry in self._search(search, [attr.LOGIN])}
 
     # Internals
 
@@ -304,11 +294,7 @@ class Directory:
 
     def _lockout_duration(self) -> int:
         if self._lockout_seconds is None:
-            def read(connection: Connection) -> list[dict]:
-                connection.search(self._policy_dn, "(objectClass=pwdPolicy)", BASE,
-                                  attributes=[attr.POLICY_LOCKOUT_DURATION])
-                return list(connection.response or [])
-            entries = [e for e in self._link.run(read) if e.get("type") == "searchResEntry"]
+            entries = self._search("(objectClass=pwdPolicy)", [attr.POLICY_LOCKOUT_DURATION], self._policy_dn, BASE)
             value = entries[0]["attributes"].get(attr.POLICY_LOCKOUT_DURATION) if entries else None
             self._lockout_seconds = int(value if isinstance(value, int) else (value or [0])[0])
         return self._lockout_seconds
