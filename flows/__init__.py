@@ -7,8 +7,9 @@ from flows.activation import activation
 from flows.consent import consent
 from flows.login import login
 from flows.portal import portal
+from flows.recovery import recovery
 
-ALL_FLOWS = (portal, login, activation, consent)
+ALL_FLOWS = (portal, login, activation, consent, recovery)
 
 
 def register_flows(app: Flask) -> None:

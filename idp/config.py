@@ -46,6 +46,7 @@ class AccountSettings:
     lockout_failures: int = doc("Wrong secrets in a row that lock an account (written to the "
                                 "directory's default password policy when the provider starts).", 5)
     lockout_minutes: int = doc("How long such a lock lasts (same).", 15)
+    reset_link_minutes: int = doc("Validity of a password-reset link sent by mail (60 at most).", 60)
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,8 @@ def _check(settings: Settings) -> list[str]:
         for item in fields(values):
             if getattr(values, item.name) <= 0:
                 problems.append(f"{section}.{item.name} : doit être positif")
+    if settings.accounts.reset_link_minutes > 60:
+        problems.append("accounts.reset_link_minutes : 60 minutes au plus")
     if settings.oidc.code_seconds > 600:
         problems.append("oidc.code_seconds : 600 secondes au plus (un code sert aussitôt)")
     for uai in settings.schools:

@@ -4,6 +4,8 @@ SQLite in the instance folder by default; a postgresql:// URL lets several insta
 behind a load balancer share it. Nothing of it lives only in one process's memory.
 """
 from .db import Store
-from .models import AuthorizationCode, Base, Client, Consent, SsoSession, Token
+from .models import AuthorizationCode, Base, Client, Consent, ResetToken, SsoSession, Token
 
-__all__ = ["AuthorizationCode", "Base", "Client", "Consent", "SsoSession", "Store", "Token"]
+import idp.outbound.models  # noqa: E402,F401  the outbox table, created with the others
+
+__all__ = ["AuthorizationCode", "Base", "Client", "Consent", "ResetToken", "SsoSession", "Store", "Token"]

@@ -188,3 +188,21 @@ class Consent(Base):
     scope: Mapped[str] = mapped_column(Text)
     granted_at: Mapped[int] = mapped_column(Integer, default=now)
     revoked_at: Mapped[int | None] = mapped_column(Integer)
+
+
+class ResetToken(Base):
+    """A password-reset link (mail) or code (SMS). Only a digest is kept; it is consumed
+    by the form's POST only, so a mail scanner opening the link uses nothing up."""
+
+    __tablename__ = "reset_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    login: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    """mail (the digest is the link's token's) or sms (the digest is the challenge's; the code's is below)."""
+    code_digest: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(Integer, default=now)
+    expires_at: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Wrong SMS codes typed against it."""
+    used_at: Mapped[int | None] = mapped_column(Integer)
