@@ -48,6 +48,7 @@ def setup_config(app: Flask, settings: Settings) -> None:
 def setup_services(app: Flask, settings: Settings) -> None:
     from idp.oidc.keys import KeyRing
     from idp.oidc.server import Provider
+    from idp.outbound import Outbound
 
     ldap = settings.ldap
     directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
@@ -59,7 +60,9 @@ def setup_services(app: Flask, settings: Settings) -> None:
         secure=settings.issuer.startswith("https://"),
     )
     provider = Provider(settings, store, directory, KeyRing(Path(settings.instance_dir) / "keys"))
-    app.extensions[EXTENSION] = Services(settings, directory, store, SsoSessions(store, policy), provider)
+    outbound = Outbound(settings, store)
+    app.extensions[EXTENSION] = Services(settings, directory, store, SsoSessions(store, policy), provider, outbound)
+    outbound.start_background_sender()  # daemon thread: retries queued mail; logs, never crashes
     app.teardown_appcontext(store.end)
 
     @app.get("/healthz")

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,14 @@ from idp import clients as client_registry
 from idp.config import Settings, SettingsError, load_settings
 from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import Account, Directory, DirectoryError, NewAccount, Profile, connect
+from idp.outbound import Outbound
 from idp.provisioning.csv_import import CsvFileError, read_accounts_csv
 from idp.provisioning.letters import ActivationLetter, write_letters
 from idp.provisioning.logins import LoginError, clean_name
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.provisioning.service import Provisioned, Provisioner
 from idp.store import Store
+from idp.store.help_requests import PROBLEMS, HelpRequest, find_request, requests_of
 
 EXIT_ERROR = 1
 EXIT_SOME_LINES_REJECTED = 3
@@ -122,6 +125,24 @@ def _parser() -> argparse.ArgumentParser:
     rotate = keys.add_parser("rotate", help="une nouvelle clé signe désormais ; les anciennes vérifient encore")
     rotate.set_defaults(run=_keys_rotate)
 
+    outbox = commands.add_parser("outbox", help="courriels sortants (file d'attente)").add_subparsers(
+        metavar="ACTION")
+    outbox_list = outbox.add_parser("list", help="courriels non envoyés : en attente ou abandonnés")
+    outbox_list.set_defaults(run=_outbox_list)
+    outbox_flush = outbox.add_parser("flush", help="envoie maintenant tous les courriels en attente")
+    outbox_flush.set_defaults(run=_outbox_flush)
+
+    help_requests = commands.add_parser("help", help="demandes d'aide des parents").add_subparsers(metavar="ACTION")
+    help_list = help_requests.add_parser("list", help="les demandes, les plus récentes d'abord")
+    help_list.add_argument("--school", metavar="UAI", help="celles d'un collège")
+    help_list.add_argument("--status", choices=["open", "closed", "all"], default="open",
+                           help="ouvertes (par défaut), closes ou toutes")
+    help_list.set_defaults(run=_help_list)
+    for name, run, text in (("show", _help_show, "tout d'une demande"), ("close", _help_close, "clôt une demande")):
+        command = help_requests.add_parser(name, help=text)
+        command.add_argument("reference", metavar="REF", help="numéro de la demande (AIDE-K7Q-M3X)")
+        command.set_defaults(run=run)
+
     serve = commands.add_parser("serve", help="serveur de production (gunicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -129,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     for command in (add, import_, *(accounts.choices[name] for name in ("show", "reset", "unlock", "lock")),
-                    *clients.choices.values(), rotate):
+                    *clients.choices.values(), rotate, outbox_list, outbox_flush, *help_requests.choices.values()):
         command.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
     return parser
 
@@ -261,6 +282,59 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outbox_list(args: argparse.Namespace) -> int:
+    messages = _outbound(load_settings(args.config)).pending()
+    _print(args, {"messages": messages},
+           [f"{m['id']}\t{m['status']}\t{m['attempts']} essai(s)\t"
+            f"{'prochain : ' + m['next_attempt_at'] if m['next_attempt_at'] else '—'}\t{m['to']}\t{m['subject']}"
+            + (f"\n\t{m['last_error']}" if m["last_error"] else "") for m in messages]
+           or ["aucun courriel en attente"])
+    return 0
+
+
+def _outbox_flush(args: argparse.Namespace) -> int:
+    outbound = _outbound(load_settings(args.config))
+    counts = outbound.flush()
+    _print(args, counts, [f"{counts['sent']} envoyé(s), {counts['failed']} abandonné(s), "
+                          f"{counts['waiting']} toujours en attente"])
+    return 0
+
+
+def _help_list(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    schools = None
+    if args.school:
+        schools = (normalize_uai(args.school),)
+        if uai_problem(schools[0]):
+            raise CommandError(uai_problem(schools[0]))
+    rows = requests_of(_store(settings).session, schools, None if args.status == "all" else args.status)
+    _print(args, {"requests": [row.facts() for row in rows]},
+           [f"{row.reference}\t{_local_time(row.created_at)}\t{row.status}\t{row.school}\t{row.parent_name}\t"
+            f"{PROBLEMS[row.problem]}" for row in rows] or ["aucune demande"])
+    return 0
+
+
+def _help_show(args: argparse.Namespace) -> int:
+    facts = _help_request(_store(load_settings(args.config)), args.reference).facts()
+    _print(args, facts, [f"{key} : {_human(value)}" + (f" ({PROBLEMS[value]})" if key == "problem" else "")
+                         for key, value in facts.items()])
+    return 0
+
+
+def _help_close(args: argparse.Namespace) -> int:
+    store = _store(load_settings(args.config))
+    row = _help_request(store, args.reference)
+    was_open = row.is_open
+    with store.transaction():
+        row.close("cli")
+    if was_open:
+        audit("help.closed", actor="cli", reference=row.reference)
+    _print(args, {"reference": row.reference, "status": row.status, "closed_at": row.facts()["closed_at"],
+                  "closed_by": row.closed_by},
+           [f"{row.reference} : {'close' if was_open else 'déjà close'}"])
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from idp.server import serve
     serve(load_settings(args.config), host=args.host, port=args.port, workers=args.workers)
@@ -282,6 +356,21 @@ def _admin_action(args: argparse.Namespace, action: Callable[[Directory, str], N
 
 def _store(settings: Settings) -> Store:
     return Store.for_instance(settings.database_url, settings.instance_dir)
+
+
+def _outbound(settings: Settings) -> Outbound:
+    return Outbound(settings, _store(settings))
+
+
+def _help_request(store: Store, reference: str) -> HelpRequest:
+    row = find_request(store.session, reference)
+    if row is None:
+        raise CommandError(f"demande d'aide inconnue : {reference}")
+    return row
+
+
+def _local_time(moment: int) -> str:
+    return datetime.fromtimestamp(moment).astimezone().strftime("%d/%m/%Y %H:%M")
 
 
 def _directory(settings: Settings) -> Directory:

@@ -13,6 +13,7 @@ from idp.store import Store
 
 if TYPE_CHECKING:
     from idp.oidc.server import Provider
+    from idp.outbound import Outbound
 
 EXTENSION = "ent_idp"
 
@@ -24,6 +25,7 @@ class Services:
     store: Store
     sessions: SsoSessions
     provider: Provider
+    outbound: Outbound
 
 
 def services() -> Services:

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from sqlalchemy import select, update
-from wtforms import HiddenField, PasswordField, RadioField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from idp.audit import audit
@@ -37,7 +37,6 @@ _SMS_CHALLENGE = "sms_challenge"
 class AskForm(FlaskForm):
     who = StringField("Identifiant ou courriel", validators=[DataRequired("Saisissez votre identifiant ou votre courriel.")],
                       render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
-    channel = RadioField("Recevoir", choices=[("mail", "Par courriel"), ("sms", "Par SMS")], default="mail")
 
 
 class EmailForm(FlaskForm):
@@ -63,13 +62,14 @@ def ask() -> Response | str:
     sms_enabled = services().outbound.sms_enabled
     if form.validate_on_submit():
         accounts = _accounts_for(form.who.data)
-        if form.channel.data == "sms" and sms_enabled:
+        if request.form.get("channel") == "sms" and sms_enabled:
             return _send_sms_code(accounts)
         for account in accounts:
             _send_reset_link(account)
         audit("recovery.asked", login=form.who.data.strip().lower(), address=request.remote_addr, channel="mail")
         return render_template("recovery/sent.html")
-    return render_template("recovery/ask.html", form=form, sms_enabled=sms_enabled)
+    return render_template("recovery/ask.html", form=form, sms_enabled=sms_enabled,
+                           channel=request.form.get("channel", "mail"))
 
 
 @recovery.route("/mot-de-passe-oublie/code", methods=["GET", "POST"])
@@ -124,7 +124,7 @@ def lost_login() -> str:
         except ContactError:
             email = ""
         for account in services().directory.find_by_recovery_email(email) if email else []:
-            services().outbound.mail(email, "login_reminder", {"given_name": account.given_name,
+            services().outbound.mail(account.recovery_email, "login_reminder", {"given_name": account.given_name,
                                                                "login": account.login}, _locale())
             audit("recovery.login_sent", login=account.login, address=request.remote_addr)
         return render_template("recovery/sent.html", login_reminder=True)

@@ -1,0 +1,199 @@
+"""Lost password and lost login (guide R1, R2; SECURITY.md 5, 9, 11, 12, 27), with a real
+SMTP server and the real slapd."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from idp.app import create_app
+from idp.config import Settings
+from idp.directory import AccountState, Directory, InvalidCredentials
+from idp.directory.slapd import free_port
+from idp.services import services
+from idp.store import ResetToken
+from tests.conftest import TEST_LOCKOUT
+from tests.flows.conftest import PASSWORD, csrf_token, new_active, new_pending, sign_in
+
+NEW_PASSWORD = "Marronnier2027"
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        self.messages.append(message_from_bytes(envelope.original_content))
+        return "250 OK"
+
+    def text_to(self, address: str) -> list[str]:
+        found = []
+        for message in self.messages:
+            if message["To"] == address:
+                part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+                found.append(part.get_payload(decode=True).decode())
+        return found
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield box, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def app(settings: Settings, mailbox: tuple[Mailbox, int], tmp_path: Path) -> Flask:
+    return create_app(settings.with_changes(smtp_url=f"smtp://127.0.0.1:{mailbox[1]}",
+                                            sms_gateway=f"file://{tmp_path / 'sms'}"))
+
+
+def ask(client: FlaskClient, who: str, channel: str = "mail"):  # type: ignore[no-untyped-def]
+    token = csrf_token(client.get("/mot-de-passe-oublie").text)
+    return client.post("/mot-de-passe-oublie", data={"csrf_token": token, "who": who, "channel": channel})
+
+
+def reset_link(mailbox: Mailbox, address: str) -> str:
+    body = mailbox.text_to(address)[-1]
+    return re.search(r"https?://\S+/mot-de-passe-oublie/nouveau\?jeton=[\w-]+", body).group(0)
+
+
+def path_of(link: str) -> str:
+    return "/" + link.split("/", 3)[3]
+
+
+def choose(client: FlaskClient, link: str, password: str = NEW_PASSWORD):  # type: ignore[no-untyped-def]
+    page = client.get(path_of(link))
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page.text).group(1)
+    return client.post("/mot-de-passe-oublie/nouveau", data={"csrf_token": csrf_token(page.text), "token": token,
+                                                            "password": password, "confirmation": password})
+
+
+def test_R1_reset_by_mail_signs_in_with_the_new_password(client: FlaskClient, directory: Directory,
+                                                         mailbox: tuple[Mailbox, int], unique_surname: str) -> None:
+    login = new_active(directory, unique_surname)
+    assert ask(client, login).status_code == 200
+    link = reset_link(mailbox[0], "d@example.fr")
+    for _ in range(2):  # a mail scanner opens the link: nothing is used up
+        assert client.get(path_of(link)).status_code == 200
+    response = choose(client, link)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/accueil")
+    assert directory.verify(login, NEW_PASSWORD).login == login
+    with pytest.raises(InvalidCredentials):
+        directory.verify(login, PASSWORD)
+    assert any("mot de passe" in text.lower() for text in mailbox[0].text_to("d@example.fr")[1:])  # notified
+    used = client.get(path_of(link))
+    assert used.status_code == 400 and "n'est plus valable" in used.text  # single use
+
+
+def test_recovery_gives_the_same_answer_for_unknown_logins(client: FlaskClient, directory: Directory,
+                                                           unique_surname: str) -> None:
+    login = new_active(directory, unique_surname)
+    known, unknown = ask(client, login), ask(client, "nobody.at-all")
+    assert known.status_code == unknown.status_code == 200
+    assert re.sub(r'value="[^"]*"', "", known.text) == re.sub(r'value="[^"]*"', "", unknown.text)
+
+
+def test_reset_unlocks_and_ends_every_other_session(app: Flask, directory: Directory,
+                                                    mailbox: tuple[Mailbox, int], unique_surname: str) -> None:
+    login = new_active(directory, unique_surname)
+    elsewhere = app.test_client()
+    sign_in(elsewhere, login, PASSWORD)
+    assert elsewhere.get("/accueil").status_code == 200
+    for _ in range(TEST_LOCKOUT.max_failures):
+        sign_in(app.test_client(), login, "Wrong-password-1")
+    assert directory.get(login).state is AccountState.LOCKED
+    browser = app.test_client()
+    ask(browser, login)
+    assert choose(browser, reset_link(mailbox[0], "d@example.fr")).status_code == 302
+    assert directory.get(login).state is AccountState.ACTIVE
+    assert elsewhere.get("/accueil").status_code == 302  # the other browser was signed out
+
+
+def test_expired_link_is_refused(app: Flask, client: FlaskClient, directory: Directory,
+                                 mailbox: tuple[Mailbox, int], unique_surname: str) -> None:
+    login = new_active(directory, unique_surname)
+    ask(client, login)
+    with app.app_context():
+        db = services().store.session
+        db.execute(update(ResetToken).where(ResetToken.login == login).values(expires_at=1))
+        db.commit()
+    page = client.get(path_of(reset_link(mailbox[0], "d@example.fr")))
+    assert page.status_code == 400 and "n'est plus valable" in page.text
+
+
+def test_pending_account_is_pointed_to_its_letter(client: FlaskClient, directory: Directory,
+                                                  mailbox: tuple[Mailbox, int], unique_surname: str) -> None:
+    created = new_pending(directory, unique_surname)
+    page = ask(client, created.login)
+    assert "code d'activation de la lettre" in page.text and "Problème de connexion parents" in page.text
+    assert mailbox[0].messages == []
+
+
+def test_R2_sms_code_after_three_wrong_codes_is_burnt(client: FlaskClient, directory: Directory,
+                                                      tmp_path: Path, unique_surname: str) -> None:
+    login = new_active(directory, unique_surname)
+    from ldap3 import MODIFY_REPLACE
+    directory._link.run(lambda c: c.modify(directory.dn_of(login),  # noqa: SLF001
+                                           {"entidpRecoveryMobile": [(MODIFY_REPLACE, ["+33612345678"])]}))
+    page = client.get(ask(client, login, "sms").headers["Location"])
+    assert "06 •• •• •• 78" in page.text
+    code = re.search(r"\b(\d{6})\b", next((tmp_path / "sms").iterdir()).read_text()).group(1)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(3):
+        response = client.post("/mot-de-passe-oublie/code", data={"csrf_token": csrf_token(page.text), "code": wrong})
+        assert response.status_code == 400 and "Code incorrect" in response.text
+    response = client.post("/mot-de-passe-oublie/code", data={"csrf_token": csrf_token(page.text), "code": code})
+    assert response.status_code == 400  # three attempts: the right code no longer works
+    for old in (tmp_path / "sms").iterdir():
+        old.unlink()
+    page = client.get(ask(client, login, "sms").headers["Location"])
+    code = re.search(r"\b(\d{6})\b", next((tmp_path / "sms").iterdir()).read_text()).group(1)
+    response = client.post("/mot-de-passe-oublie/code", data={"csrf_token": csrf_token(page.text), "code": code})
+    assert response.status_code == 302 and "/mot-de-passe-oublie/nouveau?jeton=" in response.headers["Location"]
+
+
+def test_sms_off_says_it_is_coming_soon(settings: Settings, mailbox: tuple[Mailbox, int]) -> None:
+    client = create_app(settings.with_changes(smtp_url=f"smtp://127.0.0.1:{mailbox[1]}")).test_client()
+    page = client.get("/mot-de-passe-oublie").text
+    assert "bientôt disponible" in page and re.search(r'value="sms"[^>]*disabled', page)
+
+
+def test_lost_login_is_mailed_to_the_recovery_address(client: FlaskClient, directory: Directory,
+                                                      mailbox: tuple[Mailbox, int], unique_surname: str) -> None:
+    login = new_active(directory, unique_surname)
+    token = csrf_token(client.get("/identifiant-oublie").text)
+    assert client.post("/identifiant-oublie", data={"csrf_token": token, "email": "D@Example.fr"}).status_code == 200
+    assert any(login in text for text in mailbox[0].text_to("d@example.fr"))
+
+
+def test_mail_server_down_then_back_the_reset_mail_leaves(settings: Settings, directory: Directory,
+                                                          unique_surname: str) -> None:
+    login = new_active(directory, unique_surname)
+    port = free_port()  # nothing listens there yet
+    app = create_app(settings.with_changes(smtp_url=f"smtp://127.0.0.1:{port}"))
+    client = app.test_client()
+    assert ask(client, login).status_code == 200  # the person is not told about our mail server
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with app.app_context():
+            from idp.outbound.models import OutboxMessage
+            db = services().store.session
+            db.execute(update(OutboxMessage).values(next_attempt_at=0))
+            db.commit()
+            services().outbound.deliver_due()
+        assert box.text_to("d@example.fr") and "/mot-de-passe-oublie/nouveau?jeton=" in box.text_to("d@example.fr")[0]
+    finally:
+        controller.stop()
