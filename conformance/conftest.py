@@ -36,6 +36,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REPORT_DIR = Path(os.environ.get("ENT_IDP_CONFORMANCE_REPORT", "conformance-report"))
 SCHOOL = "0770001H"
 PASSWORD = "Tilleul2026"
+HELP_DESK = "vie-scolaire@tilleuls.example.fr"
 
 
 class Mailbox:
@@ -70,19 +71,26 @@ class Instance:
     colleges: list[CollegeApp]
     mailbox: Mailbox
     provisioner: Provisioner
+    sms_dir: Path
     _made: list[str] = field(default_factory=list)
+
+    def mail_to(self, address: str) -> list[str]:
+        """Text parts of the mail received for `address`."""
+        return [part.get_payload(decode=True).decode() for message in self.mailbox.messages
+                if message["To"] == address for part in message.walk() if part.get_content_type() == "text/plain"]
 
     def pending(self, profile: Profile = Profile.PARENT, given_name: str = "Danièle", surname: str = "Adams") -> Person:
         """A new account, as the school's letter gives it: login and activation code."""
         created = self.provisioner.add(NewAccount(given_name, surname, profile, (SCHOOL,)))
         return Person(created.login, given_name, surname, created.activation_code)
 
-    def active(self, profile: Profile = Profile.TEACHER, given_name: str = "Thomas", surname: str = "Bernard") -> Person:
-        """An account already activated, with PASSWORD."""
+    def active(self, profile: Profile = Profile.TEACHER, given_name: str = "Thomas", surname: str = "Bernard",
+               mobile: str | None = None) -> Person:
+        """An account already activated, with PASSWORD and the e-mail `<login>@example.fr`."""
         person = self.pending(profile, given_name, surname)
         directory = self.provisioner.directory
         directory.activate(person.login, password=PASSWORD, recovery_email=f"{person.login}@example.fr",
-                           terms_version="2026-09")
+                           mobile=mobile, terms_version="2026-09")
         return Person(person.login, given_name, surname, PASSWORD)
 
 
@@ -110,6 +118,8 @@ def ent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     config.write_text(
         f'issuer = "{base_url}"\nsecret_key = "{"c" * 48}"\ninstance_dir = "instance"\n'
         f'smtp_url = "smtp://127.0.0.1:{smtp.port}"\nrate_limits = false\n'
+        f'sms_gateway = "file://{folder / "sms"}"\n'
+        f'[help_desks]\n"{SCHOOL}" = "{HELP_DESK}"\n'
         f'[schools]\n"{SCHOOL}" = "Collège Les Tilleuls"\n'
         f'[partners]\n"Collège Les Tilleuls" = "{colleges[0].url}"\n'
         f'[ldap]\nurl = "{slapd.url}"\nbase_dn = "{slapd.base_dn}"\nbind_dn = "{slapd.admin_dn}"\n'
@@ -125,7 +135,7 @@ def ent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
                                                   client_secret=registered.client_secret, base_url=college.url,
                                                   secret_key="d" * 40), college_port))
     directory = connect(slapd.url, slapd.base_dn, slapd.admin_dn, slapd.admin_password)
-    yield Instance(base_url, colleges, mailbox, Provisioner(directory, 90))
+    yield Instance(base_url, colleges, mailbox, Provisioner(directory, 90), folder / "sms")
     for server, thread in servers:
         server.shutdown()
         thread.join()
