@@ -5,11 +5,15 @@ from flask import Flask
 
 from flows.activation import activation
 from flows.consent import consent
+from flows.help import help
+from flows.helpdesk import helpdesk
 from flows.login import login
 from flows.portal import portal
 from flows.recovery import recovery
 
-ALL_FLOWS = (portal, login, activation, consent, recovery)
+ALL_FLOWS = (help, portal, login, activation, consent, recovery, helpdesk)
+"""`help` comes before `portal`: both name /aide (`help.form`, and `portal.help` in older links)
+and the first registered serves it."""
 
 
 def register_flows(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""The ENT portal (guide steps P1–P3), the home page once signed in, the guides and help."""
+"""The ENT portal (guide steps P1–P3), the home page once signed in, and the guides."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -53,11 +53,6 @@ def guide(audience: str) -> str:
     for step in steps:
         grouped.setdefault(step.section, []).append(step)
     return render_template("portal/guide.html", title=title, grouped=grouped, audience=audience)
-
-
-@portal.get("/aide")
-def help() -> str:  # noqa: A001 - the page is called « aide »
-    return render_template("portal/help.html")
 
 
 def _home_of(app: Client) -> str:

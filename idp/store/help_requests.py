@@ -1,0 +1,111 @@
+"""Parents' help requests (« Problème de connexion parents »): kept in SQL before any mail
+is sent, so a request is never lost, and read by the school's help desk and by `ent-idp help`."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from idp.i18n import N_
+from idp.provisioning.codes import ALPHABET
+
+from .models import Base, now
+
+OPEN, CLOSED = "open", "closed"
+PROBLEMS = {
+    "activation": N_("Je n'arrive pas à activer mon compte"),
+    "password": N_("J'ai perdu mon mot de passe"),
+    "other": N_("Autre"),
+}
+"""What the parent ticked, stored as the key; the French words for the help desk and the command
+line (`gettext(words)` on the parent's page)."""
+REFERENCE_PREFIX = "AIDE"
+_REFERENCE_GROUPS = (3, 3)
+_TYPED_REFERENCE = re.compile(r"[\s\-_.]")
+
+
+class HelpRequest(Base):
+    __tablename__ = "help_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True, index=True)
+    """What the parent is shown and quotes: AIDE-K7Q-M3X (random, so it tells nothing of the volume)."""
+    created_at: Mapped[int] = mapped_column(Integer, default=now, index=True)
+    status: Mapped[str] = mapped_column(String(10), default=OPEN, index=True)
+    school: Mapped[str] = mapped_column(String(8), index=True)
+    """UAI of the child's school: its help desk handles the request."""
+    parent_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    """E.164 (+33612345678, +33164000000)."""
+    child_name: Mapped[str] = mapped_column(String(200))
+    child_class: Mapped[str | None] = mapped_column(String(40))
+    login: Mapped[str | None] = mapped_column(String(64))
+    """The login the parent says is theirs (never checked on the public form)."""
+    problem: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    """The help desk's latest answer, mailed to the parent."""
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[int | None] = mapped_column(Integer)
+    closed_at: Mapped[int | None] = mapped_column(Integer)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    """The staff login, or `cli` when closed with `ent-idp help close`."""
+    address: Mapped[str | None] = mapped_column(String(64))
+    """The client address the request came from."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+    def close(self, by: str) -> None:
+        if self.is_open:
+            self.status, self.closed_at, self.closed_by = CLOSED, now(), by
+
+    def facts(self) -> dict[str, Any]:
+        """Everything about the request, for `ent-idp help show --json` (times in ISO 8601, UTC)."""
+        return {
+            "reference": self.reference, "status": self.status, "created_at": _iso(self.created_at),
+            "school": self.school, "parent_name": self.parent_name, "email": self.email, "phone": self.phone,
+            "child_name": self.child_name, "child_class": self.child_class, "login": self.login,
+            "problem": self.problem, "message": self.message, "answer": self.answer,
+            "answered_by": self.answered_by, "answered_at": _iso(self.answered_at),
+            "closed_at": _iso(self.closed_at), "closed_by": self.closed_by, "address": self.address,
+        }
+
+
+def new_reference() -> str:
+    """AIDE-K7Q-M3X: 31**6 ≈ 887 million, from the activation codes' alphabet (no look-alikes)."""
+    groups = ("".join(secrets.choice(ALPHABET) for _ in range(size)) for size in _REFERENCE_GROUPS)
+    return "-".join((REFERENCE_PREFIX, *groups))
+
+
+def normalize_reference(typed: str) -> str:
+    """What someone typed, as stored: case, spaces, hyphens and the AIDE prefix do not matter."""
+    text = _TYPED_REFERENCE.sub("", typed).upper()
+    text = text.removeprefix(REFERENCE_PREFIX)
+    size = sum(_REFERENCE_GROUPS)
+    if len(text) != size:
+        return typed.strip().upper()
+    return f"{REFERENCE_PREFIX}-{text[:_REFERENCE_GROUPS[0]]}-{text[_REFERENCE_GROUPS[0]:]}"
+
+
+def find_request(db: Session, reference: str) -> HelpRequest | None:
+    return db.scalars(select(HelpRequest).where(HelpRequest.reference == normalize_reference(reference))).first()
+
+
+def requests_of(db: Session, schools: tuple[str, ...] | None, status: str | None = OPEN) -> list[HelpRequest]:
+    """Newest first; `schools` None: every school; `status` None: open and closed."""
+    query = select(HelpRequest).order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+    if schools is not None:
+        query = query.where(HelpRequest.school.in_(schools))
+    if status is not None:
+        query = query.where(HelpRequest.status == status)
+    return list(db.scalars(query))
+
+
+def _iso(moment: int | None) -> str | None:
+    return None if moment is None else datetime.fromtimestamp(moment, timezone.utc).isoformat()
