@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
 from sqlalchemy import select, update
 from wtforms import HiddenField, PasswordField, StringField
@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email
 from idp.directory import Account, AccountState
+from idp.i18n import _l
 from idp.passwords import RULES_TEXT, normalize_password, password_problems
 from idp.ratelimit import RECOVERY_LIMIT, SMS_LIMIT, limiter
 from idp.services import services
@@ -35,24 +36,27 @@ _SMS_CHALLENGE = "sms_challenge"
 
 
 class AskForm(FlaskForm):
-    who = StringField("Identifiant ou courriel", validators=[DataRequired("Saisissez votre identifiant ou votre courriel.")],
+    who = StringField(_l("Identifiant ou courriel"),
+                      validators=[DataRequired(_l("Saisissez votre identifiant ou votre courriel."))],
                       render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
 
 
 class EmailForm(FlaskForm):
-    email = StringField("Courriel", validators=[DataRequired("Saisissez l'adresse de courriel donnée à l'activation.")],
+    email = StringField(_l("Courriel"),
+                        validators=[DataRequired(_l("Saisissez l'adresse de courriel donnée à l'activation."))],
                         render_kw={"autocomplete": "email", "spellcheck": "false", "type": "email"})
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Code reçu par SMS", validators=[DataRequired("Saisissez le code à 6 chiffres.")],
+    code = StringField(_l("Code reçu par SMS"), validators=[DataRequired(_l("Saisissez le code à 6 chiffres."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
 class NewPasswordForm(FlaskForm):
     token = HiddenField()
-    password = PasswordField("Nouveau mot de passe", render_kw={"autocomplete": "new-password"})
-    confirmation = PasswordField("Confirmation du nouveau mot de passe", render_kw={"autocomplete": "new-password"})
+    password = PasswordField(_l("Nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
+    confirmation = PasswordField(_l("Confirmation du nouveau mot de passe"),
+                                 render_kw={"autocomplete": "new-password"})
 
 
 @recovery.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -92,7 +96,7 @@ def sms_code() -> Response | str | tuple[str, int]:
             attempts = _count_attempt(row.id)
             if attempts >= SMS_ATTEMPTS:
                 _use(row.id)
-        problem = "Code incorrect ou expiré. Vérifiez le SMS, ou demandez un nouveau code."
+        problem = gettext("Code incorrect ou expiré. Vérifiez le SMS, ou demandez un nouveau code.")
     return render_template("recovery/code.html", form=form, masked=challenge.get("masked"), problem=problem), \
         (400 if problem else 200)
 
@@ -111,7 +115,8 @@ def new_password() -> Response | str | tuple[str, int]:
             return render_template("recovery/invalid.html"), 400
         return _reset(account, normalize_password(form.password.data))
     status = 400 if request.method == "POST" else 200
-    return render_template("recovery/new_password.html", form=form, account=account, rules=RULES_TEXT), status
+    return render_template("recovery/new_password.html", form=form, account=account,
+                           rules=gettext(RULES_TEXT)), status
 
 
 @recovery.route("/identifiant-oublie", methods=["GET", "POST"])
@@ -161,8 +166,9 @@ def _send_sms_code(accounts: list[Account]) -> Response:
         with services().store.transaction() as db:
             db.add(ResetToken(token_digest=digest(challenge_id), code_digest=digest(code), login=account.login,
                               channel="sms", expires_at=now() + SMS_CODE_SECONDS))
-        services().outbound.sms(account.mobile, f"{current_app.config['ENT_IDP'].ent_name} : votre code de "
-                                                f"réinitialisation est {code}. Il expire dans 10 minutes.")
+        services().outbound.sms(account.mobile, gettext("%(ent_name)s : votre code de réinitialisation est "
+                                                        "%(code)s. Il expire dans 10 minutes.",
+                                                        ent_name=current_app.config["ENT_IDP"].ent_name, code=code))
         challenge = {"id": challenge_id, "masked": _masked(account.mobile)}
         audit("recovery.sms_sent", login=account.login, address=request.remote_addr)
     session[_SMS_CHALLENGE] = challenge
@@ -188,9 +194,9 @@ def _check_password(form: NewPasswordForm, account: Account) -> bool:
     password = form.password.data or ""
     form.password.errors = list(password_problems(password, login=account.login, given_name=account.given_name,
                                                   surname=account.surname)) if password else \
-        ["Choisissez votre nouveau mot de passe."]
+        [gettext("Choisissez votre nouveau mot de passe.")]
     if normalize_password(form.confirmation.data or "") != normalize_password(password):
-        form.confirmation.errors = ["Les deux mots de passe saisis ne sont pas identiques."]
+        form.confirmation.errors = [gettext("Les deux mots de passe saisis ne sont pas identiques.")]
     return not (form.password.errors or form.confirmation.errors)
 
 
@@ -243,4 +249,5 @@ def _locale() -> str:
 
 def _now_text() -> str:
     from datetime import datetime
-    return datetime.now().astimezone().strftime("%d/%m/%Y à %H:%M")
+    moment = datetime.now().astimezone()
+    return gettext("%(date)s à %(time)s", date=moment.strftime("%d/%m/%Y"), time=moment.strftime("%H:%M"))
