@@ -96,7 +96,10 @@ def write_settings(data_dir: Path, slapd: PrivateSlapd, *, demo: bool, issuer: s
     if issuer:
         lines.append(f"issuer = {json.dumps(issuer)}")
     if demo:
+        lines.append(f"sms_gateway = {json.dumps((data_dir / 'sms').resolve().as_uri())}")
         lines += ["", "[schools]"] + [f'"{uai}" = {json.dumps(name)}' for uai, name in DEMO_SCHOOLS.items()]
+        lines += ["", "[help_desks]"] + [f'"{uai}" = "vie-scolaire.{uai.lower()}@college.example.fr"'
+                                         for uai in DEMO_SCHOOLS]
     if partners:
         lines += ["", "[partners]"] + [f"{json.dumps(name)} = {json.dumps(url)}" for name, url in partners.items()]
     lines += [
@@ -142,7 +145,7 @@ def write_demo_file(path: Path, settings: Settings, directory: Directory) -> Non
         "issuer": settings.issuer,
         "clients": [],
         "accounts": accounts,
-        "outbox_dir": str(Path(settings.instance_dir).parent / "outbox"),
+        "outbox_dir": settings.outbox_dir,
     }
     path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.chmod(path, 0o600)
