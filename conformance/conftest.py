@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Locator, Page
 from werkzeug.serving import make_server
 
 from conformance.guides import STEPS
@@ -67,31 +67,70 @@ class CollegeApp:
 
 @dataclass
 class Instance:
+    """The ENT under test and where its test accounts and messages come from."""
+
     base_url: str
+    source: str
     colleges: list[CollegeApp]
-    mailbox: Mailbox
-    provisioner: Provisioner
-    sms_dir: Path
-    _made: list[str] = field(default_factory=list)
+    provisioner: Provisioner | None = None
+    """Set when the suite may create accounts in the directory (local instance, or --config)."""
+    pool: list[dict] = field(default_factory=list)
+    """Accounts from an accounts file (demo.json format), used up as tests need them."""
+    mailbox: Mailbox | None = None
+    outbox_dir: Path | None = None
+    sms_dir: Path | None = None
+    help_desk: str | None = None
+
+    def college(self, index: int) -> CollegeApp:
+        if index >= len(self.colleges):
+            pytest.skip(f"non exécuté : cette étape demande {index + 1} applications de collège, "
+                        f"{len(self.colleges)} connue(s) pour ce déploiement")
+        return self.colleges[index]
+
+    def messages(self) -> list[Message]:
+        """Mail the ENT sent: received by the suite's SMTP server, or written to the outbox folder."""
+        if self.mailbox is not None:
+            return list(self.mailbox.messages)
+        if self.outbox_dir is not None and self.outbox_dir.exists():
+            return [message_from_bytes(path.read_bytes()) for path in sorted(self.outbox_dir.glob("*.eml"))]
+        pytest.skip("non exécuté : aucune boîte aux lettres lisible pour ce déploiement (--outbox)")
 
     def mail_to(self, address: str) -> list[str]:
         """Text parts of the mail received for `address`."""
-        return [part.get_payload(decode=True).decode() for message in self.mailbox.messages
+        return [part.get_payload(decode=True).decode() for message in self.messages()
                 if message["To"] == address for part in message.walk() if part.get_content_type() == "text/plain"]
+
+    def sms_files(self) -> list[Path]:
+        if self.sms_dir is None:
+            pytest.skip("non exécuté : pas de passerelle SMS lisible pour ce déploiement")
+        return sorted(self.sms_dir.glob("*")) if self.sms_dir.exists() else []
 
     def pending(self, profile: Profile = Profile.PARENT, given_name: str = "Danièle", surname: str = "Adams") -> Person:
         """A new account, as the school's letter gives it: login and activation code."""
+        if self.provisioner is None:
+            return self._from_pool("pending", profile)
         created = self.provisioner.add(NewAccount(given_name, surname, profile, (SCHOOL,)))
         return Person(created.login, given_name, surname, created.activation_code)
 
     def active(self, profile: Profile = Profile.TEACHER, given_name: str = "Thomas", surname: str = "Bernard",
                mobile: str | None = None) -> Person:
         """An account already activated, with PASSWORD and the e-mail `<login>@example.fr`."""
+        if self.provisioner is None:
+            if mobile:
+                pytest.skip("non exécuté : le fichier de comptes ne donne pas de compte avec un mobile connu")
+            return self._from_pool("active", profile)
         person = self.pending(profile, given_name, surname)
-        directory = self.provisioner.directory
-        directory.activate(person.login, password=PASSWORD, recovery_email=f"{person.login}@example.fr",
-                           mobile=mobile, terms_version="2026-09")
+        self.provisioner.directory.activate(person.login, password=PASSWORD, recovery_email=f"{person.login}@example.fr",
+                                            mobile=mobile, terms_version="2026-09")
         return Person(person.login, given_name, surname, PASSWORD)
+
+    def _from_pool(self, state: str, profile: Profile) -> Person:
+        for entry in self.pool:
+            if entry.get("state") == state and entry.get("profile") == profile.value:
+                self.pool.remove(entry)
+                secret = entry.get("activation_code") if state == "pending" else entry.get("password")
+                return Person(entry["login"], entry.get("given_name", ""), entry.get("surname", ""), secret)
+        pytest.skip(f"non exécuté : plus de compte « {profile.value} » ({state}) dans le fichier de comptes")
 
 
 def _serve(app, port: int) -> tuple[object, threading.Thread]:  # type: ignore[no-untyped-def]
@@ -103,8 +142,42 @@ def _serve(app, port: int) -> tuple[object, threading.Thread]:  # type: ignore[n
 
 @pytest.fixture(scope="session")
 def ent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
-    """A whole ENT on this machine, for the session."""
-    folder = tmp_path_factory.mktemp("ent")
+    """The ENT under test: `ENT_IDP_CONFORMANCE_BASE_URL` (set by `ent-idp conformance`), or a
+    whole ENT started on this machine for the session."""
+    base_url = os.environ.get("ENT_IDP_CONFORMANCE_BASE_URL")
+    if base_url:
+        yield _deployment(base_url.rstrip("/"))
+        return
+    yield from _local_instance(tmp_path_factory.mktemp("ent"))
+
+
+def _deployment(base_url: str) -> Instance:
+    """A running deployment. With its settings file (ENT_IDP_CONFIG), accounts are created in
+    its directory and its outbox and SMS folders are read; with an accounts file only
+    (ENT_IDP_CONFORMANCE_ACCOUNTS), its accounts are used up one per step."""
+    accounts_file = os.environ.get("ENT_IDP_CONFORMANCE_ACCOUNTS")
+    listed = json.loads(Path(accounts_file).read_text(encoding="utf-8")) if accounts_file else {}
+    colleges = [CollegeApp(client.get("name", ""), client["url"].rstrip("/"))
+                for client in listed.get("clients", []) if client.get("url")]
+    outbox = os.environ.get("ENT_IDP_CONFORMANCE_OUTBOX") or listed.get("outbox_dir")
+    instance = Instance(base_url, "déploiement (fichier de comptes)", colleges, pool=list(listed.get("accounts", [])),
+                        outbox_dir=Path(outbox) if outbox else None)
+    config = os.environ.get("ENT_IDP_CONFIG")
+    if config:
+        settings = load_settings(config)
+        ldap = settings.ldap
+        directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
+        instance.provisioner = Provisioner(directory, settings.accounts.activation_code_days)
+        instance.source = "déploiement (accès à l'annuaire)"
+        instance.help_desk = settings.help_desks.get(SCHOOL)
+        if not settings.smtp_url and instance.outbox_dir is None:
+            instance.outbox_dir = Path(settings.outbox_dir)
+        if settings.sms_gateway.startswith("file://"):
+            instance.sms_dir = Path(settings.sms_gateway[len("file://"):])
+    return instance
+
+
+def _local_instance(folder: Path) -> Iterator[Instance]:
     slapd = PrivateSlapd(folder / "ldap", port=free_port(), argon2=Argon2Cost(1024, 1, 1), lockout=Lockout(5, 300))
     slapd.start()
     mailbox = Mailbox()
@@ -135,7 +208,8 @@ def ent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
                                                   client_secret=registered.client_secret, base_url=college.url,
                                                   secret_key="d" * 40), college_port))
     directory = connect(slapd.url, slapd.base_dn, slapd.admin_dn, slapd.admin_password)
-    yield Instance(base_url, colleges, mailbox, Provisioner(directory, 90), folder / "sms")
+    yield Instance(base_url, "instance locale", colleges, Provisioner(directory, 90), mailbox=mailbox,
+                   sms_dir=folder / "sms", help_desk=HELP_DESK)
     for server, thread in servers:
         server.shutdown()
         thread.join()
@@ -162,23 +236,43 @@ def reopen_browser(browser: Browser, context: BrowserContext) -> Page:
     return browser.new_context(storage_state=state, locale="fr-FR").new_page()
 
 
+def callout(page: Page, target: Locator, number: int) -> None:
+    """Marks `target` with the guide's numbered callout (1), (2)… on this step's screenshot.
+    Call it on the page the step ends on, once the element is where the guide shows it."""
+    box = target.first.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height] }")
+    marks = getattr(page, "ent_callouts", [])
+    marks.append({"n": number, "box": [round(value) for value in box]})
+    page.ent_callouts = marks  # type: ignore[attr-defined]
+
+
 @pytest.fixture(autouse=True)
 def screenshot(request: pytest.FixtureRequest, page: Page) -> Iterator[None]:
-    """After each step, a screenshot of the page it ended on and a line of report.json.
+    """After each step, a screenshot of the page it ended on and an entry of report.json.
     A step that opens another page (a reopened browser) sets `request.node.last_page`."""
     yield
     name = request.node.originalname
     step_id = name.split("_")[1]
     page = getattr(request.node, "last_page", page)
     shot = None
+    file_name = request.node.name.replace("[chromium]", "").replace("[", "-").replace("]", "").replace("-chromium", "")
     if not page.is_closed():
         REPORT_DIR.mkdir(parents=True, exist_ok=True)
-        shot = REPORT_DIR / f"{name}.png"
+        shot = REPORT_DIR / f"{file_name}.png"
         page.screenshot(path=str(shot), full_page=True)
-    outcome = getattr(request.node, "step_outcome", "unknown")
-    _append_report({"id": step_id, "test": name, "outcome": outcome,
-                    "words": STEPS[step_id].words if step_id in STEPS else "",
-                    "screenshot": shot.name if shot else None})
+    step = STEPS.get(step_id)
+    callspec = getattr(request.node, "callspec", None)
+    param = next((str(v) for k, v in (callspec.params.items() if callspec else []) if k != "browser_name"), None)
+    _append_report({
+        "id": step_id, "param": param, "test": file_name,
+        "guide": step.guide if step else None, "section": step.section if step else None,
+        "words": step.words if step else "",
+        "outcome": getattr(request.node, "step_outcome", "not run"),
+        "duration": round(getattr(request.node, "step_duration", 0.0), 2),
+        "message": getattr(request.node, "step_message", None),
+        "screenshot": shot.name if shot else None,
+        "callouts": getattr(page, "ent_callouts", []) if not page.is_closed() else [],
+    })
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -186,7 +280,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     outcome = yield
     report = outcome.get_result()
     if report.when == "call":
-        item.step_outcome = report.outcome  # type: ignore[attr-defined]
+        item.step_outcome = {"passed": "passed", "failed": "failed"}.get(report.outcome, "not run")  # type: ignore[attr-defined]
+        item.step_duration = report.duration  # type: ignore[attr-defined]
+        if report.failed:
+            item.step_message = _short(str(report.longrepr))  # type: ignore[attr-defined]
+        elif report.skipped:
+            item.step_message = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)  # type: ignore[attr-defined]
+
+
+def _short(longrepr: str) -> str:
+    """The lines of a failure an auditor can read: the assertion and what was seen."""
+    lines = [line[2:] if line.startswith("E ") else line for line in longrepr.splitlines() if line.startswith("E ")]
+    return "\n".join(lines[:20]) or longrepr[-2000:]
 
 
 _report_lock = threading.Lock()

@@ -43,7 +43,7 @@ def test_R2_reset_code_by_sms(page: Page, ent: Instance) -> None:
     page.get_by_label("Par SMS").check()
     page.get_by_role("button", name="Envoyer").click()
     expect(page.get_by_role("status")).to_contain_text("06 •• •• •• 32")
-    sms = next(path for path in ent.sms_dir.iterdir() if "+33698765432" in path.read_text())
+    sms = next(path for path in ent.sms_files() if "+33698765432" in path.read_text())
     code = re.search(r"\b(\d{6})\b", sms.read_text().split("\n\n", 1)[1]).group(1)
     page.get_by_label("Code reçu par SMS").fill(code)
     page.get_by_role("button", name="Valider").click()

@@ -11,7 +11,7 @@ from idp.directory import Profile
 
 def test_T1_teacher_activates_from_a_college_app(page: Page, ent: Instance) -> None:
     teacher = ent.pending(Profile.TEACHER, given_name="Hélène", surname="Rousseau")
-    college = ent.colleges[0]
+    college = ent.college(0)
     connect_with_ent(page, college.url)
     on_login_page(page, ent.base_url)
     expect(page.get_by_role("main")).to_contain_text(college.name)
@@ -29,7 +29,7 @@ def test_T1_teacher_activates_from_a_college_app(page: Page, ent: Instance) -> N
 
 def test_O1_college_app_receives_identity_and_profile(page: Page, ent: Instance) -> None:
     parent = ent.active(Profile.PARENT, given_name="Karim", surname="Haddad")
-    college = ent.colleges[0]
+    college = ent.college(0)
     connect_with_ent(page, college.url)
     on_login_page(page, ent.base_url)
     sign_in(page, parent.login, parent.secret)
@@ -42,7 +42,7 @@ def test_O1_college_app_receives_identity_and_profile(page: Page, ent: Instance)
 
 def test_O2_second_app_signs_in_without_a_new_login(page: Page, ent: Instance) -> None:
     parent = ent.active(Profile.PARENT, given_name="Élise", surname="Perrin")
-    first, second = ent.colleges
+    first, second = ent.college(0), ent.college(1)
     connect_with_ent(page, first.url)
     sign_in(page, parent.login, parent.secret)
     on_college_signed_in(page, first.url)
