@@ -1,7 +1,7 @@
 """Parents' guide, first sign-in: C1–C4."""
 from playwright.sync_api import Page, expect
 
-from conformance.conftest import Instance
+from conformance.conftest import Instance, callout
 from conformance.helpers import (login_field, on_activation_page, open_login_page, password_field, sign_in,
                                  toggle_of)
 
@@ -15,6 +15,7 @@ def test_C1_login_is_typed_in_identifiant(page: Page, ent: Instance) -> None:
     expect(field).to_have_attribute("type", "text")
     field.press_sequentially(person.login)
     expect(field).to_have_value(person.login)
+    callout(page, field, 1)
 
 
 def test_C2_activation_code_is_masked(page: Page, ent: Instance) -> None:
@@ -25,6 +26,8 @@ def test_C2_activation_code_is_masked(page: Page, ent: Instance) -> None:
     secret.press_sequentially(person.secret)
     expect(secret).to_have_attribute("type", "password")
     expect(secret).to_have_value(person.secret)
+    callout(page, login_field(page), 1)
+    callout(page, secret, 2)
 
 
 def test_C3_show_hide_button_reveals_the_code(page: Page, ent: Instance) -> None:
@@ -55,6 +58,9 @@ def test_C3_show_hide_button_reveals_the_code(page: Page, ent: Instance) -> None
     expect(secret).to_have_attribute("type", "password")
     expect(button).to_have_accessible_name("Afficher le mot de passe")
     expect(secret).to_have_value(person.secret)
+    button.click()  # the screenshot shows the code in clear, as the guide's picture does
+    callout(page, secret, 2)
+    callout(page, button, 4)
 
 
 def test_C4_connexion_with_the_code_leads_to_activation(page: Page, ent: Instance) -> None:

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conformance.conftest import Instance, reopen_browser
+from conformance.conftest import Instance, callout, reopen_browser
 from conformance.helpers import on_ent_home, on_login_page, open_login_page, sign_in
 from idp.directory import Profile
 
@@ -13,6 +13,7 @@ def test_S1_remember_me_is_unchecked_by_default(page: Page, ent: Instance) -> No
     expect(remember).to_be_visible()
     expect(remember).to_be_enabled()
     expect(remember).not_to_be_checked()
+    callout(page, remember, 1)
 
 
 def test_S2_unchecked_signs_out_when_the_browser_closes(page: Page, ent: Instance, browser: Browser,
@@ -48,3 +49,4 @@ def test_S4_warning_against_shared_computers(page: Page, ent: Instance) -> None:
     expect(form).to_contain_text("ordinateur partagé")
     expect(form).to_contain_text("salles multimédias")
     expect(form.get_by_text("ordinateur partagé")).to_contain_text("Se souvenir de moi")
+    callout(page, form.get_by_text("ordinateur partagé"), 1)
