@@ -18,8 +18,9 @@ from idp.provisioning.codes import new_activation_code, printed
 DEMO_ARGON2 = Argon2Cost(memory_kib=19456, iterations=2, parallelism=1)
 DEMO_SCHOOLS = {"0770001H": "Collège Les Tilleuls", "0770942F": "Collège Jean Moulin"}
 DEMO_CODE_DAYS = 90
-DEMO_COLLEGE_ID = "demo-college"
-DEMO_COLLEGE_NAME = "Collège Les Tilleuls — Vie scolaire"
+DEMO_COLLEGES = (("demo-college", "Collège Les Tilleuls — Vie scolaire"),
+                 ("demo-college-2", "Collège Jean Moulin — Cahier de textes"))
+"""Two college apps, so that a person sees the second one sign them in without a login."""
 
 
 def serve_directory(data_dir: Path, *, port: int) -> None:
@@ -45,7 +46,7 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
     from idp.server import apply_lockout_policy, serve_until_stopped
 
     college_port = college_port or port + 1
-    for wanted, option in ((port, "--port"), (college_port, "--college-port")):
+    for wanted, option in ((port, "--port"), (college_port, "--college-port"), (college_port + 1, "--college-port")):
         if _port_in_use(host, wanted):
             raise SlapdError(f"le port {wanted} est déjà utilisé : choisissez-en un autre ({option})")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -54,29 +55,33 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
     slapd.start()
     try:
         public_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        issuer, college_url = f"http://{public_host}:{port}", f"http://{public_host}:{college_port}"
-        config = write_settings(data_dir, slapd, demo=True, issuer=issuer,
-                                partners={DEMO_COLLEGE_NAME.split(" — ")[0]: college_url})
+        issuer = f"http://{public_host}:{port}"
+        college_urls = [f"http://{public_host}:{college_port + index}" for index in range(len(DEMO_COLLEGES))]
+        config = write_settings(data_dir, slapd, demo=True, issuer=issuer, partners={
+            name.split(" — ")[0]: url for (_, name), url in zip(DEMO_COLLEGES, college_urls)})
         settings = load_settings(config)
         demo_file = data_dir / "demo.json"
         if created or not demo_file.exists():
             write_demo_file(demo_file, settings, _directory(settings))
         apply_lockout_policy(settings)
         app = create_app(settings)
-        with app.app_context():
-            college = register_demo_college(demo_file, college_url)
-        college_app = create_demo_college(issuer=settings.issuer, client_id=college["client_id"],
-                                          client_secret=college["client_secret"], base_url=college_url,
-                                          secret_key=settings.secret_key)
+        sites = [(app, host, port)]
+        for (client_id, name), url in zip(DEMO_COLLEGES, college_urls):
+            with app.app_context():
+                college = register_demo_college(demo_file, client_id, name, url)
+            sites.append((create_demo_college(issuer=settings.issuer, client_id=client_id, name=name,
+                                              client_secret=college["client_secret"], base_url=url,
+                                              secret_key=settings.secret_key), host, int(url.rsplit(":", 1)[1])))
 
         def ready() -> None:
             print(f"{settings.ent_name} (démonstration) : {settings.issuer}")
-            print(f"Application de collège de démonstration : {college_url}")
+            for (_, name), url in zip(DEMO_COLLEGES, college_urls):
+                print(f"Application de collège de démonstration « {name} » : {url}")
             print(f"Comptes de démonstration : {demo_file}")
             print(f"Réglages : {config}  (ent-idp --config {config} accounts …)")
             print("Ctrl-C pour arrêter.", flush=True)
 
-        serve_until_stopped([(app, host, port), (college_app, host, college_port)], on_ready=ready)
+        serve_until_stopped(sites, on_ready=ready)
     finally:
         slapd.stop()
         print("Démonstration arrêtée.")
@@ -151,7 +156,7 @@ def write_demo_file(path: Path, settings: Settings, directory: Directory) -> Non
     os.chmod(path, 0o600)
 
 
-def register_demo_college(demo_file: Path, base_url: str) -> dict[str, Any]:
+def register_demo_college(demo_file: Path, client_id: str, name: str, base_url: str) -> dict[str, Any]:
     """The demo college app as a client of the provider (kept across runs), listed in demo.json."""
     from idp import clients
     from idp.services import services
@@ -161,22 +166,22 @@ def register_demo_college(demo_file: Path, base_url: str) -> dict[str, Any]:
     known = {client["client_id"]: client for client in content.get("clients", [])}
     redirect_uris = [base_url + "/callback"]
     try:
-        existing = clients.find(store, DEMO_COLLEGE_ID)
+        existing = clients.find(store, client_id)
     except clients.ClientError:
         existing = None
-    if existing is not None and DEMO_COLLEGE_ID in known:
+    if existing is not None and client_id in known:
         with store.transaction():
             existing.redirect_uris = redirect_uris
             existing.post_logout_redirect_uris = [base_url + "/"]
-        entry = {**known[DEMO_COLLEGE_ID], "redirect_uris": redirect_uris, "url": base_url}
+        entry = {**known[client_id], "redirect_uris": redirect_uris, "url": base_url}
     else:
         if existing is not None:
-            clients.remove(store, DEMO_COLLEGE_ID)
-        registered = clients.register(store, name=DEMO_COLLEGE_NAME, redirect_uris=redirect_uris,
-                                      post_logout_redirect_uris=[base_url + "/"], client_id=DEMO_COLLEGE_ID)
-        entry = {"name": DEMO_COLLEGE_NAME, "client_id": DEMO_COLLEGE_ID, "client_secret": registered.client_secret,
+            clients.remove(store, client_id)
+        registered = clients.register(store, name=name, redirect_uris=redirect_uris,
+                                      post_logout_redirect_uris=[base_url + "/"], client_id=client_id)
+        entry = {"name": name, "client_id": client_id, "client_secret": registered.client_secret,
                  "redirect_uris": redirect_uris, "url": base_url}
-    known[DEMO_COLLEGE_ID] = entry
+    known[client_id] = entry
     content["clients"] = list(known.values())
     demo_file.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return entry

@@ -37,7 +37,7 @@ PAGE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }} — Collège Les Tilleuls</title>
+<title>{{ title }} — {{ college }}</title>
 <style>
   body { font-family: system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; color: #1e1e1e; }
   header { border-bottom: 3px solid #2e7d32; margin-bottom: 1.5rem; }
@@ -55,8 +55,8 @@ PAGE = """<!doctype html>
 </head>
 <body>
 <header>
-  <h1>Collège Les Tilleuls</h1>
-  <p>Vie scolaire</p>
+  <h1>{{ college }}</h1>
+  <p>{{ service }}</p>
 </header>
 <main>
 {% if error %}
@@ -90,10 +90,11 @@ PAGE = """<!doctype html>
 
 
 def create_demo_college(*, issuer: str, client_id: str, client_secret: str, base_url: str,
-                        secret_key: str) -> Flask:
+                        secret_key: str, name: str = "Collège Les Tilleuls — Vie scolaire") -> Flask:
     """base_url e.g. http://127.0.0.1:5001; its redirect URI is base_url + "/callback",
     its post-logout redirect URI is base_url + "/"."""
     issuer, base_url = issuer.rstrip("/"), base_url.rstrip("/")
+    college, _, service = name.partition(" — ")
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key,
@@ -111,7 +112,7 @@ def create_demo_college(*, issuer: str, client_id: str, client_secret: str, base
     )
 
     def page(title: str, status: int = 200, **context: object) -> tuple[str, int]:
-        return render_template_string(PAGE, title=title, **context), status
+        return render_template_string(PAGE, title=title, college=college, service=service, **context), status
 
     def failure(code: str, description: str | None = None, status: int = 400) -> tuple[str, int]:
         detail = f"{code} : {description}" if description else code
@@ -122,7 +123,7 @@ def create_demo_college(*, issuer: str, client_id: str, client_secret: str, base
     def home() -> tuple[str, int]:
         claims = session.get("claims")
         if claims:
-            return page("Vie scolaire", claims=claims, rows=_rows(claims))
+            return page(service or college, claims=claims, rows=_rows(claims))
         signed_out = False
         if request.args.get("state"):
             try:

@@ -20,6 +20,19 @@ from tests.oidc.conftest import Browser
 ENT_IDP = str(Path(sys.executable).parent / "ent-idp")
 
 
+def free_port_with_next_two() -> int:
+    """A free port whose two next ones are free too (the demo college apps take them)."""
+    while True:
+        port = free_port()
+        if not any(_in_use(port + offset) for offset in (1, 2)):
+            return port
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 60) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -33,12 +46,7 @@ def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 60) -> s
 
 
 def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
-    while True:  # the demo college app takes the next port
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
-                break
-        port = free_port()
+    port = free_port_with_next_two()
     process = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -59,6 +67,7 @@ def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path
         teacher = next(a for a in demo["accounts"] if a["profile"] == "teacher" and a["state"] == "active")
         assert directory.verify(teacher["login"], teacher["password"]).state is AccountState.ACTIVE
 
+        assert [client["client_id"] for client in demo["clients"]] == ["demo-college", "demo-college-2"]
         college = demo["clients"][0]
         assert college["client_id"] and college["client_secret"] and college["url"] == f"http://127.0.0.1:{port + 1}"
         person = Browser(demo["issuer"])
