@@ -78,7 +78,7 @@ def setup_security(app: Flask) -> None:
     hsts = app.config["SESSION_COOKIE_SECURE"]
     settings: Settings = app.config["ENT_IDP"]
     CSRFProtect(app)
-    setup_rate_limits(app, settings.ratelimit_storage_url, settings.rate_limits)
+    setup_rate_limits(app, settings.ratelimit_storage_url, settings.rate_limits, settings.rate_limit_exempt)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

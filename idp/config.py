@@ -77,6 +77,8 @@ class Settings:
     ratelimit_storage_url: str = doc("memory:// for one instance, redis://… for several.", "memory://")
     rate_limits: bool = doc("Limits per client address on sign-in, recovery and help; off only for test suites.",
                             True)
+    rate_limit_exempt: str = doc("Client addresses never limited, comma-separated (e.g. the auditors' machine "
+                                 "running the conformance suite).", "")
     instance_dir: str = doc("Folder of the provider's own files (keys, SQLite, outbox).", "instance")
     ent_name: str = doc("Name of the ENT shown to people and on letters.", "ENT 77")
     demo: bool = doc("Demo mode: relaxed checks, demo data. Never in production.", False)

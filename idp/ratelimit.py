@@ -5,7 +5,7 @@ Flows decorate their views: `@limiter.limit(LOGIN_LIMIT, methods=["POST"])`.
 """
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
@@ -23,9 +23,15 @@ def client_address() -> str:
 limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)
 
 
-def setup_rate_limits(app: Flask, storage_url: str, enabled: bool) -> None:
+@limiter.request_filter
+def _exempt() -> bool:
+    return client_address() in current_app.extensions.get("ent_idp.ratelimit_exempt", ())
+
+
+def setup_rate_limits(app: Flask, storage_url: str, enabled: bool, exempt: str = "") -> None:
     app.config["RATELIMIT_STORAGE_URI"] = storage_url
     app.config["RATELIMIT_ENABLED"] = enabled
+    app.extensions["ent_idp.ratelimit_exempt"] = {address.strip() for address in exempt.split(",") if address.strip()}
     limiter.init_app(app)
 
     @app.errorhandler(RateLimitExceeded)

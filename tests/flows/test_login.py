@@ -133,3 +133,10 @@ def test_many_sign_in_attempts_from_one_address_are_slowed(settings, directory: 
     assert statuses[:30] == [400] * 30 and statuses[30] == 429
     page = sign_in(browser, "nobody.at-all", "Wrong-password-1")
     assert "Trop de tentatives" in page.text and "patientez" in page.text
+
+
+def test_an_exempt_address_is_never_slowed(settings) -> None:  # type: ignore[no-untyped-def]
+    from idp.app import create_app
+    app = create_app(settings.with_changes(rate_limits=True, rate_limit_exempt="10.0.0.9, 127.0.0.1"))
+    browser = app.test_client()
+    assert {sign_in(browser, "nobody.at-all", "Wrong-password-1").status_code for _ in range(35)} == {400}
