@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import sys
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,6 +39,8 @@ BADGE_PX = 30
 """Diameter of a callout's numbered disc, for a screenshot 1000 px wide (scaled for wider ones)."""
 GUIDE_IMAGE_WIDTH = 1000
 GUIDE_JPEG_QUALITY = 80
+FRAME = (146, 146, 146)
+"""The grey frame of the guides' pictures."""
 
 GUIDE_TITLES = {"parents": "Guide parents", "teachers": "Guide professeurs",
                 "apps": "Applications (authentification unique)"}
@@ -195,10 +198,14 @@ def annotate(png: Path, callouts: list[dict], out: Path) -> None:
 
 
 def _save_jpeg(image: Image.Image, out: Path) -> None:
+    """A guide's picture: at most GUIDE_IMAGE_WIDTH wide, framed in grey so that a screenshot of
+    the ENT shown on the ENT's own pages reads as a picture."""
     if image.width > GUIDE_IMAGE_WIDTH:
         image = image.resize((GUIDE_IMAGE_WIDTH, round(image.height * GUIDE_IMAGE_WIDTH / image.width)),
                              Image.Resampling.LANCZOS)
-    image.convert("RGB").save(out, "JPEG", quality=GUIDE_JPEG_QUALITY, optimize=True, progressive=True)
+    image = image.convert("RGB")
+    ImageDraw.Draw(image).rectangle((0, 0, image.width - 1, image.height - 1), outline=FRAME, width=2)
+    image.save(out, "JPEG", quality=GUIDE_JPEG_QUALITY, optimize=True, progressive=True)
 
 
 # ---------------------------------------------------------------- the auditor's report
@@ -227,8 +234,9 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-_EXPECTED = re.compile(r"^\s*(?:Attendu|Expected(?: value| string| pattern)?|Locator expected)\s*:?\s*(.*)$", re.I)
-_SEEN = re.compile(r"^\s*(?:Constaté|Vu|Actual(?: value)?|Received(?: value| string)?)\s*:\s*(.*)$", re.I)
+_EXPECTED = re.compile(r"^\s*(?:AssertionError:\s*)?(?:(?:Attendu|Expected(?: value| string| pattern)?)\s*:\s*(.*)"
+                       r"|((?:Locator|Page|Response|APIResponse) expected .*))$", re.I)
+_SEEN = re.compile(r"^\s*(?:Constaté|Actual(?: value)?|Received(?: value| string)?)\s*:\s*(.*)$", re.I)
 
 
 def expected_and_seen(message: str | None) -> tuple[str | None, str | None, str]:
@@ -238,12 +246,12 @@ def expected_and_seen(message: str | None) -> tuple[str | None, str | None, str]
     rest = []
     for line in (message or "").splitlines():
         if expected is None and (match := _EXPECTED.match(line)):
-            expected = match.group(1).strip() or line.strip()
+            expected = (match.group(1) or match.group(2) or "").strip()
         elif seen is None and (match := _SEEN.match(line)):
             seen = match.group(1).strip()
         else:
             rest.append(line)
-    return expected, seen, "\n".join(rest).strip()
+    return expected, seen, textwrap.dedent("\n".join(rest)).strip()
 
 
 def _data_uri(path: Path) -> str:
@@ -264,7 +272,8 @@ def _entry_view(run: Run, entry: Entry) -> dict:
                + (" ; les encadrés numérotés sont les repères du guide" if entry.callouts else ""))
     expected, seen, rest = expected_and_seen(entry.message) if entry.outcome == "failed" else (None, None, "")
     return {"id": entry.id, "test": entry.test, "param": entry.param, "outcome": entry.outcome,
-            "label": VERDICTS[entry.outcome], "duration": _seconds(entry.duration), "message": entry.message,
+            "label": VERDICTS[entry.outcome], "duration": _seconds(entry.duration),
+            "message": textwrap.dedent(entry.message).strip() if entry.message else None,
             "expected": expected, "seen": seen, "rest": rest, "image": image, "alt": alt,
             "missing_shot": bool(entry.screenshot) and run.screenshot(entry) is None,
             "annotated": bool(entry.callouts) and image is not None}
@@ -358,7 +367,8 @@ def build_guides(report_dir: Path) -> list[Path]:
     run = Run.load(Path(report_dir))
     folder = run.folder / "guides"
     images = _guide_images(run, folder / "img")
-    verified = _french_date(run.info.get("finished_at") or run.info.get("started_at")).split(" à ")[0]
+    when = run.info.get("finished_at") or run.info.get("started_at")
+    verified = _french_date(when).split(" à ")[0] if when else None
     written, pages = [], []
     for guide in LIVING_GUIDES:
         sections: dict[str, list[dict]] = {}
@@ -383,6 +393,15 @@ def build_guides(report_dir: Path) -> list[Path]:
     return written + [pdf for _, pdf in pages]
 
 
+def _guides_are_current(folder: Path) -> bool:
+    """Whether build_guides already ran on this run's results (its outputs newer than report.json)."""
+    outputs = [folder / "guides" / name for guide in LIVING_GUIDES for name in (guide.html, guide.pdf)]
+    if not all(path.is_file() for path in outputs):
+        return False
+    inputs = [path for path in (folder / "report.json", folder / "run.json") if path.is_file()]
+    return min(path.stat().st_mtime for path in outputs) >= max((p.stat().st_mtime for p in inputs), default=0)
+
+
 def publish_guides(report_dir: Path, target_dir: Path) -> None:
     """Copies the living guides (img/*.jpg, guide-*.pdf) and a guides.json manifest into
     `target_dir` (the portal's static/guides/), replacing the previous ones. Only from a run
@@ -396,8 +415,9 @@ def publish_guides(report_dir: Path, target_dir: Path) -> None:
     if not any(entry.outcome == "passed" for entry in run.entries):
         raise ValueError("Guides non publiés : aucune étape réussie dans cette exécution "
                          f"({run.folder / 'report.json'}).")
-    build_guides(run.folder)
     source, target = run.folder / "guides", Path(target_dir)
+    if not _guides_are_current(run.folder):
+        build_guides(run.folder)
     (target / "img").mkdir(parents=True, exist_ok=True)
     for stale in [*(target / "img").glob("*.jpg"), *(target / guide.pdf for guide in LIVING_GUIDES),
                   target / "guides.json"]:

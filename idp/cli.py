@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -142,6 +143,18 @@ def _parser() -> argparse.ArgumentParser:
         command = help_requests.add_parser(name, help=text)
         command.add_argument("reference", metavar="REF", help="numéro de la demande (AIDE-K7Q-M3X)")
         command.set_defaults(run=run)
+
+    conformance = commands.add_parser("conformance", help="rejoue les guides dans Chromium et écrit le rapport")
+    conformance.add_argument("--base-url", help="l'ENT à vérifier (défaut : une instance locale ; avec --config : "
+                                                "son issuer)")
+    conformance.add_argument("--report", type=Path, default=Path("conformance-report"), metavar="DIR")
+    conformance.add_argument("--guide", choices=["parents", "teachers", "all"], default="all")
+    conformance.add_argument("--accounts", type=Path, metavar="FILE.json",
+                             help="comptes de test (format de demo.json) pour un déploiement distant")
+    conformance.add_argument("--outbox", type=Path, metavar="DIR", help="dossier des courriels .eml du déploiement")
+    conformance.add_argument("--publish-guides", type=Path, metavar="DIR",
+                             help="après un passage sans échec, copie les guides illustrés dans DIR")
+    conformance.set_defaults(run=_conformance)
 
     serve = commands.add_parser("serve", help="serveur de production (gunicorn)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -333,6 +346,20 @@ def _help_close(args: argparse.Namespace) -> int:
                   "closed_by": row.closed_by},
            [f"{row.reference} : {'close' if was_open else 'déjà close'}"])
     return 0
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    from conformance.report import publish_guides
+    from conformance.run import run_conformance
+    config = args.config or os.environ.get("ENT_IDP_CONFIG")
+    base_url = args.base_url or (load_settings(config).issuer if config else None)
+    code = run_conformance(base_url=base_url, report_dir=args.report, guide=args.guide, accounts=args.accounts,
+                           outbox=args.outbox, config=config)
+    print(f"Rapport : {(args.report / 'index.html').resolve()}")
+    if args.publish_guides and code == 0:
+        publish_guides(args.report, args.publish_guides)
+        print(f"Guides publiés dans {args.publish_guides}")
+    return code
 
 
 def _serve(args: argparse.Namespace) -> int:

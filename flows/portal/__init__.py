@@ -1,6 +1,8 @@
 """The ENT portal (guide steps P1–P3), the home page once signed in, and the guides."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
@@ -11,7 +13,9 @@ from idp.i18n import _l
 from idp.services import services
 from idp.store import Client
 
-portal = Blueprint("portal", __name__, template_folder="templates")
+portal = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/portail-static")
+"""Its static files (the living guides, `static/guides/`) are under /portail-static, apart from the app's /static."""
 
 PROFILE_WORDS = {"parent": _l("Parent"), "teacher": _l("Professeur"), "student": _l("Élève"),
                  "staff": _l("Personnel")}
@@ -19,6 +23,9 @@ GUIDES = {
     "parents": (_l("Guide parents"), "parents", ("P", "C", "A", "S", "H", "R")),
     "professeurs": (_l("Guide professeurs"), "teachers", ("C", "A", "S", "R", "T")),
 }
+SHIPPED_GUIDES = "guides"
+"""Folder of `static/` where `conformance.report.publish_guides` ships the guides' screenshots
+and PDFs, with their manifest `guides.json`."""
 
 
 @portal.get("/")
@@ -52,7 +59,33 @@ def guide(audience: str) -> str:
     grouped: dict[str, list] = {}
     for step in steps:
         grouped.setdefault(step.section, []).append(step)
-    return render_template("portal/guide.html", title=title, grouped=grouped, audience=audience)
+    images, pdf = _shipped_guide(audience, [step.id for step in steps])
+    return render_template("portal/guide.html", title=title, grouped=grouped, audience=audience, images=images,
+                           pdf=pdf)
+
+
+def _shipped_guide(audience: str, step_ids: list[str]) -> tuple[dict[str, dict], str | None]:
+    """The shipped screenshots of these steps ({id: {"file", "size"}}, files relative to
+    static/) and the guide's PDF, when the manifest `static/guides/guides.json` exists;
+    without it, none (the guide is text only). Files missing from the folder are left out."""
+    folder = Path(portal.static_folder or "", SHIPPED_GUIDES)
+    try:
+        manifest = json.loads((folder / "guides.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, None
+
+    def shipped(name: object) -> str | None:
+        if not isinstance(name, str) or name.startswith("/") or ".." in Path(name).parts:
+            return None
+        return f"{SHIPPED_GUIDES}/{name}" if (folder / name).is_file() else None
+
+    images = {}
+    for step_id in step_ids:
+        file = shipped(manifest.get("steps", {}).get(step_id))
+        if file:
+            size = manifest.get("sizes", {}).get(step_id)
+            images[step_id] = {"file": file, "size": size if isinstance(size, list) and len(size) == 2 else None}
+    return images, shipped(manifest.get("pdf", {}).get(audience, f"guide-{audience}.pdf"))
 
 
 def _home_of(app: Client) -> str:
