@@ -1,4 +1,5 @@
-"""Settings: defaults < TOML file (`--config` / ENT_IDP_CONFIG) < ENT_IDP_* variables.
+"""Settings: defaults < TOML file (`--config` / ENT_IDP_CONFIG) < ENT_IDP_* variables
+(or ENT_IDP_*_FILE naming a file that holds the value, for secrets).
 
 Every field documents itself; `load_settings` checks them all and reports every
 problem at once, one line each, before anything starts.
@@ -158,11 +159,23 @@ def _build(cls: type, data: dict[str, Any], environ: Mapping[str, str], section:
             values[item.name] = _build(kind, sub, environ, f"{name}.", problems)
             continue
         env_name = ENV_PREFIX + name.replace(".", "_").upper()
-        if env_name in environ and kind is not dict[str, str]:
+        if f"{env_name}_FILE" in environ and kind is not dict[str, str]:
+            values[item.name] = _parse(_read_secret(environ[f"{env_name}_FILE"], env_name, problems), kind,
+                                       env_name, problems)
+        elif env_name in environ and kind is not dict[str, str]:
             values[item.name] = _parse(environ[env_name], kind, env_name, problems)
         elif item.name in data:
             values[item.name] = _typed(data[item.name], kind, name, problems)
     return cls(**{k: v for k, v in values.items() if v is not None})
+
+
+def _read_secret(path: str, name: str, problems: list[str]) -> str:
+    """`NAME_FILE=/run/secrets/x`: the value is the file's content (Docker and systemd secrets)."""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        problems.append(f"{name}_FILE : fichier illisible ({path} : {error.strerror})")
+        return ""
 
 
 def _parse(text: str, kind: Any, name: str, problems: list[str]) -> Any:

@@ -64,3 +64,13 @@ def test_readme_documents_every_setting() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     for name, variable, _ in settings_documentation():
         assert (variable or name) in readme, f"README does not document {variable or name}"
+
+
+def test_secrets_can_come_from_files(tmp_path: Path) -> None:
+    secret = tmp_path / "bind_password"
+    secret.write_text("s3cret-from-a-file\n", encoding="utf-8")
+    settings = load_settings(environ={"ENT_IDP_LDAP_BIND_PASSWORD_FILE": str(secret),
+                                      "ENT_IDP_LDAP_BIND_PASSWORD": "ignored"})
+    assert settings.ldap.bind_password == "s3cret-from-a-file"
+    with pytest.raises(SettingsError, match="ENT_IDP_SECRET_KEY_FILE : fichier illisible"):
+        load_settings(environ={"ENT_IDP_SECRET_KEY_FILE": str(tmp_path / "absent")})
