@@ -28,9 +28,19 @@ def _exempt() -> bool:
     return client_address() in current_app.extensions.get("ent_idp.ratelimit_exempt", ())
 
 
+REDIS_TIMEOUT_SECONDS = 2
+"""How long a request waits for Redis before counting in memory (a `?socket_timeout=` in the URL wins)."""
+
+
 def setup_rate_limits(app: Flask, storage_url: str, enabled: bool, exempt: str = "") -> None:
     app.config["RATELIMIT_STORAGE_URI"] = storage_url
     app.config["RATELIMIT_ENABLED"] = enabled
+    # Redis down must not stop every sign-in (a 500 on each POST): each instance then counts in
+    # its own memory, with the same limits, and goes back to Redis once it answers again.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    if storage_url.startswith(("redis://", "rediss://", "redis+")):
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_timeout": REDIS_TIMEOUT_SECONDS,
+                                                   "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
     app.extensions["ent_idp.ratelimit_exempt"] = {address.strip() for address in exempt.split(",") if address.strip()}
     limiter.init_app(app)
 

@@ -1,12 +1,28 @@
 #!/bin/sh
-# OpenLDAP 2.5 for ent-idp. On first start (empty config volume), turn the
-# environment into cn=config and, on the provider, load the base entries.
+# OpenLDAP 2.5 for ent-idp: one node of a multi-provider pair. Both nodes
+# accept writes (sign-in writes lockout counters) and copy each other's changes
+# (syncrepl refreshAndPersist, both ways).
+#
+# On first start (empty config volume), turn the environment into cn=config,
+# then fill the database:
+# - if the peer already holds the directory (a node rebuilt from empty
+#   volumes), start empty: syncrepl copies everything from the peer;
+# - otherwise (a new pair) load the base entries. Each node loads the same
+#   entries with the same entryUUID and an old, fixed entryCSN, so two new
+#   nodes start identical whichever starts first, and any later change wins.
 # On later starts the volumes already hold everything: just run slapd.
+#
+# Environment (first start only; later edits do not change existing volumes):
+#   LDAP_SERVER_ID    this node's number, 1 or 2 (olcServerID, 1-4095)
+#   LDAP_PEER_URL     the other node, e.g. ldap://ldap-2:389
+#   LDAP_BASE_DN      suffix, starts with dc= (default dc=ent77,dc=fr)
+#   LDAP_ADMIN_PASSWORD or LDAP_ADMIN_PASSWORD_FILE              cn=admin (rootdn)
+#   LDAP_REPLICATION_PASSWORD or LDAP_REPLICATION_PASSWORD_FILE  cn=replicator
 set -eu
 
 LDAP_BASE_DN="${LDAP_BASE_DN:-dc=ent77,dc=fr}"
-LDAP_ROLE="${LDAP_ROLE:-provider}"
-LDAP_PROVIDER_URL="${LDAP_PROVIDER_URL:-ldap://ldap-provider:389}"
+LDAP_SERVER_ID="${LDAP_SERVER_ID:-}"
+LDAP_PEER_URL="${LDAP_PEER_URL:-}"
 
 CONF_DIR=/etc/ldap/slapd.d
 DATA_DIR=/var/lib/ldap
@@ -14,24 +30,41 @@ SCHEMA_DIR=/etc/ldap/schema
 RUN_DIR=/run/slapd
 # OWASP minimum for Argon2: 19 MiB of memory, 2 passes, 1 lane.
 ARGON2="argon2 m=19456 t=2 p=1"
+# entryCSN of the base entries: older than any real change, and with server
+# ID 000, which no node uses.
+SEED_CSN="20000101000000.000000Z#000000#000#000000"
+SEED_TIME="20000101000000Z"
 
 die() { echo "entrypoint: $*" >&2; exit 1; }
+
+# secret NAME: $NAME, or the content of the file named by $NAME_FILE (Docker
+# secrets, /run/secrets/...); trailing newlines dropped.
+secret() {
+    eval "value=\${$1:-} file=\${$1_FILE:-}"
+    if [ -n "$file" ]; then
+        [ -z "$value" ] || die "set $1 or $1_FILE, not both"
+        [ -r "$file" ] || die "$1_FILE: cannot read $file"
+        value="$(cat "$file")"
+    fi
+    [ -n "$value" ] || die "$1 (or $1_FILE) is required"
+    eval "$1=\$value"
+}
 
 hash_password() {
     slappasswd -n -o module-path=/usr/lib/ldap -o module-load="$ARGON2" \
         -h '{ARGON2}' -s "$1"
 }
 
-# slapd.conf is only an input: slaptest turns it into cn=config below.
+# slapd.conf is only an input: slaptest turns it into cn=config below
+# (olcServerID, olcSyncrepl, olcMultiProvider, the syncprov overlay, ...).
 slapd_conf() {
     cat <<EOF
+serverID $LDAP_SERVER_ID
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload ppolicy
+moduleload syncprov
 moduleload $ARGON2
-EOF
-    [ "$LDAP_ROLE" = provider ] && echo "moduleload syncprov"
-    cat <<EOF
 
 # ppolicy's schema is built into the module in 2.5: no include for it.
 include $SCHEMA_DIR/core.schema
@@ -45,7 +78,7 @@ argsfile $RUN_DIR/slapd.args
 # Cleartext passwords written by clients are stored as Argon2 hashes.
 password-hash {ARGON2}
 
-# Root DSE and schema stay readable for health checks and clients.
+# Root DSE and schema stay readable for clients.
 access to dn.base="" by * read
 access to dn.base="cn=Subschema" by * read
 
@@ -65,48 +98,58 @@ index uid eq
 index givenName,sn eq
 index entidpProfile,entidpSchool,entidpAccountState,entidpRecoveryMail,entidpChild eq
 index entryCSN,entryUUID eq
-# A consumer must be able to copy the whole tree in one search.
+# The peer must be able to copy the whole tree in one search.
 limits dn.exact="cn=replicator,$LDAP_BASE_DN" size=unlimited time=unlimited
-# As in ldap_schema/slapd.conf (ent-idp binds as the rootdn, above ACLs),
-# plus read access for the replicator.
+# As in ldap_schema/slapd.conf (ent-idp binds as the rootdn, above ACLs), plus
+# read access for the replicator (the peer's copy) and for root inside the
+# container (health check, ldapsearch -Y EXTERNAL -H ldapi:///).
 access to attrs=userPassword
     by dn.exact="cn=replicator,$LDAP_BASE_DN" read
+    by dn.exact="gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth" read
     by self =w
     by anonymous auth
     by * none
 access to *
     by dn.exact="cn=replicator,$LDAP_BASE_DN" read
+    by dn.exact="gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth" read
     by self read
     by * none
-EOF
-    if [ "$LDAP_ROLE" = consumer ]; then
-        cat <<EOF
+
+# Copy of the peer's changes; ours reach the peer through its own syncrepl.
+# Local writes stay allowed (multiprovider): either node can take sign-ins.
 syncrepl rid=001
-    provider=$LDAP_PROVIDER_URL
+    provider=$LDAP_PEER_URL
     type=refreshAndPersist
-    retry="5 10 60 +"
+    retry="5 +"
     searchbase="$LDAP_BASE_DN"
     bindmethod=simple
     binddn="cn=replicator,$LDAP_BASE_DN"
     credentials="$LDAP_REPLICATION_PASSWORD"
-# The replica is read-only: clients that write are sent to the provider.
-updateref $LDAP_PROVIDER_URL
+    network-timeout=5
+    keepalive=240:10:30
+multiprovider on
 
-EOF
-    else
-        cat <<EOF
 overlay syncprov
 syncprov-checkpoint 100 10
 syncprov-sessionlog 1000
 
-EOF
-    fi
-    # Also on the consumer: binds there must honour lockouts and Argon2.
-    cat <<EOF
 overlay ppolicy
 ppolicy_default "cn=default,ou=policies,$LDAP_BASE_DN"
 ppolicy_hash_cleartext
 ppolicy_use_lockout
+EOF
+}
+
+# seed NAME UUID: the operational attributes that make a base entry identical
+# on both nodes (slapadd would otherwise make up new ones on each).
+seed() {
+    cat <<EOF
+entryUUID: $1
+entryCSN: $SEED_CSN
+creatorsName: cn=admin,$LDAP_BASE_DN
+createTimestamp: $SEED_TIME
+modifiersName: cn=admin,$LDAP_BASE_DN
+modifyTimestamp: $SEED_TIME
 EOF
 }
 
@@ -119,21 +162,25 @@ objectClass: dcObject
 objectClass: organization
 dc: ${rdn#*=}
 o: ${rdn#*=}
+$(seed 8e56a2c1-5196-59d9-9a93-7d30da618565)
 
 dn: ou=people,$LDAP_BASE_DN
 objectClass: top
 objectClass: organizationalUnit
 ou: people
 description: One entry per account (parents, teachers, pupils, staff)
+$(seed 3a8b8b21-5644-547b-813d-11b58567bf06)
 
 dn: ou=policies,$LDAP_BASE_DN
 objectClass: top
 objectClass: organizationalUnit
 ou: policies
 description: Password policies (ppolicy)
+$(seed 274a353b-ec89-5f66-9860-8a3835013aa0)
 
 # 5 wrong secrets in a row lock the account for 15 minutes (ent-idp's own
-# accounts.lockout_* defaults); password quality is checked by ent-idp.
+# accounts.lockout_* defaults, which it writes here again when it starts);
+# password quality is checked by ent-idp.
 dn: cn=default,ou=policies,$LDAP_BASE_DN
 objectClass: top
 objectClass: device
@@ -148,26 +195,67 @@ pwdInHistory: 0
 pwdCheckQuality: 0
 pwdAllowUserChange: TRUE
 pwdMustChange: FALSE
+$(seed 4baa04d0-44a2-52f1-a639-a75a2a01475c)
 
+# Service accounts (long random passwords): never locked. A locked replicator
+# would stop replication for 15 minutes after a few binds with a stale password.
+dn: cn=service,ou=policies,$LDAP_BASE_DN
+objectClass: top
+objectClass: device
+objectClass: pwdPolicy
+cn: service
+description: Service accounts: random passwords, no lockout
+pwdAttribute: userPassword
+pwdLockout: FALSE
+pwdMaxFailure: 0
+pwdInHistory: 0
+pwdCheckQuality: 0
+$(seed adac8e50-94a0-5114-a3a5-5da6c2eddb30)
+
+# The identity each node uses to read the other. If both nodes load it, its
+# hash differs between them (random salt) until the password is next changed;
+# both hashes match the same password.
 dn: cn=replicator,$LDAP_BASE_DN
 objectClass: organizationalRole
 objectClass: simpleSecurityObject
 cn: replicator
 description: Bind identity of the syncrepl consumers (read-only)
 userPassword: $REPLICATOR_HASH
+pwdPolicySubentry: cn=service,ou=policies,$LDAP_BASE_DN
+$(seed 6f095c05-f201-51c1-b323-ebd49c56ad3a)
 EOF
 }
 
+# Does the peer answer with the base entry? (cn=replicator exists there only
+# once it holds the directory.)
+peer_has_directory() {
+    printf '%s' "$LDAP_REPLICATION_PASSWORD" > "$1/replicator.pw"
+    found=0
+    ldapsearch -x -LLL -o nettimeout=5 -l 5 -H "$LDAP_PEER_URL" \
+        -D "cn=replicator,$LDAP_BASE_DN" -y "$1/replicator.pw" \
+        -b "$LDAP_BASE_DN" -s base dn >/dev/null 2>&1 || found=$?
+    rm -f "$1/replicator.pw"
+    return $found
+}
+
 initialise() {
-    : "${LDAP_ADMIN_PASSWORD:?LDAP_ADMIN_PASSWORD is required}"
-    : "${LDAP_REPLICATION_PASSWORD:?LDAP_REPLICATION_PASSWORD is required}"
-    case "$LDAP_ROLE" in provider|consumer) ;; *) die "LDAP_ROLE must be provider or consumer";; esac
+    secret LDAP_ADMIN_PASSWORD
+    secret LDAP_REPLICATION_PASSWORD
+    case "$LDAP_SERVER_ID" in
+        ''|*[!0-9]*|0*) die "LDAP_SERVER_ID must be a number from 1 to 4095, different on each node";;
+    esac
+    [ "$LDAP_SERVER_ID" -le 4095 ] || die "LDAP_SERVER_ID must be a number from 1 to 4095"
+    case "$LDAP_PEER_URL" in
+        ldap://?*|ldaps://?*) ;;
+        *) die "LDAP_PEER_URL must be the other node's ldap:// URL (e.g. ldap://ldap-2:389)";;
+    esac
+    case "$LDAP_PEER_URL" in *[\"\\\ ]*) die "LDAP_PEER_URL must not contain spaces, \" or \\";; esac
     case "$LDAP_BASE_DN" in dc=*) ;; *) die "LDAP_BASE_DN must start with dc= (e.g. dc=ent77,dc=fr)";; esac
-    # The consumer keeps this password between double quotes in its config.
-    case "$LDAP_REPLICATION_PASSWORD" in *'"'*|*'\'*) die "LDAP_REPLICATION_PASSWORD must not contain \" or \\";; esac
+    # The password is kept between double quotes in olcSyncrepl.
+    case "$LDAP_REPLICATION_PASSWORD" in *'"'*|*'\'*) die "the replication password must not contain \" or \\";; esac
     [ -e "$DATA_DIR/data.mdb" ] && die "$DATA_DIR holds a database but $CONF_DIR is empty: restore the config volume, or empty both volumes"
 
-    echo "entrypoint: first start, building cn=config for a $LDAP_ROLE of $LDAP_BASE_DN"
+    echo "entrypoint: first start, building cn=config for node $LDAP_SERVER_ID of $LDAP_BASE_DN (peer $LDAP_PEER_URL)"
     ADMIN_HASH="$(hash_password "$LDAP_ADMIN_PASSWORD")"
     REPLICATOR_HASH="$(hash_password "$LDAP_REPLICATION_PASSWORD")"
     work="$(mktemp -d)"
@@ -175,8 +263,11 @@ initialise() {
     mkdir "$work/slapd.d"
     # -n 0: open only cn=config, the data database does not exist yet.
     slaptest -Q -n 0 -f "$work/slapd.conf" -F "$work/slapd.d"
-    if [ "$LDAP_ROLE" = provider ]; then
-        # -w stores the contextCSN so that consumers start from this state.
+    if peer_has_directory "$work"; then
+        echo "entrypoint: $LDAP_PEER_URL holds $LDAP_BASE_DN: starting empty, copying it from there"
+    else
+        echo "entrypoint: no directory at $LDAP_PEER_URL yet: loading the base entries"
+        # -w stores the contextCSN (the seed's), from which the peer's changes follow.
         base_ldif > "$work/base.ldif"
         slapadd -q -w -F "$work/slapd.d" -b "$LDAP_BASE_DN" -l "$work/base.ldif" \
             || { rm -f "$DATA_DIR"/*.mdb; die "slapadd of the base entries failed"; }

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -22,7 +22,11 @@ class Store:
         if database_url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = scoped_session(sessionmaker(self.engine, expire_on_commit=False))
-        Base.metadata.create_all(self.engine)
+        try:
+            _create_tables(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     @classmethod
     def for_instance(cls, database_url: str, instance_dir: str) -> Store:
@@ -53,6 +57,21 @@ class Store:
     def dispose(self) -> None:
         self.sessions.remove()
         self.engine.dispose()
+
+
+_SCHEMA_LOCK = 0x656E7469647000
+"""Key of the PostgreSQL advisory lock held while the tables are created ("entidp")."""
+
+
+def _create_tables(engine: Engine) -> None:
+    """Creates the missing tables. Instances (and gunicorn workers) starting together on a new
+    PostgreSQL database take turns: without the lock, two CREATE TABLE of the same table race
+    and one start fails (duplicate pg_type entry). DDL is transactional there, so the next one
+    in line sees the tables once the first commits."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        Base.metadata.create_all(connection)
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,433 @@
+"""Scale-out: two provider instances behind a load balancer, sharing one PostgreSQL, one
+Redis and one instance folder (the signing keys), as docker/compose.yaml deploys them.
+
+Everything is a plain process owned by the test run, in a temporary folder, on free ports:
+PostgreSQL and Redis (session fixtures), and each provider instance (`serve_instance.py`:
+`create_app(settings)` served by werkzeug). The instances are separate processes on purpose:
+in one process two apps would share module state (Flask-Limiter's `limiter` is a module
+global whose storage the last `init_app` sets), which could make state look shared when it
+is not. The load balancer is a tiny werkzeug server in the test process, on the issuer's
+port: both instances have that one issuer, and each request goes to the instance named by
+its `X-Backend` header (A or B), or round robin without it; it tells which one answered
+in `X-Served-By` and keeps a log.
+"""
+from __future__ import annotations
+
+import glob
+import http.client
+import itertools
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from idp import clients
+from idp.directory import Directory, NewAccount, Profile
+from idp.directory.slapd import PrivateSlapd, free_port
+from idp.provisioning.service import Provisioner
+from idp.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_USER = "ent-idp-test"
+"""postgres refuses to run as root: as root (the CI), PostgreSQL runs as this system user."""
+DATABASE = "ent_idp"
+SECRET_KEY = "scale-out-secret-key-" + "x" * 32
+PASSWORD = "Tilleul2026"
+START_TIMEOUT = 60.0
+TIMINGS: dict[str, float] = {}
+"""Seconds each server took to start and stop, shown at the end of the run."""
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if TIMINGS:
+        terminalreporter.write_line("scale-out servers (s): " + ", ".join(
+            f"{name} {seconds:.2f}" for name, seconds in TIMINGS.items()))
+
+
+# The servers' binaries
+
+def postgres_bin_dir() -> Path | None:
+    """Debian's /usr/lib/postgresql/<version>/bin (newest), or initdb on the PATH."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda path: int(Path(path).parent.name)
+                        if Path(path).parent.name.isdigit() else 0, reverse=True)
+    on_path = shutil.which("initdb")
+    if on_path:
+        candidates.insert(0, str(Path(on_path).parent))
+    for candidate in candidates:
+        if (Path(candidate) / "initdb").is_file() and (Path(candidate) / "postgres").is_file():
+            return Path(candidate)
+    return None
+
+
+def missing_servers() -> str | None:
+    """Why the scale-out tests cannot run here, or None."""
+    missing = []
+    if postgres_bin_dir() is None:
+        missing.append("PostgreSQL (apt-get install postgresql)")
+    if shutil.which("redis-server") is None:
+        missing.append("Redis (apt-get install redis-server)")
+    for module, package in (("psycopg", "psycopg[binary]"), ("redis", "redis")):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(f"the Python package {package}")
+    return ", ".join(missing) + " missing" if missing else None
+
+
+# Child processes
+
+def _stop_with_parent() -> None:
+    """In the child, before exec: Linux sends it SIGTERM if the test run dies without stopping it."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass
+class Child:
+    """A server process of the test run, its output in `log`."""
+
+    name: str
+    process: subprocess.Popen
+    log: Path
+    started_in: float = 0.0
+    """Seconds from launch to accepting connections."""
+
+    @classmethod
+    def launch(cls, name: str, command: list[str], log: Path, **options: object) -> Child:
+        with open(log, "ab") as output:
+            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       preexec_fn=_stop_with_parent, **options)
+        return cls(name, process, log)
+
+    def wait_until(self, ready, timeout: float = START_TIMEOUT) -> None:  # type: ignore[no-untyped-def]
+        """Polls `ready()` until true; fails with the end of the log if the process dies or hangs."""
+        began = time.monotonic()
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} stopped at start (exit {self.process.returncode}):\n{self.tail()}")
+            if ready():
+                self.started_in = time.monotonic() - began
+                TIMINGS[f"{self.name} start"] = self.started_in
+                return
+            if time.monotonic() - began > timeout:
+                self.stop()
+                raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s:\n{self.tail()}")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, then waits; returns the exit code. Still running after `timeout`: SIGINT
+        (PostgreSQL's fast shutdown, when clients linger), then SIGKILL."""
+        if self.process.poll() is None:
+            began = time.monotonic()
+            for stop_signal, wait in ((signal.SIGTERM, timeout), (signal.SIGINT, 10.0), (signal.SIGKILL, None)):
+                self.process.send_signal(stop_signal)
+                try:
+                    self.process.wait(wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            TIMINGS[f"{self.name} stop"] = time.monotonic() - began
+        return self.process.returncode
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+# PostgreSQL
+
+def _postgres_account() -> dict[str, object]:
+    """Popen options that run PostgreSQL as PG_USER when we are root (created if missing)."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        account = pwd.getpwnam(PG_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", PG_USER], check=True, capture_output=True)
+        account = pwd.getpwnam(PG_USER)
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+
+@dataclass
+class Postgres:
+    url: str
+    """SQLAlchemy URL of the ent_idp database."""
+    port: int
+    child: Child
+    seconds: float
+    """initdb + start + createdb."""
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    reason = missing_servers()
+    if reason:
+        pytest.skip(f"scale-out tests need PostgreSQL and Redis: {reason}")
+    import psycopg
+
+    began = time.monotonic()
+    bin_dir = postgres_bin_dir()
+    # Not under pytest's tmp folder: it is root's (0700) and PostgreSQL runs as PG_USER.
+    root = Path(tempfile.mkdtemp(prefix="ent-idp-postgres-"))
+    account = _postgres_account()
+    if account:
+        os.chown(root, account["user"], account["group"])  # type: ignore[arg-type]
+    data = root / "data"
+    subprocess.run([str(bin_dir / "initdb"), "-D", str(data), "-U", "ent", "--auth=trust", "-E", "UTF8",
+                    "--locale=C", "--no-sync"], check=True, capture_output=True, cwd=root, **account)
+    port = free_port()
+    child = Child.launch("postgres", [
+        str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(data), "-h", "127.0.0.1",
+        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        "-c", "max_connections=200"], root / "postgres.log", cwd=root, **account)
+
+    def accepts() -> bool:
+        try:
+            with psycopg.connect(host="127.0.0.1", port=port, user="ent", dbname="postgres", connect_timeout=1):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    try:
+        child.wait_until(accepts)
+        with psycopg.connect(host="127.0.0.1", port=port, user="ent", dbname="postgres", autocommit=True) as db:
+            db.execute(f"CREATE DATABASE {DATABASE}")
+        TIMINGS["postgres initdb+start+createdb"] = time.monotonic() - began
+        yield Postgres(f"postgresql+psycopg://ent@127.0.0.1:{port}/{DATABASE}", port, child,
+                       time.monotonic() - began)
+        assert child.stop() == 0, child.tail()
+    finally:
+        child.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# Redis
+
+@dataclass
+class Redis:
+    url: str
+    port: int
+    child: Child
+
+    def client(self):  # type: ignore[no-untyped-def]
+        import redis
+        return redis.Redis(host="127.0.0.1", port=self.port, db=0)
+
+
+@contextmanager
+def running_redis(folder: Path, name: str = "redis") -> Iterator[Redis]:
+    reason = missing_servers()
+    if reason:
+        pytest.skip(f"scale-out tests need PostgreSQL and Redis: {reason}")
+    import redis
+
+    port = free_port()
+    child = Child.launch(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(folder)], folder / "redis.log")
+
+    def accepts() -> bool:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5)
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+        finally:
+            client.close()
+
+    try:
+        child.wait_until(accepts)
+        yield Redis(f"redis://127.0.0.1:{port}/0", port, child)
+        assert child.stop() == 0, child.tail()
+    finally:
+        child.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
+    with running_redis(tmp_path_factory.mktemp("redis")) as found:
+        yield found
+
+
+# The load balancer
+
+class LoadBalancer:
+    """WSGI app on the issuer's port: forwards each request, Host header included, to the
+    instance its `X-Backend` header names, else round robin; adds `X-Served-By`."""
+
+    HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                  "transfer-encoding", "upgrade", "content-length"}
+
+    def __init__(self, backends: dict[str, int]) -> None:
+        self.backends = backends
+        self._turns = itertools.cycle(sorted(backends))
+        self._lock = threading.Lock()
+        self.log: list[tuple[str, str, str]] = []
+        """(instance, method, path) of every request forwarded."""
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        name = environ.get("HTTP_X_BACKEND")
+        if name is None:
+            with self._lock:
+                name = next(self._turns)
+        if name not in self.backends:
+            start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
+            return [f"no instance {name!r}".encode()]
+        method = environ["REQUEST_METHOD"]
+        target = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else None
+        headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
+                   if key.startswith("HTTP_") and key not in ("HTTP_X_BACKEND", "HTTP_CONNECTION")}
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        if body is not None:
+            headers["Content-Length"] = str(len(body))
+        connection = http.client.HTTPConnection("127.0.0.1", self.backends[name], timeout=60)
+        try:
+            connection.request(method, target, body=body, headers=headers)
+            with connection.getresponse() as response:
+                content = response.read()
+                status = f"{response.status} {response.reason}"
+                answer = [(key, value) for key, value in response.getheaders()
+                          if key.lower() not in self.HOP_BY_HOP]
+        finally:
+            connection.close()
+        with self._lock:
+            self.log.append((name, method, target.split("?")[0]))
+        start_response(status, [*answer, ("Content-Length", str(len(content))), ("X-Served-By", name)])
+        return [content]
+
+
+# A pair of instances
+
+@dataclass
+class Pair:
+    """Instances A and B of one deployment, behind their load balancer (the issuer)."""
+
+    issuer: str
+    balancer: LoadBalancer
+    instances: dict[str, Child]
+    store: Store
+    """The test's own connection to the shared database (to register apps)."""
+    settings_file: Path
+
+    def register(self, name: str, **options: object) -> clients.Registered:
+        return clients.register(self.store, name=name, **options)
+
+
+def write_settings(folder: Path, slapd: PrivateSlapd, *, issuer: str, database_url: str, redis_url: str,
+                   rate_limits: bool) -> Path:
+    """One idp.toml for both instances: same issuer, secret, database, Redis and instance folder."""
+    path = folder / "idp.toml"
+    path.write_text(
+        f'issuer = "{issuer}"\nsecret_key = "{SECRET_KEY}"\ndatabase_url = "{database_url}"\n'
+        f'ratelimit_storage_url = "{redis_url}"\nrate_limits = {str(rate_limits).lower()}\n'
+        f'instance_dir = "instance"\noutbox_dir = "outbox"\n'
+        f'[oidc]\ncode_seconds = 600\n'
+        f'[ldap]\nurl = "{slapd.url}"\nbase_dn = "{slapd.base_dn}"\nbind_dn = "{slapd.admin_dn}"\n'
+        f'bind_password = "{slapd.admin_password}"\n',
+        encoding="utf-8")
+    return path
+
+
+@contextmanager
+def running_pair(label: str, folder: Path, slapd: PrivateSlapd, postgres: Postgres, redis: Redis, *,
+                 rate_limits: bool) -> Iterator[Pair]:
+    began = time.monotonic()
+    issuer_port = free_port()
+    issuer = f"http://127.0.0.1:{issuer_port}"
+    config = write_settings(folder, slapd, issuer=issuer, database_url=postgres.url, redis_url=redis.url,
+                            rate_limits=rate_limits)
+    ports = {"A": free_port(), "B": free_port()}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("ENT_IDP_")}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environment.get("PYTHONPATH")]))
+    instances: dict[str, Child] = {}
+    server = thread = store = None
+    try:
+        for name, port in ports.items():  # launched together, as replicas are: both create the tables at once
+            instances[name] = Child.launch(
+                f"{label} {name}", [sys.executable, "-m", "tests.scaleout.serve_instance", str(config), str(port)],
+                folder / f"instance-{name}.log", cwd=ROOT, env=environment)
+        for name, port in ports.items():
+            instances[name].wait_until(lambda port=port: port_open(port))
+        balancer = LoadBalancer(ports)
+        server = make_server("127.0.0.1", issuer_port, balancer, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="load-balancer", daemon=True)
+        thread.start()
+        store = Store(postgres.url)
+        pair = Pair(issuer, balancer, instances, store, config)
+        TIMINGS[f"{label} pair start"] = time.monotonic() - began
+        yield pair
+        for name, child in instances.items():
+            assert child.stop() == 0, f"instance {name} did not stop cleanly:\n{child.tail()}"
+    finally:
+        if server is not None:
+            server.shutdown()
+            thread.join()  # type: ignore[union-attr]
+            server.server_close()
+        if store is not None:
+            store.dispose()
+        for child in instances.values():
+            child.stop()
+
+
+@pytest.fixture(scope="session")
+def pair(slapd: PrivateSlapd, postgres: Postgres, redis_server: Redis,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    """A and B, rate limits off (as in the other test suites)."""
+    with running_pair("pair", tmp_path_factory.mktemp("pair"), slapd, postgres, redis_server,
+                      rate_limits=False) as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def limited_pair(slapd: PrivateSlapd, postgres: Postgres, redis_server: Redis,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    """Another A and B with the production rate limits, counted in the shared Redis."""
+    with running_pair("limited pair", tmp_path_factory.mktemp("limited-pair"), slapd, postgres, redis_server,
+                      rate_limits=True) as found:
+        yield found
+
+
+@pytest.fixture
+def outage(slapd: PrivateSlapd, postgres: Postgres, tmp_path: Path) -> Iterator[tuple[Pair, Redis]]:
+    """A pair with rate limits on a Redis of its own, which the test may stop."""
+    (tmp_path / "redis").mkdir()
+    with running_redis(tmp_path / "redis", "outage redis") as redis, \
+            running_pair("outage pair", tmp_path, slapd, postgres, redis, rate_limits=True) as found:
+        yield found, redis
+
+
+@pytest.fixture(scope="session")
+def teacher(directory: Directory) -> str:
+    """An active teacher with a known password."""
+    created = Provisioner(directory, 90).add(NewAccount("Camille", "Deuxinstances", Profile.TEACHER,
+                                                        ("0770001H", "0770942F"), "camille@example.fr"))
+    directory.set_password(created.login, PASSWORD)
+    directory.activate(created.login)
+    return created.login
