@@ -165,3 +165,16 @@ def test_keys_rotate_keeps_the_old_key_for_verification(capsys: pytest.CaptureFi
     assert all("d" not in key for key in ring.public_jwks()["keys"])  # public parts only
     for path in (ring.folder).glob("*.pem"):
         assert path.stat().st_mode & 0o077 == 0
+
+
+def test_workers_starting_together_create_one_signing_key(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from idp.oidc.keys import KeyRing
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=KeyRing(tmp_path / "keys").ensure) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 1

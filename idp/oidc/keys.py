@@ -6,6 +6,7 @@ reading the same folder follows a rotation without a restart.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -40,10 +41,19 @@ class KeyRing:
         return KeySet(list(self._keys.values()))
 
     def ensure(self) -> None:
-        """Creates the first key if there is none."""
+        """Creates the first key if there is none. Several workers or instances starting
+        together on one folder create one key between them (a file lock)."""
         with self._lock:
-            if not (self.folder / "active").exists():
-                self._add_key()
+            if (self.folder / "active").exists():
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(self.folder / ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    if not (self.folder / "active").exists():
+                        self._add_key()
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
 
     def rotate(self) -> str:
         """A new key signs from now on; returns its kid. The oldest ones are dropped."""
@@ -63,7 +73,7 @@ class KeyRing:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as file:
             file.write(key.as_pem(private=True))
-        active = self.folder / "active.new"
+        active = self.folder / f"active.{os.getpid()}.new"
         active.write_text(json.dumps({"kid": kid}))
         os.chmod(active, 0o600)
         active.replace(self.folder / "active")

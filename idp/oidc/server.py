@@ -9,7 +9,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import or_, select, update
 
 from idp.audit import audit
@@ -47,7 +47,11 @@ class Provider:
         self.server.register_extension(Issuer(self.issuer))
 
     def query_client(self, client_id: str) -> Client | None:
-        return self.store.session.scalar(select(Client).where(Client.client_id == client_id))
+        """The client, read once per request (Authlib asks for it several times)."""
+        cache = g.setdefault("ent_clients", {})
+        if client_id not in cache:
+            cache[client_id] = self.store.session.scalar(select(Client).where(Client.client_id == client_id))
+        return cache[client_id]
 
     def save_token(self, token: dict, request) -> None:  # type: ignore[no-untyped-def]
         user: Principal = request.user
