@@ -1,0 +1,633 @@
+"""Benchmark: complete OpenID Connect sign-ins through the real login page, served by gunicorn.
+
+    .venv/bin/python bench/signin.py [--cost owasp|test] [--duration 20] [--concurrency 1,4,8] [--workers 2]
+
+Sets up, in a temporary folder, a private slapd (Argon2 at the chosen cost), active accounts
+whose passwords slapd hashed, one confidential college app, and `ent-idp serve` (gunicorn).
+Then, per concurrency level, that many driver PROCESSES each run complete flows for
+--duration seconds, each with a new browser (a fresh requests.Session):
+GET /authorize (code, PKCE S256, state, nonce) → the login page → POST login + password →
+the redirects back to the app's redirect URI (not followed) → POST /token
+(client_secret_basic, code_verifier) → GET /userinfo.
+
+Measures flows/s, latency percentiles, errors, the CPU the provider (gunicorn master and
+workers) and slapd spent per flow (/proc/<pid>/stat), the workers' peak memory (VmHWM), and
+the machine's Argon2 limit: binds of one account straight to the same slapd from as many
+processes as cores. Each flow verifies exactly one password, so flows/s ÷ verifications/s
+says how close the provider comes to what hashing allows. Argon2 runs in slapd: the
+provider's CPU per flow is its own work, password verification excluded.
+
+Targets: provider CPU ≤ 15 ms per flow; at OWASP cost, throughput ≥ 0.7 × the hash-bound
+limit; no errors at concurrency 8. Prints a table and writes bench/results/signin.json.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import html
+import json
+import multiprocessing
+import os
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests  # noqa: E402
+
+from idp import clients  # noqa: E402
+from idp.config import load_settings  # noqa: E402
+from idp.directory import NewAccount, Profile, connect  # noqa: E402
+from idp.directory.slapd import OWASP_ARGON2, Argon2Cost, Lockout, PrivateSlapd, free_port  # noqa: E402
+from idp.provisioning.service import Provisioner  # noqa: E402
+from idp.store import Store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+ENT_IDP = ROOT / ".venv" / "bin" / "ent-idp"
+COSTS = {"owasp": OWASP_ARGON2, "test": Argon2Cost(memory_kib=1024, iterations=1, parallelism=1)}
+PASSWORD = "Tilleul-2026-bench"
+REDIRECT_URI = "http://127.0.0.1:9/cb"
+SCOPE = "openid profile email"
+SURNAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
+PROFILES = [Profile.STUDENT, Profile.PARENT, Profile.TEACHER]
+STEPS = ("authorize", "login_page", "login_post", "token", "userinfo")
+THREADS_PER_WORKER = 4  # idp.server.serve: gthread, 4 threads
+TIMEOUT = 60
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+TARGET_PROVIDER_CPU_MS = 15.0
+TARGET_HASH_RATIO = 0.7
+
+
+# /proc
+
+def _stat_fields(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2:].split()  # fields from the 3rd (state) on
+
+
+def cpu_ticks(pid: int, with_reaped_children: bool = False) -> int:
+    """utime + stime (+ cutime + cstime of children it waited for) in clock ticks."""
+    fields = _stat_fields(pid)
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    if with_reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(child) for child in task.read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def machine_ticks() -> tuple[int, int, int]:
+    """(busy in processes, busy in interrupts, total) clock ticks of all CPUs since boot, from
+    /proc/stat. Interrupt time (mostly loopback TCP here) is charged to no process."""
+    user, nice, system, idle, iowait, irq, softirq, steal = \
+        (int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9])
+    return user + nice + system + steal, irq + softirq, user + nice + system + idle + iowait + irq + softirq + steal
+
+
+class CpuMeter:
+    """CPU spent by the provider (gunicorn master + workers) and slapd between start() and stop()."""
+
+    def __init__(self, master: int, slapd: int) -> None:
+        self.master, self.slapd = master, slapd
+
+    def snapshot(self) -> dict:
+        workers = children(self.master)
+        return {
+            "provider": {self.master: cpu_ticks(self.master, with_reaped_children=True),
+                         **{pid: cpu_ticks(pid) for pid in workers}},
+            "slapd": cpu_ticks(self.slapd),
+            "machine": machine_ticks(),
+            "time": time.monotonic(),
+        }
+
+    @staticmethod
+    def difference(before: dict, after: dict) -> dict:
+        provider = sum(ticks - before["provider"].get(pid, 0) for pid, ticks in after["provider"].items())
+        busy, interrupts, total = (a - b for a, b in zip(after["machine"], before["machine"]))
+        return {
+            "provider_ms": provider * 1000 / CLOCK_TICKS,
+            "slapd_ms": (after["slapd"] - before["slapd"]) * 1000 / CLOCK_TICKS,
+            "machine_busy": (busy + interrupts) / total if total else 0.0,
+            "interrupts_share": interrupts / total if total else 0.0,
+            "machine_busy_ms": busy * 1000 / CLOCK_TICKS, "machine_total_ms": total * 1000 / CLOCK_TICKS,
+            "workers_replaced": sorted(set(before["provider"]) ^ set(after["provider"])),
+        }
+
+
+# Set-up
+
+def provision(slapd: PrivateSlapd, count: int) -> list[str]:
+    """`count` active accounts; slapd hashes their passwords at its configured cost."""
+    directory = connect(slapd.url, slapd.base_dn, slapd.admin_dn, slapd.admin_password)
+    provisioner = Provisioner(directory, 90)
+    logins = []
+    for i in range(count):
+        person = NewAccount(f"Banc{i}", SURNAMES[i % 10], PROFILES[i % 3], ("0770001H",), f"banc{i}@example.fr")
+        login = provisioner.add(person).login
+        directory.activate(login, password=PASSWORD, recovery_email=f"banc{i}@example.fr", terms_version="x")
+        logins.append(login)
+    return logins
+
+
+def write_settings(folder: Path, slapd: PrivateSlapd, port: int) -> Path:
+    path = folder / "idp.toml"
+    path.write_text(
+        f'issuer = "http://127.0.0.1:{port}"\n'
+        f'secret_key = "{secrets.token_urlsafe(36)}"\n'
+        'instance_dir = "instance"\n'
+        'rate_limits = false\n'
+        '[accounts]\n'
+        'lockout_failures = 1000\n'  # `serve` writes these into slapd's default policy
+        'lockout_minutes = 1\n'
+        '[ldap]\n'
+        f'url = "{slapd.url}"\nbase_dn = "{slapd.base_dn}"\n'
+        f'bind_dn = "{slapd.admin_dn}"\nbind_password = "{slapd.admin_password}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def register_client(config: Path) -> tuple[str, str]:
+    settings = load_settings(config, environ={})
+    store = Store.for_instance(settings.database_url, settings.instance_dir)
+    try:
+        registered = clients.register(store, name="Banc d'essai", redirect_uris=[REDIRECT_URI])
+    finally:
+        store.dispose()
+    assert registered.client_secret
+    return registered.client.client_id, registered.client_secret
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM if this benchmark dies without stopping it."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Provider:
+    """`ent-idp serve` (gunicorn) as a child process."""
+
+    def __init__(self, config: Path, port: int, workers: int, log: Path) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen(
+                [str(ENT_IDP), "--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port),
+                 "--workers", str(workers)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=config.parent,
+                env={k: v for k, v in os.environ.items() if not k.startswith("ENT_IDP_")}, preexec_fn=_die_with_parent,
+                start_new_session=True,  # Ctrl-C reaches the benchmark, which stops gunicorn itself
+            )
+        self.workers = workers
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ent-idp serve stopped ({self.process.returncode}):\n{self.tail()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200 \
+                        and len(children(self.pid)) >= self.workers:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"ent-idp serve not ready after {timeout:.0f} s:\n{self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+# One sign-in
+
+class FlowError(Exception):
+    pass
+
+
+def _expect(response: requests.Response, step: str, status: int | tuple[int, ...]) -> None:
+    statuses = status if isinstance(status, tuple) else (status,)
+    if response.status_code not in statuses:
+        raise FlowError(f"{step}: HTTP {response.status_code}")
+
+
+def _form(page: requests.Response) -> tuple[str, dict[str, str]]:
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', page.text, re.S)
+    if not form:
+        raise FlowError("login_page: no form")
+    hidden = {}
+    for tag in re.findall(r"<input[^>]*>", form.group(2)):
+        attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+        if attributes.get("type") == "hidden":
+            hidden[attributes["name"]] = html.unescape(attributes.get("value", ""))
+    return urljoin(page.url, html.unescape(form.group(1))), hidden
+
+
+def sign_in(issuer: str, client_id: str, client_secret: str, login: str) -> dict[str, float]:
+    """One complete flow from a new browser; returns each step's duration (s)."""
+    steps: dict[str, float] = {}
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    state, nonce = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+    with requests.Session() as browser:
+        began = time.perf_counter()
+        response = browser.get(issuer + "/authorize?" + urlencode({
+            "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "scope": SCOPE,
+            "state": state, "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256",
+        }), allow_redirects=False, timeout=TIMEOUT)
+        _expect(response, "authorize", 302)
+        mark = time.perf_counter()
+        steps["authorize"] = mark - began
+
+        page = browser.get(urljoin(issuer, response.headers["Location"]), allow_redirects=False, timeout=TIMEOUT)
+        _expect(page, "login_page", 200)
+        action, fields = _form(page)
+        steps["login_page"], mark = time.perf_counter() - mark, time.perf_counter()
+
+        response = browser.post(action, data={**fields, "login": login, "password": PASSWORD},
+                                allow_redirects=False, timeout=TIMEOUT)
+        for _ in range(5):  # the sign-in's redirect back to /authorize, then to the app
+            _expect(response, "login_post", (302, 303))
+            location = urljoin(response.url, response.headers["Location"])
+            if location.startswith(REDIRECT_URI):
+                break
+            if not location.startswith(issuer):
+                raise FlowError(f"login_post: redirect elsewhere ({location[:60]})")
+            response = browser.get(location, allow_redirects=False, timeout=TIMEOUT)
+        else:
+            raise FlowError("login_post: too many redirects")
+        params = {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+        if "code" not in params or params.get("state") != state:
+            raise FlowError(f"login_post: no code ({params.get('error', 'state mismatch')})")
+        steps["login_post"], mark = time.perf_counter() - mark, time.perf_counter()
+
+        response = requests.post(issuer + "/token", auth=(client_id, client_secret), timeout=TIMEOUT, data={
+            "grant_type": "authorization_code", "code": params["code"], "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        })
+        _expect(response, "token", 200)
+        token = response.json()
+        if "id_token" not in token or "access_token" not in token:
+            raise FlowError("token: no id_token or access_token")
+        steps["token"], mark = time.perf_counter() - mark, time.perf_counter()
+
+        response = requests.get(issuer + "/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"},
+                                timeout=TIMEOUT)
+        _expect(response, "userinfo", 200)
+        if "sub" not in response.json():
+            raise FlowError("userinfo: no sub")
+        steps["userinfo"] = time.perf_counter() - mark
+    return steps
+
+
+def drive(slot: int, slots: int, issuer: str, client_id: str, client_secret: str, logins: list[str],
+          duration: float, ready, go, start_at, results) -> None:  # type: ignore[no-untyped-def]
+    """A driver process: complete flows until the deadline; puts its figures on `results`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    flows: list[dict[str, float]] = []
+    errors: dict[str, int] = {}
+    ready.release()
+    go.wait()
+    deadline = start_at.value + duration
+    cpu = os.times()
+    i = 0
+    while time.monotonic() < deadline:
+        login = logins[(slot + i * slots) % len(logins)]
+        i += 1
+        try:
+            flows.append(sign_in(issuer, client_id, client_secret, login))
+        except (FlowError, requests.RequestException, ValueError, KeyError) as error:
+            kind = str(error) if isinstance(error, FlowError) else f"{type(error).__name__}: {str(error)[:80]}"
+            errors[kind] = errors.get(kind, 0) + 1
+            time.sleep(0.05)
+    used = os.times()
+    results.put({"flows": flows, "errors": errors, "ended": time.monotonic(),
+                 "cpu_s": (used.user - cpu.user) + (used.system - cpu.system)})
+
+
+def run_level(context, concurrency: int, duration: float, issuer: str, client: tuple[str, str],  # type: ignore[no-untyped-def]
+              logins: list[str], meter: CpuMeter | None) -> dict:
+    ready, go = context.Semaphore(0), context.Event()
+    start_at, results = context.Value("d", 0.0), context.Queue()
+    processes = [context.Process(target=drive, args=(slot, concurrency, issuer, *client, logins, duration,
+                                                     ready, go, start_at, results), daemon=True)
+                 for slot in range(concurrency)]
+    try:
+        for process in processes:
+            process.start()
+        for _ in processes:
+            ready.acquire()
+        before = meter.snapshot() if meter else None
+        start_at.value = time.monotonic()
+        go.set()
+        reports = [results.get(timeout=duration + 5 * TIMEOUT) for _ in processes]
+        after = meter.snapshot() if meter else None
+        for process in processes:
+            process.join()
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    flows = [flow for report in reports for flow in report["flows"]]
+    errors: dict[str, int] = {}
+    for report in reports:
+        for kind, count in report["errors"].items():
+            errors[kind] = errors.get(kind, 0) + count
+    elapsed = max(report["ended"] for report in reports) - start_at.value
+    latencies = sorted(sum(flow.values()) * 1000 for flow in flows)
+    done = len(flows)
+    level = {
+        "concurrency": concurrency, "seconds": round(elapsed, 2), "flows": done,
+        "flows_per_second": round(done / elapsed, 2),
+        "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95),
+                       "p99": _percentile(latencies, 99), "max": round(latencies[-1], 1) if latencies else None},
+        "step_median_ms": {step: round(statistics.median(flow[step] for flow in flows) * 1000, 1) if flows else None
+                           for step in STEPS},
+        "errors": sum(errors.values()), "error_kinds": errors,
+        "driver_cpu_ms_per_flow": round(sum(r["cpu_s"] for r in reports) * 1000 / done, 1) if done else None,
+    }
+    if meter:
+        spent = CpuMeter.difference(before, after)
+        level.update({
+            "provider_cpu_ms_per_flow": round(spent["provider_ms"] / done, 2) if done else None,
+            "slapd_cpu_ms_per_flow": round(spent["slapd_ms"] / done, 2) if done else None,
+            "machine_cpu_busy": round(spent["machine_busy"], 3),
+            "interrupts_cpu_share": round(spent["interrupts_share"], 3),
+            # CPU used by processes other than the provider, slapd and the drivers (other work on this machine)
+            "other_processes_cpu_share": round(max(0.0, spent["machine_busy_ms"] - spent["provider_ms"]
+                                                   - spent["slapd_ms"] - sum(r["cpu_s"] for r in reports) * 1000)
+                                               / spent["machine_total_ms"], 3) if spent["machine_total_ms"] else None,
+            "workers_replaced": spent["workers_replaced"],
+            "worker_peak_rss_mib": {str(pid): round(status_kib(pid, "VmHWM") / 1024, 1)
+                                    for pid in children(meter.master)},
+        })
+    return level
+
+
+def _percentile(values: list[float], percent: float) -> float | None:
+    if not values:
+        return None
+    rank = min(len(values) - 1, max(0, round(percent / 100 * len(values) + 0.5) - 1))  # nearest rank
+    return round(values[rank], 1)
+
+
+# The Argon2 limit of this machine
+
+def bind_loop(url: str, dn: str, password: str, seconds: float, ready, go, start_at, results) -> None:  # type: ignore[no-untyped-def]
+    from ldap3 import NONE, Connection, Server
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    server = Server(url, get_info=NONE)
+    done = failed = 0
+    ready.release()
+    go.wait()
+    deadline = start_at.value + seconds
+    while time.monotonic() < deadline:
+        connection = Connection(server, user=dn, password=password, raise_exceptions=False, read_only=True)
+        connection.open()
+        if connection.bind():
+            done += 1
+        else:
+            failed += 1
+        connection.unbind()
+    used = os.times()
+    results.put({"binds": done, "failed": failed, "ended": time.monotonic(), "cpu_s": used.user + used.system})
+
+
+def hash_bound(context, slapd: PrivateSlapd, login: str, processes: int, seconds: float) -> dict:  # type: ignore[no-untyped-def]
+    dn = f"uid={login},ou=people,{slapd.base_dn}"
+    ready, go = context.Semaphore(0), context.Event()
+    start_at, results = context.Value("d", 0.0), context.Queue()
+    workers = [context.Process(target=bind_loop, args=(slapd.url, dn, PASSWORD, seconds, ready, go, start_at,
+                                                       results), daemon=True) for _ in range(processes)]
+    try:
+        for worker in workers:
+            worker.start()
+        for _ in workers:
+            ready.acquire()
+        slapd_before, machine_before = cpu_ticks(slapd.pid), machine_ticks()
+        start_at.value = time.monotonic()
+        go.set()
+        reports = [results.get(timeout=seconds + 60) for _ in workers]
+        slapd_after, machine_after = cpu_ticks(slapd.pid), machine_ticks()
+        for worker in workers:
+            worker.join()
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+    binds = sum(report["binds"] for report in reports)
+    elapsed = max(report["ended"] for report in reports) - start_at.value
+    busy, _, total = (a - b for a, b in zip(machine_after, machine_before))
+    others = busy - (slapd_after - slapd_before) - sum(report["cpu_s"] for report in reports) * CLOCK_TICKS
+    return {
+        "processes": processes, "binds": binds, "failed": sum(report["failed"] for report in reports),
+        "seconds": round(elapsed, 2), "verifications_per_second": round(binds / elapsed, 1),
+        "slapd_cpu_ms_per_verification": round((slapd_after - slapd_before) * 1000 / CLOCK_TICKS / binds, 2)
+        if binds else None,
+        "other_processes_cpu_share": round(max(0.0, others / total), 3) if total else None,
+    }
+
+
+# Main
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--cost", choices=sorted(COSTS), default="owasp")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per concurrency level")
+    parser.add_argument("--concurrency", default="1,4,8", help="driver processes per level, comma-separated")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (4 threads each)")
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--hash-processes", type=int, default=os.cpu_count() or 2,
+                        help="processes binding straight to slapd for the hash-bound limit (default: cores)")
+    parser.add_argument("--hash-seconds", type=float, default=None, help="default: --duration, at most 20")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured flows first")
+    parser.add_argument("--keep", action="store_true", help="leave the provider and slapd running until Ctrl-C "
+                                                            "(to attach a profiler)")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    cost = COSTS[args.cost]
+    hash_seconds = args.hash_seconds or min(args.duration, 20.0)
+    context = multiprocessing.get_context("fork")
+    signal.signal(signal.SIGTERM, _interrupt)  # stop everything as on Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+
+    with tempfile.TemporaryDirectory(prefix="bench-signin-") as folder, ExitStack() as stack:
+        work = Path(folder)
+        print(f"setting up: slapd (argon2 {args.cost}), {args.accounts} accounts, gunicorn ×{args.workers} "
+              f"in {work}", flush=True)
+        slapd = PrivateSlapd(work / "slapd", port=free_port(), argon2=cost,
+                             lockout=Lockout(max_failures=1000, duration_seconds=60))
+        slapd.start()
+        stack.callback(slapd.stop)
+        began = time.perf_counter()
+        logins = provision(slapd, args.accounts)
+        setup_seconds = time.perf_counter() - began
+        port = free_port()
+        config = write_settings(work, slapd, port)
+        client = register_client(config)
+        provider = Provider(config, port, args.workers, work / "provider.log")
+        stack.callback(provider.stop)
+        provider.wait_ready()
+        meter = CpuMeter(provider.pid, slapd.pid)
+        print(f"  {args.accounts} accounts in {setup_seconds:.1f} s; provider pid {provider.pid} "
+              f"(workers {' '.join(map(str, children(provider.pid)))}), slapd pid {slapd.pid}", flush=True)
+        if args.keep:
+            print(f"  {provider.url}  client_id={client[0]} client_secret={client[1]} password={PASSWORD}\n"
+                  f"  logins: {', '.join(logins[:3])}…  (Ctrl-C stops)", flush=True)
+
+        if args.warmup > 0:
+            warm = run_level(context, max(levels), args.warmup, provider.url, client, logins, None)
+            print(f"  warm-up: {warm['flows']} flows, {warm['errors']} errors {warm['error_kinds'] or ''}", flush=True)
+
+        results = []
+        for concurrency in levels:
+            print(f"concurrency {concurrency}: {args.duration:.0f} s…", flush=True)
+            results.append(run_level(context, concurrency, args.duration, provider.url, client, logins, meter))
+        print(f"hash-bound limit: {args.hash_processes} processes binding for {hash_seconds:.0f} s…", flush=True)
+        limit = hash_bound(context, slapd, logins[-1], args.hash_processes, hash_seconds)
+        slapd_peak = round(status_kib(slapd.pid, "VmHWM") / 1024, 1)
+        keys = sorted(p.name for p in (work / "instance" / "keys").glob("*.pem"))
+        if args.keep:
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    report(args, cost, results, limit, slapd_peak, len(keys))
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limit: dict,
+           slapd_peak: float, signing_keys: int) -> None:
+    rate, hash_ms = limit["verifications_per_second"], limit["slapd_cpu_ms_per_verification"]
+    for level in results:
+        level["ratio_to_hash_bound"] = round(level["flows_per_second"] / rate, 2) if rate else None
+        # What the ratio would be if the drivers ran elsewhere and the CPUs were saturated: Argon2's
+        # CPU per verification over the server side's CPU per flow (provider + slapd).
+        server_ms = (level["provider_cpu_ms_per_flow"] or 0) + (level["slapd_cpu_ms_per_flow"] or 0)
+        level["cpu_bound_ratio"] = round(hash_ms / server_ms, 2) if hash_ms and server_ms else None
+    worst_cpu = max((l["provider_cpu_ms_per_flow"] or 0) for l in results)
+    best = max(results, key=lambda l: l["flows_per_second"])
+    top = next((l for l in results if l["concurrency"] == 8), results[-1])
+    summary = {
+        "provider_cpu_ms_per_flow_worst": worst_cpu,
+        "provider_cpu_target_met": worst_cpu <= TARGET_PROVIDER_CPU_MS,
+        "peak_flows_per_second": best["flows_per_second"], "peak_at_concurrency": best["concurrency"],
+        "peak_ratio_to_hash_bound": best["ratio_to_hash_bound"],
+        "cpu_bound_ratio_at_peak": best["cpu_bound_ratio"],
+        "hash_ratio_target_met": (best["ratio_to_hash_bound"] or 0) >= TARGET_HASH_RATIO,
+        f"errors_at_concurrency_{top['concurrency']}": top["errors"],
+    }
+    result = {
+        "argon2": {"name": args.cost, "memory_kib": cost.memory_kib, "iterations": cost.iterations,
+                   "parallelism": cost.parallelism},
+        "cpus": os.cpu_count(), "gunicorn_workers": args.workers, "threads_per_worker": THREADS_PER_WORKER,
+        "accounts": args.accounts, "seconds_per_level": args.duration,
+        "levels": results, "hash_bound": limit, "slapd_peak_rss_mib": slapd_peak,
+        "signing_keys_created": signing_keys, "summary": summary,
+        "targets": {"provider_cpu_ms_per_flow": TARGET_PROVIDER_CPU_MS, "ratio_to_hash_bound_at_owasp": TARGET_HASH_RATIO,
+                    "errors_at_concurrency_8": 0},
+    }
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "signin.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+    print()
+    print(f"sign-in flows: argon2 {args.cost} (m={cost.memory_kib} t={cost.iterations} p={cost.parallelism}), "
+          f"{os.cpu_count()} CPUs, gunicorn {args.workers} workers × {THREADS_PER_WORKER} threads, "
+          f"{args.accounts} accounts, {args.duration:.0f} s per level")
+    print(f"{'conc':>4} {'flows':>6} {'flows/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} "
+          f"{'prov ms/flow':>12} {'slapd ms/flow':>13} {'×limit':>6} {'busy':>5} {'worker MiB':>10}")
+    for l in results:
+        peak = max(l["worker_peak_rss_mib"].values(), default=0)
+        print(f"{l['concurrency']:>4} {l['flows']:>6} {l['flows_per_second']:>8.2f} {_f(l['latency_ms']['p50']):>8} "
+              f"{_f(l['latency_ms']['p95']):>8} {_f(l['latency_ms']['p99']):>8} {l['errors']:>6} "
+              f"{_f(l['provider_cpu_ms_per_flow']):>12} {_f(l['slapd_cpu_ms_per_flow']):>13} "
+              f"{_f(l['ratio_to_hash_bound']):>6} {l['machine_cpu_busy'] * 100:>4.0f}% {peak:>10.1f}")
+    for l in results:
+        steps = "  ".join(f"{step} {_f(ms)}" for step, ms in l["step_median_ms"].items())
+        print(f"  c={l['concurrency']} median ms per step: {steps}")
+        if l["error_kinds"]:
+            print(f"  c={l['concurrency']} errors: {l['error_kinds']}")
+        if (l["other_processes_cpu_share"] or 0) > 0.05:
+            print(f"  c={l['concurrency']} warning: other processes used {l['other_processes_cpu_share']:.0%} of the "
+                  "machine's CPU during this level; throughput and latency are understated")
+        if l["workers_replaced"]:
+            print(f"  c={l['concurrency']} gunicorn workers replaced during the run: {l['workers_replaced']}")
+    print(f"hash-bound limit     {rate:8.1f} verifications/s ({limit['binds']} binds in {limit['seconds']} s, "
+          f"{limit['processes']} processes; slapd {_f(limit['slapd_cpu_ms_per_verification'])} ms CPU each"
+          f"{'; ' + str(limit['failed']) + ' failed' if limit['failed'] else ''})")
+    if (limit["other_processes_cpu_share"] or 0) > 0.05:
+        print(f"  warning: other processes used {limit['other_processes_cpu_share']:.0%} of the machine's CPU "
+              "meanwhile; the limit is understated")
+    print(f"peak throughput      {best['flows_per_second']:8.2f} flows/s at concurrency {best['concurrency']} = "
+          f"{_f(best['ratio_to_hash_bound'])} × the limit (target ≥ {TARGET_HASH_RATIO} at OWASP cost)")
+    print(f"  without the drivers {_f(best['cpu_bound_ratio']):>6} × the limit: Argon2 CPU per verification ÷ "
+          f"(provider + slapd) CPU per flow (the drivers used {_f(best['driver_cpu_ms_per_flow'])} ms CPU per flow "
+          f"on the same {os.cpu_count()} CPUs)")
+    print(f"provider CPU / flow  {worst_cpu:8.2f} ms worst level, password verification excluded "
+          f"(target ≤ {TARGET_PROVIDER_CPU_MS:.0f} ms)")
+    print(f"errors at c={top['concurrency']}       {top['errors']:8d} (target 0)")
+    print(f"slapd peak memory    {slapd_peak:8.1f} MiB; signing keys created: {signing_keys}")
+
+
+def _f(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted: provider and slapd stopped", file=sys.stderr)
+        sys.exit(130)
