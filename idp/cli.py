@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     start = directory.add_parser("start", help="démarre un slapd privé (Ctrl-C l'arrête)")
     start.add_argument("--data-dir", type=Path, required=True)
     start.add_argument("--port", type=int, default=3890)
+    start.add_argument("--replicas", type=int, default=1, choices=range(1, 10), metavar="N",
+                       help="N slapd qui se répliquent (multi-fournisseur) sur --port, --port + 1… (1 à 9)")
     start.set_defaults(run=_directory_start)
 
     accounts = commands.add_parser("accounts", help="comptes de l'annuaire").add_subparsers(metavar="ACTION")
@@ -178,7 +180,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _directory_start(args: argparse.Namespace) -> int:
     from idp.demo import serve_directory
-    serve_directory(args.data_dir, port=args.port)
+    serve_directory(args.data_dir, port=args.port, replicas=args.replicas)
     return 0
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from idp.config import Settings, load_settings
 from idp.directory import AccountState, Directory, connect
 from idp.directory.errors import SlapdError
-from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
+from idp.directory.slapd import Argon2Cost, Lockout, MultiProviderSlapd, PrivateSlapd, free_port
 from idp.provisioning.codes import new_activation_code, printed
 
 DEMO_ARGON2 = Argon2Cost(memory_kib=19456, iterations=2, parallelism=1)
@@ -23,17 +23,43 @@ DEMO_COLLEGES = (("demo-college", "Collège Les Tilleuls — Vie scolaire"),
 """Two college apps, so that a person sees the second one sign them in without a login."""
 
 
-def serve_directory(data_dir: Path, *, port: int) -> None:
-    """A private slapd in `data_dir` until Ctrl-C; writes `data_dir/idp.toml` for the other commands."""
-    slapd = PrivateSlapd(data_dir, port=port)
+def serve_directory(data_dir: Path, *, port: int, replicas: int = 1) -> None:
+    """A private slapd in `data_dir` until Ctrl-C; writes `data_dir/idp.toml` for the other commands.
+
+    With `replicas` > 1, that many slapd replicating each other (multi-provider) on
+    `port`, `port` + 1…, in `data_dir/provider-N`; idp.toml lists all their URLs.
+    """
+    slapd: PrivateSlapd | MultiProviderSlapd
+    if replicas > 1:
+        slapd = MultiProviderSlapd(data_dir, port=port, count=replicas)
+    else:
+        if (data_dir / "provider-1").exists():
+            raise SlapdError(f"{data_dir} contient un annuaire répliqué : relancez avec --replicas "
+                             f"{len(list(data_dir.glob('provider-*')))} ou choisissez un autre dossier (--data-dir)")
+        slapd = PrivateSlapd(data_dir, port=port)
+    import signal
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
     slapd.start()
+    # A SIGTERM that comes before _wait_for_stop listens is a clean stop too.
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         config = write_settings(data_dir, slapd, demo=False)
-        print(f"Annuaire OpenLDAP : {slapd.url} ({slapd.base_dn}), pid {slapd.pid}")
+        if isinstance(slapd, MultiProviderSlapd):
+            print(f"Annuaire OpenLDAP répliqué ({slapd.base_dn}), {replicas} fournisseurs :")
+            for provider in slapd.providers:
+                print(f"  serverID {provider.server_id} : {provider.url}, pid {provider.pid} ({provider.data_dir})")
+        else:
+            print(f"Annuaire OpenLDAP : {slapd.url} ({slapd.base_dn}), pid {slapd.pid}")
         print(f"Réglages : {config}  (ent-idp --config {config} accounts …)")
         print("Ctrl-C pour arrêter.", flush=True)
         _wait_for_stop()
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         code = slapd.stop()
         print(f"Annuaire arrêté (code {code}).")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import TypeVar
@@ -40,19 +41,26 @@ class OperationFailed(DirectoryError):
 class LdapLink:
     """Where the provider's directory is and how it signs in to it.
 
+    `url` is one LDAP URL or several separated by spaces (the providers of a replicated
+    directory): they are used in that order, the first that answers serves, and one that
+    did not answer is tried last for the next `retry_after` seconds.
+
     Service connections are pooled: an operation borrows one and gives it back, so
     threads never share a connection at once and no connection outlives its use.
     Safe under gunicorn's forking workers: a process never uses its parent's pool.
     """
 
     def __init__(self, url: str, bind_dn: str, bind_password: str, timeout: int = 5,
-                 max_idle: int = 8) -> None:
+                 max_idle: int = 8, retry_after: float = 30.0) -> None:
         self.url = url
+        self.urls = tuple(url.split()) or (url,)
         self._bind_dn = bind_dn
         self._bind_password = bind_password
         self._timeout = int(timeout)
         self._max_idle = max_idle
-        self._idle: list[Connection] = []
+        self._retry_after = retry_after
+        self._down_until: dict[str, float] = {}
+        self._idle: list[tuple[str, Connection]] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
         weakref.finalize(self, _close_idle, self._idle, self._pid)
@@ -60,102 +68,156 @@ class LdapLink:
     def run(self, operation: Callable[[Connection], T]) -> T:
         """Runs `operation` on a service connection.
 
-        A connection broken since its last use (slapd restarted) is replaced once;
-        if slapd still does not answer, DirectoryUnavailable.
+        A connection broken since its last use (slapd restarted or stopped) is replaced
+        once, by a new one to the first URL that answers; if none does, DirectoryUnavailable.
         """
+        url, connection = self._borrow()
         for attempt in (1, 2):
-            connection = self._borrow()
             try:
                 result = operation(connection)
             except LDAPCommunicationError as error:
                 _close(connection)
+                self._drop_idle(url)  # they went to the same slapd: broken too
                 if attempt == 2:
                     raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from error
+                url, connection = self._open_service_connection()
                 continue
             except BaseException:
                 _close(connection)
                 raise
-            self._give_back(connection)
+            self._give_back(url, connection)
             return result
         raise AssertionError("unreachable")
 
     def bind_as(self, dn: str, secret: str) -> tuple[int, bytes | None]:
         """Binds as `dn` on a fresh connection; returns the result code and the raw
         password-policy response control (locked, must change…), if slapd sent one."""
-        connection = Connection(
-            self._new_server(), user=dn, password=secret, raise_exceptions=False,
-            receive_timeout=self._timeout, read_only=True,
-        )
-        try:
-            connection.open()
-            connection.bind(controls=[(PPOLICY_CONTROL, False, None)])
-            result = connection.result
-        except LDAPException as error:
-            raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from error
-        finally:
-            _close(connection)
-        code = result.get("result", UNAVAILABLE)
-        if code in _UNAVAILABLE_CODES:
+        failure: LDAPException | None = None
+        for url in self._in_order():
+            connection = Connection(
+                self._new_server(url), user=dn, password=secret, raise_exceptions=False,
+                receive_timeout=self._timeout, read_only=True,
+            )
+            try:
+                connection.open()
+            except LDAPException as error:
+                _close(connection)
+                self._mark_down(url)
+                failure = error
+                continue
+            try:
+                connection.bind(controls=[(PPOLICY_CONTROL, False, None)])
+                result = connection.result
+            except LDAPException as error:  # went away during the bind
+                failure = error
+                continue
+            finally:
+                _close(connection)
+            code = result.get("result", UNAVAILABLE)
+            if code in _UNAVAILABLE_CODES:
+                continue
+            self._mark_up(url)
+            control = (result.get("controls") or {}).get(PPOLICY_CONTROL)
+            return code, (control or {}).get("value")
+        if failure is None:
             raise DirectoryUnavailable(f"l'annuaire est indisponible ({self.url})")
-        control = (result.get("controls") or {}).get(PPOLICY_CONTROL)
-        return code, (control or {}).get("value")
+        raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from failure
 
     def close(self) -> None:
         with self._lock:
             _close_all(self._idle)
 
-    def _borrow(self) -> Connection:
+    def _borrow(self) -> tuple[str, Connection]:
         with self._lock:
             if self._pid != os.getpid():  # forked: the parent's sockets are not ours
                 self._idle = []
                 self._pid = os.getpid()
                 weakref.finalize(self, _close_idle, self._idle, self._pid)
-            connection = self._idle.pop() if self._idle else None
-        return connection or self._open_service_connection()
+            pooled = self._idle.pop() if self._idle else None
+        return pooled or self._open_service_connection()
 
-    def _give_back(self, connection: Connection) -> None:
+    def _give_back(self, url: str, connection: Connection) -> None:
+        # Only connections to the preferred URL are kept, so that the first provider is
+        # used again once it answers (after `retry_after`).
+        preferred = self._in_order()[0]
         with self._lock:
-            if len(self._idle) < self._max_idle and self._pid == os.getpid() and not connection.closed:
-                self._idle.append(connection)
+            if (len(self._idle) < self._max_idle and self._pid == os.getpid() and not connection.closed
+                    and url == preferred):
+                self._idle.append((url, connection))
                 return
         _close(connection)
 
-    def _new_server(self) -> Server:
+    def _drop_idle(self, url: str) -> None:
+        with self._lock:
+            if self._pid != os.getpid():
+                return
+            dropped = [entry for entry in self._idle if entry[0] == url]
+            self._idle[:] = [entry for entry in self._idle if entry[0] != url]
+        _close_all(dropped)
+
+    def _in_order(self) -> list[str]:
+        """The URLs to try: those that answered (or were not tried lately) first, in order."""
+        now = time.monotonic()
+        with self._lock:
+            down = {url for url, until in self._down_until.items() if until > now}
+        return [url for url in self.urls if url not in down] + [url for url in self.urls if url in down]
+
+    def _mark_down(self, url: str) -> None:
+        if len(self.urls) > 1:
+            with self._lock:
+                self._down_until[url] = time.monotonic() + self._retry_after
+
+    def _mark_up(self, url: str) -> None:
+        if url in self._down_until:
+            with self._lock:
+                self._down_until.pop(url, None)
+
+    def _new_server(self, url: str) -> Server:
         # A fresh Server each time: ldap3 marks a Server's address dead after a failed
         # connection and would refuse it even once slapd is back.
-        return Server(self.url, get_info=NONE, connect_timeout=self._timeout)
+        return Server(url, get_info=NONE, connect_timeout=self._timeout)
 
-    def _open_service_connection(self) -> Connection:
-        connection = Connection(
-            self._new_server(), user=self._bind_dn, password=self._bind_password,
-            raise_exceptions=False, receive_timeout=self._timeout,
-        )
-        try:
-            connection.open()
-            bound = connection.bind()
-        except LDAPException as error:
-            _close(connection)
-            raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from error
-        if not bound:
+    def _open_service_connection(self) -> tuple[str, Connection]:
+        """A service connection to the first URL that answers."""
+        failure: LDAPException | None = None
+        for url in self._in_order():
+            connection = Connection(
+                self._new_server(url), user=self._bind_dn, password=self._bind_password,
+                raise_exceptions=False, receive_timeout=self._timeout,
+            )
+            try:
+                connection.open()
+                bound = connection.bind()
+            except LDAPException as error:
+                _close(connection)
+                self._mark_down(url)
+                failure = error
+                continue
+            if bound:
+                self._mark_up(url)
+                return url, connection
             _close(connection)
             code = connection.result.get("result")
             if code in _UNAVAILABLE_CODES:
-                raise DirectoryUnavailable(f"l'annuaire est indisponible ({self.url})")
+                self._mark_down(url)
+                continue
             raise DirectoryError(
                 f"l'annuaire refuse le compte de service {self._bind_dn} ({connection.result.get('description')})"
             )
-        return connection
+        if failure is None:
+            raise DirectoryUnavailable(f"l'annuaire est indisponible ({self.url})")
+        raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from failure
 
 
-def _close_idle(connections: list[Connection], owner_pid: int) -> None:
+def _close_idle(connections: list[tuple[str, Connection]], owner_pid: int) -> None:
     """At exit or collection; a forked child leaves its parent's connections alone."""
     if os.getpid() == owner_pid:
         _close_all(connections)
 
 
-def _close_all(connections: list[Connection]) -> None:
+def _close_all(connections: list[tuple[str, Connection]]) -> None:
     while connections:
-        _close(connections.pop())
+        _close(connections.pop()[1])
 
 
 def _close(connection: Connection) -> None:

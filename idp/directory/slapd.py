@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -46,7 +47,11 @@ class Lockout:
 
 
 class PrivateSlapd:
-    """One slapd instance in `data_dir`: built once, started and stopped as a child process."""
+    """One slapd instance in `data_dir`: built once, started and stopped as a child process.
+
+    With `server_id` (1…4095) and `peers` (the other providers' URLs) it is one provider of
+    a multi-provider group (ldap_schema/replication.conf); see MultiProviderSlapd.
+    """
 
     def __init__(
         self,
@@ -57,13 +62,21 @@ class PrivateSlapd:
         argon2: Argon2Cost = OWASP_ARGON2,
         lockout: Lockout = Lockout(),
         demo_people: bool = False,
+        server_id: int = 0,
+        peers: Sequence[str] = (),
+        secret_file: Path | None = None,
     ) -> None:
+        if peers and not 1 <= server_id <= 4095:
+            raise ValueError("a replicating provider needs a serverID from 1 to 4095")
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.base_dn = base_dn
         self.argon2 = argon2
         self.lockout = lockout
         self.demo_people = demo_people
+        self.server_id = server_id
+        self.peers = list(peers)
+        self._secret_path = Path(secret_file).resolve() if secret_file else self.data_dir / "admin.secret"
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -84,24 +97,41 @@ class PrivateSlapd:
 
     @property
     def _secret_file(self) -> Path:
-        return self.data_dir / "admin.secret"
+        return self._secret_path
 
-    def build(self) -> bool:
-        """Creates the instance unless it exists; True when it was created."""
+    def build(self, seed: PrivateSlapd | None = None) -> bool:
+        """Creates the instance unless it exists; True when it was created.
+
+        Without `seed`: the tree, the policy (and the demo people) from ldap_schema/.
+        With `seed`, another provider of the same group: a copy of its data (slapcat), so
+        that both hold the same entries with the same entryUUID and entryCSN.
+        """
         _require_slapd()
         if self.built:
             self._write_config()
             return False
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)
-        self._secret_file.write_text(secrets.token_urlsafe(32) + "\n")
-        os.chmod(self._secret_file, 0o600)
+        if not self._secret_file.exists():
+            self._secret_file.parent.mkdir(parents=True, exist_ok=True)
+            self._secret_file.touch(mode=0o600)
+            self._secret_file.write_text(secrets.token_urlsafe(32) + "\n")
+            os.chmod(self._secret_file, 0o600)
         self._write_config()
         ldif = self.data_dir / "initial.ldif"
-        parts = ["base.ldif", "policy.ldif"] + (["demo.ldif"] if self.demo_people else [])
-        ldif.write_text("\n".join(self._fill(part) for part in parts), encoding="utf-8")
-        _run(["/usr/sbin/slapadd", "-q", "-f", str(self._config_file), "-l", str(ldif)], "slapadd")
-        ldif.unlink()
+        ldif.touch(mode=0o600)
+        slapadd = ["/usr/sbin/slapadd", "-q", "-f", str(self._config_file), "-l", str(ldif)]
+        try:
+            if seed is None:
+                parts = ["base.ldif", "policy.ldif"] + (["demo.ldif"] if self.demo_people else [])
+                ldif.write_text("\n".join(self._fill(part) for part in parts), encoding="utf-8")
+                if self.server_id:  # entryCSN and contextCSN carry this provider's serverID
+                    slapadd += ["-S", str(self.server_id), "-w"]
+            else:
+                _run(["/usr/sbin/slapcat", "-f", str(seed._config_file), "-l", str(ldif)], "slapcat")
+            _run(slapadd, "slapadd")
+        finally:
+            ldif.unlink(missing_ok=True)
         return True
 
     def start(self, timeout: float = 10.0) -> None:
@@ -119,6 +149,8 @@ class PrivateSlapd:
         deadline = time.monotonic() + timeout
         while not _port_in_use(self.port):
             if self._process.poll() is not None:
+                if _port_taken(self.port):  # taken meanwhile, e.g. by another program's connection
+                    raise SlapdError(f"le port {self.port} est déjà utilisé : choisissez-en un autre (--port)")
                 raise SlapdError(f"slapd s'est arrêté au démarrage : voir {self.data_dir / 'slapd.log'}")
             if time.monotonic() > deadline:
                 self.stop()
@@ -164,8 +196,30 @@ class PrivateSlapd:
             "argon2_memory_kib": str(self.argon2.memory_kib),
             "argon2_iterations": str(self.argon2.iterations),
             "argon2_parallelism": str(self.argon2.parallelism),
+            "replication": self._write_replication_config(),
         }))
         os.chmod(self._config_file, 0o600)
+
+    def _write_replication_config(self) -> str:
+        """data_dir/replication.conf for a provider with peers; the line slapd.conf includes it with."""
+        path = self.data_dir / "replication.conf"
+        if not self.peers:
+            path.unlink(missing_ok=True)
+            return ""
+        consumers = [
+            f'syncrepl rid={rid:03d} provider={peer} type=refreshAndPersist retry="1 +"\n'
+            f'\tsearchbase="{self.base_dn}" scope=sub bindmethod=simple\n'
+            f'\tbinddn="{self.admin_dn}" credentials="{self.admin_password}"\n'
+            f'\tnetwork-timeout=2'
+            for rid, peer in enumerate(self.peers, start=1)
+        ]
+        path.touch(mode=0o600)
+        path.write_text(self._fill("replication.conf", {
+            "server_id": str(self.server_id),
+            "syncrepl": "\n".join(consumers),
+        }))
+        os.chmod(path, 0o600)
+        return f"include {path}"
 
     def _fill(self, name: str, extra: dict[str, str] | None = None) -> str:
         template = Template((resources.files("ldap_schema") / name).read_text(encoding="utf-8"))
@@ -178,6 +232,121 @@ class PrivateSlapd:
             "lockout_seconds": str(self.lockout.duration_seconds),
             **(extra or {}),
         })
+
+
+class MultiProviderSlapd:
+    """`count` private slapd replicating each other (OpenLDAP 2.5 multi-provider): provider
+    N lives in data_dir/provider-N, listens on `port` + N - 1 and has serverID N. All share
+    one admin password (data_dir/admin.secret) and accept writes; `url` lists them all,
+    space-separated, as the `ldap.url` setting takes them.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        count: int = 2,
+        ports: Sequence[int] = (),
+        base_dn: str = DEFAULT_BASE_DN,
+        argon2: Argon2Cost = OWASP_ARGON2,
+        lockout: Lockout = Lockout(),
+        demo_people: bool = False,
+    ) -> None:
+        """`port`, `port` + 1… for `count` providers, or exactly `ports` (one per provider)."""
+        ports = list(ports) or ([port + index for index in range(count)] if port is not None else [])
+        if len(ports) < 2:
+            raise ValueError("multi-provider replication needs at least two providers (port and count, or ports)")
+        self.data_dir = Path(data_dir).resolve()
+        urls = [f"ldap://127.0.0.1:{each}" for each in ports]
+        self.providers = [
+            PrivateSlapd(
+                self.data_dir / f"provider-{index + 1}", port=ports[index], base_dn=base_dn, argon2=argon2,
+                lockout=lockout, demo_people=demo_people, server_id=index + 1,
+                peers=[url for other, url in enumerate(urls) if other != index],
+                secret_file=self.data_dir / "admin.secret",
+            )
+            for index in range(len(ports))
+        ]
+
+    @property
+    def url(self) -> str:
+        return " ".join(provider.url for provider in self.providers)
+
+    @property
+    def urls(self) -> list[str]:
+        return [provider.url for provider in self.providers]
+
+    @property
+    def base_dn(self) -> str:
+        return self.providers[0].base_dn
+
+    @property
+    def admin_dn(self) -> str:
+        return self.providers[0].admin_dn
+
+    @property
+    def admin_password(self) -> str:
+        return self.providers[0].admin_password
+
+    @property
+    def lockout(self) -> Lockout:
+        return self.providers[0].lockout
+
+    @property
+    def built(self) -> bool:
+        return all(provider.built for provider in self.providers)
+
+    def build(self) -> bool:
+        """Creates the missing providers; True when the directory itself was created.
+
+        The first provider built loads ldap_schema/ (slapadd -S <its serverID>); every
+        other one starts as a copy of it (slapcat | slapadd), so that all begin in sync.
+        """
+        _require_slapd()
+        if (self.data_dir / "data").exists():
+            raise SlapdError(f"{self.data_dir} contient un annuaire sans réplication : "
+                             "choisissez un autre dossier (--data-dir)")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)
+        seed = next((provider for provider in self.providers if provider.built), None)
+        created = seed is None
+        for provider in self.providers:
+            provider.build(seed=seed)
+            seed = seed or provider
+        return created
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Starts every provider; returns once all accept connections."""
+        self.build()
+        for provider in self.providers:
+            if _port_in_use(provider.port):
+                raise SlapdError(f"le port {provider.port} est déjà utilisé : choisissez-en un autre (--port)")
+        try:
+            for provider in self.providers:
+                provider.start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Stops every provider; 0 when all stopped cleanly, else the first other exit code."""
+        codes = [provider.stop(timeout) for provider in reversed(self.providers)]
+        failed = [code for code in codes if code not in (0, None)]
+        if failed:
+            return failed[0]
+        return 0 if 0 in codes else None
+
+    @property
+    def pids(self) -> list[int | None]:
+        return [provider.pid for provider in self.providers]
+
+    def __enter__(self) -> MultiProviderSlapd:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def free_port() -> int:
@@ -205,6 +374,17 @@ def _port_in_use(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.2)
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _port_taken(port: int) -> bool:
+    """Whether slapd could not listen on `port` (it binds with SO_REUSEADDR too)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
 
 
 def _run(command: list[str], what: str) -> None:
