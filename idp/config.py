@@ -34,7 +34,8 @@ def doc(text: str, default: Any = None, **kwargs: Any) -> Any:
 
 @dataclass(frozen=True)
 class LdapSettings:
-    url: str = doc("The directory: ldap://, ldaps:// or ldapi:// URL.", "ldap://127.0.0.1:389")
+    url: str = doc("The directory: ldap://, ldaps:// or ldapi:// URL; several, space-separated, are tried in order.",
+                   "ldap://127.0.0.1:389")
     base_dn: str = doc("Suffix of the directory; accounts live under ou=people.", "dc=ent77,dc=fr")
     bind_dn: str = doc("The provider's service account (needs write and manage on ou=people).", "")
     bind_password: str = doc("Its password.", "")
@@ -213,7 +214,8 @@ def _check(settings: Settings) -> list[str]:
         problems.append(f"issuer : URL http(s) attendue, reçu {settings.issuer!r}")
     elif issuer.scheme == "http" and not _loopback(issuer.hostname):
         problems.append(f"issuer : https obligatoire hors de la machine locale ({settings.issuer})")
-    if urlsplit(settings.ldap.url).scheme not in ("ldap", "ldaps", "ldapi"):
+    if not settings.ldap.url.split() or any(urlsplit(url).scheme not in ("ldap", "ldaps", "ldapi")
+                                            for url in settings.ldap.url.split()):
         problems.append(f"ldap.url : URL ldap://, ldaps:// ou ldapi:// attendue, reçu {settings.ldap.url!r}")
     if "=" not in settings.ldap.base_dn:
         problems.append(f"ldap.base_dn : DN attendu (ex. dc=ent77,dc=fr), reçu {settings.ldap.base_dn!r}")
