@@ -350,9 +350,32 @@ class MultiProviderSlapd:
 
 
 def free_port() -> int:
+    """A TCP port free on 127.0.0.1, below the kernel's ephemeral range when it can.
+
+    Within that range, an outgoing connection may take the port before slapd listens on
+    it, and a connection to it once slapd has stopped (a syncrepl retry, a client failing
+    over) may end up connected to itself (TCP self-connect) and read back its own request.
+    """
+    low = _ephemeral_range_start()
+    if low - 1024 > 4096:
+        for _ in range(100):
+            port = max(1024, low - 20000) + secrets.randbelow(low - max(1024, low - 20000))
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _ephemeral_range_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def _stop_with_parent() -> None:
