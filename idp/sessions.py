@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from flask import Response, g, request
+from flask import Response, after_this_request, g, request
 from sqlalchemy import select, update
 
 from idp.store import SsoSession, Store
@@ -47,8 +47,10 @@ class SsoSessions:
         self.policy = policy
         self.cookie_name = f"__Host-{COOKIE}" if policy.secure else COOKIE
 
-    def start(self, response: Response, *, login: str, sub: str, amr: list[str], remember: bool) -> SignedIn:
-        """Signs the browser in with a new session id (never the one it came with)."""
+    def start(self, *, login: str, sub: str, amr: list[str], remember: bool) -> SignedIn:
+        """Signs the browser in with a new session id (never the one it came with): the
+        cookie goes with this request's response, and the rest of the request sees the
+        person signed in."""
         self._end(self.current())
         session_id = secrets.token_urlsafe(32)  # 256 bits
         moment = now()
@@ -57,10 +59,15 @@ class SsoSessions:
             db.add(SsoSession(id_digest=digest(session_id), login=login, sub=sub, auth_time=moment, amr=amr,
                               remember=remember, created_at=moment, last_seen_at=moment,
                               expires_at=moment + lifetime))
-        response.set_cookie(
-            self.cookie_name, session_id, max_age=lifetime if remember else None, path="/",
-            secure=self.policy.secure, httponly=True, samesite="Lax",
-        )
+
+        @after_this_request
+        def set_cookie(response: Response) -> Response:
+            response.set_cookie(
+                self.cookie_name, session_id, max_age=lifetime if remember else None, path="/",
+                secure=self.policy.secure, httponly=True, samesite="Lax",
+            )
+            return response
+
         signed_in = SignedIn(login, sub, moment, tuple(amr), digest(session_id))
         g.ent_signed_in = signed_in
         return signed_in

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, TelField
 
 from flows.login import ACTIVATION
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import AccountState, AlreadyActivated
+from idp.forms import Form
 from idp.i18n import _l
 from idp.oidc import interaction
 from idp.passwords import RULES_TEXT, normalize_password, password_problems
@@ -28,7 +28,7 @@ ACTIVATION_WINDOW = 30 * 60
 """Seconds between the code being accepted and « Activer »."""
 
 
-class ActivationForm(FlaskForm):
+class ActivationForm(Form):
     password = PasswordField(_l("Nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
     confirmation = PasswordField(_l("Confirmation du nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
     email = EmailField(_l("Courriel"), render_kw={"autocomplete": "email", "spellcheck": "false"})
@@ -60,10 +60,9 @@ def form() -> Response | str | tuple[str, int]:
         audit("account.activated", login=account.login, address=request.remote_addr,
               terms_version=current_app.config["ENT_IDP"].terms_version)
         pending = interaction.pending(started.get("interaction"))
-        response = redirect(interaction.resume_url(pending.id) if pending else url_for("portal.welcome"))
-        services().sessions.start(response, login=account.login, sub=account.uuid, amr=["pwd"],
+        services().sessions.start(login=account.login, sub=account.uuid, amr=["pwd"],
                                   remember=bool(started.get("remember")))
-        return response
+        return interaction.resume(pending.id) if pending else redirect(url_for("portal.welcome"))
     status = 400 if request.method == "POST" else 200
     return render_template("activation/form.html", form=form, account=account, rules=gettext(RULES_TEXT),
                            sms_enabled=bool(current_app.config["ENT_IDP"].sms_gateway)), status

@@ -3,11 +3,11 @@ College apps of the ENT (first-party clients) never ask."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select, update
 from wtforms import HiddenField
 
 from idp.audit import audit
+from idp.forms import Form
 from idp.i18n import _l
 from idp.oidc import interaction
 from idp.services import services
@@ -24,7 +24,7 @@ SCOPE_WORDS = {
 }
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     interaction = HiddenField()
 
 
@@ -45,7 +45,7 @@ def form() -> Response | str:
             audit("consent.given", login=signed_in.login, client=pending.params.get("client_id"))
         else:
             interaction.record(pending.id, denied=True)
-        return redirect(interaction.resume_url(pending.id))
+        return interaction.resume(pending.id)
     form.interaction.data = pending.id
     words = [SCOPE_WORDS[item] for item in scope.split() if item in SCOPE_WORDS]
     return render_template("consent/form.html", form=form, client_name=pending.client_name, words=words)

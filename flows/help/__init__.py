@@ -13,7 +13,6 @@ import re
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField, TelField, TextAreaField
 
@@ -21,6 +20,7 @@ from idp.audit import audit
 from idp.config import Settings
 from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import LOGIN_PATTERN
+from idp.forms import Form
 from idp.i18n import _l, current_language
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.ratelimit import HELP_LIMIT, limiter
@@ -40,7 +40,7 @@ _FRENCH_LANDLINE = re.compile(r"^(?:0|\+330?)([1-59]\d{8})$")
 """01–05 (geographic) and 09 numbers; mobiles (06, 07) and other countries go to `normalize_mobile`."""
 
 
-class HelpForm(FlaskForm):
+class HelpForm(Form):
     parent_name = StringField(_l("Vos nom et prénom"), render_kw={"autocomplete": "name"})
     email = EmailField(_l("Courriel"), render_kw={"autocomplete": "email", "spellcheck": "false"})
     phone = TelField(_l("Téléphone"), render_kw={"autocomplete": "tel"})

@@ -17,12 +17,12 @@ from pathlib import Path
 from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from idp.audit import audit
 from idp.config import Settings
 from idp.directory import Account, AccountState, Profile
+from idp.forms import Form
 from idp.i18n import _l
 from idp.provisioning.letters import ActivationLetter, write_letters
 from idp.provisioning.service import Provisioned, Provisioner
@@ -52,11 +52,11 @@ _NOT_DONE = {"answer-kept", "answer-not-mailed", "already-closed", "no-account"}
 """…of which these call for the staff's attention."""
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     answer = TextAreaField(_l("Votre réponse"), render_kw={"rows": 6})
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button: only the CSRF token."""
 
 

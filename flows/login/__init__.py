@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from idp.audit import audit
 from idp.directory import Account, AccountLocked, AccountState, ActivationCodeExpired, InvalidCredentials
+from idp.forms import Form
 from idp.i18n import _l
 from idp.oidc import interaction
 from idp.provisioning.codes import normalize_typed_code
@@ -28,7 +28,7 @@ ACTIVATION = "activation"
 """Flow-cookie key: who proved their activation code, and when (never the code itself)."""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = StringField(_l("Identifiant"), validators=[DataRequired(_l("Saisissez votre identifiant (prénom.nom)."))],
                         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false",
                                    "placeholder": _l("prénom.nom")})
@@ -73,10 +73,9 @@ def _signed_in(account: Account, remember: bool, pending: interaction.Interactio
                                "interaction": pending.id if pending else None}
         audit("activation.code_accepted", login=account.login, address=request.remote_addr)
         return redirect(url_for("activation.form"))
-    response = redirect(interaction.resume_url(pending.id) if pending else url_for("portal.welcome"))
-    services().sessions.start(response, login=account.login, sub=account.uuid, amr=["pwd"], remember=remember)
+    services().sessions.start(login=account.login, sub=account.uuid, amr=["pwd"], remember=remember)
     audit("login.succeeded", login=account.login, address=request.remote_addr)
-    return response
+    return interaction.resume(pending.id) if pending else redirect(url_for("portal.welcome"))
 
 
 def _locked_message(locked: AccountLocked) -> str:

@@ -13,7 +13,6 @@ import secrets
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext
-from flask_wtf import FlaskForm
 from sqlalchemy import select, update
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email
 from idp.directory import Account, AccountState
+from idp.forms import Form
 from idp.i18n import _l
 from idp.passwords import RULES_TEXT, normalize_password, password_problems
 from idp.ratelimit import RECOVERY_LIMIT, SMS_LIMIT, limiter
@@ -35,24 +35,24 @@ SMS_ATTEMPTS = 3
 _SMS_CHALLENGE = "sms_challenge"
 
 
-class AskForm(FlaskForm):
+class AskForm(Form):
     who = StringField(_l("Identifiant ou courriel"),
                       validators=[DataRequired(_l("Saisissez votre identifiant ou votre courriel."))],
                       render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     email = StringField(_l("Courriel"),
                         validators=[DataRequired(_l("Saisissez l'adresse de courriel donnée à l'activation."))],
                         render_kw={"autocomplete": "email", "spellcheck": "false", "type": "email"})
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(_l("Code reçu par SMS"), validators=[DataRequired(_l("Saisissez le code à 6 chiffres."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     token = HiddenField()
     password = PasswordField(_l("Nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
     confirmation = PasswordField(_l("Confirmation du nouveau mot de passe"),
@@ -185,9 +185,8 @@ def _reset(account: Account, password: str) -> Response:
         services().outbound.mail(account.recovery_email, "password_changed",
                                  {"given_name": account.given_name, "when": _now_text()}, _locale())
     audit("recovery.password_reset", login=account.login, address=request.remote_addr, sessions_ended=ended)
-    response = redirect(url_for("portal.welcome"))
-    sessions.start(response, login=account.login, sub=account.uuid, amr=["pwd"], remember=False)
-    return response
+    sessions.start(login=account.login, sub=account.uuid, amr=["pwd"], remember=False)
+    return redirect(url_for("portal.welcome"))
 
 
 def _check_password(form: NewPasswordForm, account: Account) -> bool:

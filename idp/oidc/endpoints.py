@@ -1,10 +1,11 @@
 """HTTP endpoints of the provider (the ones discovery names)."""
 from __future__ import annotations
 
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Request, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, validate_csrf
 from joserfc import jwt
@@ -70,13 +71,20 @@ def jwks() -> Response:
 
 @oidc.route("/authorize", methods=["GET", "POST"])
 def authorize() -> Response:
+    return answer_authorization(request)
+
+
+def answer_authorization(http_request: Request) -> Response:
     """Checks, in order: client and redirect URI (an error page, never a redirect),
-    the request itself, then whether a person must sign in or consent."""
+    the request itself, then whether a person must sign in or consent.
+
+    `http_request` is this request, or the authorization request a flow resumes once the
+    person signed in or consented (see interaction.resume)."""
     provider, sessions = services().provider, services().sessions
     principal = sessions.current()
-    params = {key: value for key, value in request.values.items() if key != "interaction"}
+    params = {key: value for key, value in http_request.values.items() if key != "interaction"}
     try:
-        grant = provider.server.get_consent_grant(end_user=principal)
+        grant = provider.server.get_consent_grant(FlaskOAuth2Request(http_request), end_user=principal)
     except OAuth2Error as error:
         return _authorization_error(error)
     redirect_uri, state = grant.redirect_uri, params.get("state")
@@ -87,10 +95,10 @@ def authorize() -> Response:
                 error = InvalidRequestError(f"'{unsupported}' is not supported", redirect_uri=redirect_uri)
                 error.error = f"{unsupported}_not_supported"
                 raise error
-        pending = interaction.pending(request.values.get("interaction"))
+        pending = interaction.pending(http_request.values.get("interaction"))
         if pending and pending.denied:
             interaction.finish(pending.id)
-            return provider.server.create_authorization_response(grant_user=None, grant=grant)
+            return provider.server.create_authorization_response(grant.request, grant_user=None, grant=grant)
         prompts = set(params.get("prompt", "").split())
         if principal is None or _must_sign_in_again(principal, params, prompts, pending):
             if "none" in prompts:
@@ -110,7 +118,7 @@ def authorize() -> Response:
     if pending:
         interaction.finish(pending.id)
     audit("oidc.authorized", login=principal.login, client=client.client_id)
-    return provider.server.create_authorization_response(grant_user=principal, grant=grant)
+    return provider.server.create_authorization_response(grant.request, grant_user=principal, grant=grant)
 
 
 @oidc.post("/token")

@@ -2,15 +2,16 @@
 protocol hands it to a flow and resumes once the flow reports back.
 
 The pending request lives in the browser's signed flow cookie, so any instance can
-resume it. Flows only call `pending(interaction_id)` and `resume_url(interaction_id)`.
+resume it. Flows only call `pending(interaction_id)` and, once done, `resume(interaction_id)`.
 """
 from __future__ import annotations
 
+import io
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import session, url_for
+from flask import Request, Response, redirect, request, session, url_for
 
 from idp.store.models import now
 
@@ -61,9 +62,19 @@ def finish(interaction_id: str) -> None:
         session[_KEY] = pending_ones
 
 
-def resume_url(interaction_id: str) -> str:
-    """Where a flow sends the browser once it is done: the authorization request again."""
+def resume(interaction_id: str) -> Response:
+    """Answers the authorization request that waited, in the response of the flow's last
+    step: the app's redirect URI with a code (or an error), or the next step (consent).
+    No round trip back to /authorize. Home when nothing waits any more."""
     interaction = pending(interaction_id)
     if interaction is None:
-        return url_for("portal.home")
-    return url_for("oidc.authorize") + "?" + urlencode({**interaction.params, "interaction": interaction_id})
+        return redirect(url_for("portal.home"))
+    from .endpoints import answer_authorization  # the endpoints use this module
+
+    authorize = url_for("oidc.authorize")
+    resumed = Request({
+        **request.environ, "REQUEST_METHOD": "GET", "PATH_INFO": authorize[len(request.script_root):],
+        "QUERY_STRING": urlencode({**interaction.params, "interaction": interaction_id}),
+        "CONTENT_TYPE": "", "CONTENT_LENGTH": "0", "wsgi.input": io.BytesIO(),
+    })
+    return answer_authorization(resumed)

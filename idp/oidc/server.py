@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidGrantError
+from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
+from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Request
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.rpinitiated import EndSessionEndpoint
@@ -86,6 +86,14 @@ class Provider:
     def revoke_tokens_of(self, login: str) -> None:
         with self.store.transaction() as db:
             db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=now()))
+
+
+class AuthorizationServer(FlaskAuthorizationServer):
+    """Authlib's, able to answer an authorization request other than the current HTTP
+    request: the one a flow resumes once the person signed in (interaction.resume)."""
+
+    def create_oauth2_request(self, request):  # type: ignore[no-untyped-def]
+        return request if isinstance(request, OAuth2Request) else super().create_oauth2_request(request)
 
 
 class Issuer(IssuerParameter):
