@@ -5,7 +5,7 @@
 Sets up, in a temporary folder, a private slapd (Argon2 at the chosen cost), active accounts
 whose passwords slapd hashed, one confidential college app, and `ent-idp serve` (gunicorn).
 Then, per concurrency level, that many driver PROCESSES each run complete flows for
---duration seconds, each with a new browser (a fresh requests.Session):
+--duration seconds, each with a new browser (its own connection and cookies):
 GET /authorize (code, PKCE S256, state, nonce) → the login page → POST login + password →
 the redirects back to the app's redirect URI (not followed) → POST /token
 (client_secret_basic, code_verifier) → GET /userinfo.
@@ -26,6 +26,7 @@ import argparse
 import base64
 import hashlib
 import html
+import http.client
 import json
 import multiprocessing
 import os
@@ -37,13 +38,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import requests  # noqa: E402
 
 from idp import clients  # noqa: E402
 from idp.config import load_settings  # noqa: E402
@@ -218,10 +218,10 @@ class Provider:
             if self.process.poll() is not None:
                 raise RuntimeError(f"ent-idp serve stopped ({self.process.returncode}):\n{self.tail()}")
             try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200 \
-                        and len(children(self.pid)) >= self.workers:
-                    return
-            except requests.RequestException:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as answer:
+                    if answer.status == 200 and len(children(self.pid)) >= self.workers:
+                        return
+            except OSError:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"ent-idp serve not ready after {timeout:.0f} s:\n{self.tail()}")
@@ -248,14 +248,57 @@ class FlowError(Exception):
     pass
 
 
-def _expect(response: requests.Response, step: str, status: int | tuple[int, ...]) -> None:
+class Reply:
+    def __init__(self, status: int, headers: http.client.HTTPMessage, body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class Browser:
+    """A new browser: one keep-alive connection to the provider and its own cookies.
+    Plain http.client, so that the drivers take as little of the machine's CPU as they can."""
+
+    def __init__(self, issuer: str) -> None:
+        address = urlsplit(issuer)
+        self.connection = http.client.HTTPConnection(address.hostname, address.port, timeout=TIMEOUT)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, target: str, form: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> Reply:
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.connection.request(method, target, body, sent)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            self.connection.close()  # the server closed an idle keep-alive connection: once more
+            self.connection.request(method, target, body, sent)
+            response = self.connection.getresponse()
+        reply = Reply(response.status, response.headers, response.read())
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
+        return reply
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _expect(response: Reply, step: str, status: int | tuple[int, ...]) -> None:
     statuses = status if isinstance(status, tuple) else (status,)
-    if response.status_code not in statuses:
-        raise FlowError(f"{step}: HTTP {response.status_code}")
+    if response.status not in statuses:
+        raise FlowError(f"{step}: HTTP {response.status}")
 
 
-def _form(page: requests.Response) -> tuple[str, dict[str, str]]:
-    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', page.text, re.S)
+def _form(page: Reply) -> tuple[str, dict[str, str]]:
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', page.body.decode(), re.S)
     if not form:
         raise FlowError("login_page: no form")
     hidden = {}
@@ -263,63 +306,72 @@ def _form(page: requests.Response) -> tuple[str, dict[str, str]]:
         attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
         if attributes.get("type") == "hidden":
             hidden[attributes["name"]] = html.unescape(attributes.get("value", ""))
-    return urljoin(page.url, html.unescape(form.group(1))), hidden
+    return html.unescape(form.group(1)), hidden
 
 
-def sign_in(issuer: str, client_id: str, client_secret: str, login: str) -> dict[str, float]:
-    """One complete flow from a new browser; returns each step's duration (s)."""
+def _target(location: str) -> str:
+    """The path and query of a Location (absolute or not)."""
+    parts = urlsplit(location)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def sign_in(issuer: str, client_id: str, client_secret: str, login: str, app: Browser) -> dict[str, float]:
+    """One complete flow from a new browser; `app` is the college app's own connection
+    (token and userinfo). Returns each step's duration (s)."""
     steps: dict[str, float] = {}
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state, nonce = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
-    with requests.Session() as browser:
+    browser = Browser(issuer)
+    try:
         began = time.perf_counter()
-        response = browser.get(issuer + "/authorize?" + urlencode({
+        response = browser.request("GET", "/authorize?" + urlencode({
             "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "scope": SCOPE,
             "state": state, "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256",
-        }), allow_redirects=False, timeout=TIMEOUT)
+        }))
         _expect(response, "authorize", 302)
         mark = time.perf_counter()
         steps["authorize"] = mark - began
 
-        page = browser.get(urljoin(issuer, response.headers["Location"]), allow_redirects=False, timeout=TIMEOUT)
+        page = browser.request("GET", _target(response.headers["Location"]))
         _expect(page, "login_page", 200)
         action, fields = _form(page)
         steps["login_page"], mark = time.perf_counter() - mark, time.perf_counter()
 
-        response = browser.post(action, data={**fields, "login": login, "password": PASSWORD},
-                                allow_redirects=False, timeout=TIMEOUT)
-        for _ in range(5):  # the sign-in's redirect back to /authorize, then to the app
+        response = browser.request("POST", action, form={**fields, "login": login, "password": PASSWORD})
+        for _ in range(5):  # straight to the app's redirect URI, or through /authorize
             _expect(response, "login_post", (302, 303))
-            location = urljoin(response.url, response.headers["Location"])
+            location = urljoin(issuer + "/", response.headers["Location"])
             if location.startswith(REDIRECT_URI):
                 break
             if not location.startswith(issuer):
                 raise FlowError(f"login_post: redirect elsewhere ({location[:60]})")
-            response = browser.get(location, allow_redirects=False, timeout=TIMEOUT)
+            response = browser.request("GET", _target(location))
         else:
             raise FlowError("login_post: too many redirects")
         params = {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
         if "code" not in params or params.get("state") != state:
             raise FlowError(f"login_post: no code ({params.get('error', 'state mismatch')})")
         steps["login_post"], mark = time.perf_counter() - mark, time.perf_counter()
+    finally:
+        browser.close()
 
-        response = requests.post(issuer + "/token", auth=(client_id, client_secret), timeout=TIMEOUT, data={
-            "grant_type": "authorization_code", "code": params["code"], "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        })
-        _expect(response, "token", 200)
-        token = response.json()
-        if "id_token" not in token or "access_token" not in token:
-            raise FlowError("token: no id_token or access_token")
-        steps["token"], mark = time.perf_counter() - mark, time.perf_counter()
+    basic = base64.b64encode(f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}".encode()).decode()
+    response = app.request("POST", "/token", headers={"Authorization": f"Basic {basic}"}, form={
+        "grant_type": "authorization_code", "code": params["code"], "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+    })
+    _expect(response, "token", 200)
+    token = response.json()
+    if "id_token" not in token or "access_token" not in token:
+        raise FlowError("token: no id_token or access_token")
+    steps["token"], mark = time.perf_counter() - mark, time.perf_counter()
 
-        response = requests.get(issuer + "/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"},
-                                timeout=TIMEOUT)
-        _expect(response, "userinfo", 200)
-        if "sub" not in response.json():
-            raise FlowError("userinfo: no sub")
-        steps["userinfo"] = time.perf_counter() - mark
+    response = app.request("GET", "/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"})
+    _expect(response, "userinfo", 200)
+    if "sub" not in response.json():
+        raise FlowError("userinfo: no sub")
+    steps["userinfo"] = time.perf_counter() - mark
     return steps
 
 
@@ -330,6 +382,7 @@ def drive(slot: int, slots: int, issuer: str, client_id: str, client_secret: str
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     flows: list[dict[str, float]] = []
     errors: dict[str, int] = {}
+    app = Browser(issuer)  # the college app's server keeps its connection to the provider
     ready.release()
     go.wait()
     deadline = start_at.value + duration
@@ -339,12 +392,14 @@ def drive(slot: int, slots: int, issuer: str, client_id: str, client_secret: str
         login = logins[(slot + i * slots) % len(logins)]
         i += 1
         try:
-            flows.append(sign_in(issuer, client_id, client_secret, login))
-        except (FlowError, requests.RequestException, ValueError, KeyError) as error:
+            flows.append(sign_in(issuer, client_id, client_secret, login, app))
+        except (FlowError, OSError, http.client.HTTPException, ValueError, KeyError) as error:
             kind = str(error) if isinstance(error, FlowError) else f"{type(error).__name__}: {str(error)[:80]}"
             errors[kind] = errors.get(kind, 0) + 1
+            app.close()
             time.sleep(0.05)
     used = os.times()
+    app.close()
     results.put({"flows": flows, "errors": errors, "ended": time.monotonic(),
                  "cpu_s": (used.user - cpu.user) + (used.system - cpu.system)})
 

@@ -7,11 +7,12 @@ for `remember_days`. Signing out ends the session on the server, whatever the co
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Response, after_this_request, g, request
 from sqlalchemy import select, update
 
+from idp.directory import Account
 from idp.store import SsoSession, Store
 from idp.store.models import digest, now
 
@@ -39,6 +40,10 @@ class SignedIn:
     amr: tuple[str, ...]
     session_digest: str | None = None
     """The browser session, when there is one."""
+    account: Account | None = field(default=None, compare=False, repr=False)
+    """The directory entry as this very request read it to sign the person in (never stored)."""
+    claims: dict[str, object] | None = field(default=None, compare=False, repr=False)
+    """Behind a code: the claims read from the directory when the code was issued."""
 
 
 class SsoSessions:
@@ -47,7 +52,7 @@ class SsoSessions:
         self.policy = policy
         self.cookie_name = f"__Host-{COOKIE}" if policy.secure else COOKIE
 
-    def start(self, *, login: str, sub: str, amr: list[str], remember: bool) -> SignedIn:
+    def start(self, account: Account, *, amr: list[str], remember: bool) -> SignedIn:
         """Signs the browser in with a new session id (never the one it came with): the
         cookie goes with this request's response, and the rest of the request sees the
         person signed in."""
@@ -56,8 +61,8 @@ class SsoSessions:
         moment = now()
         lifetime = self.policy.remember_seconds if remember else self.policy.absolute_seconds
         with self.store.transaction() as db:
-            db.add(SsoSession(id_digest=digest(session_id), login=login, sub=sub, auth_time=moment, amr=amr,
-                              remember=remember, created_at=moment, last_seen_at=moment,
+            db.add(SsoSession(id_digest=digest(session_id), login=account.login, sub=account.uuid, auth_time=moment,
+                              amr=amr, remember=remember, created_at=moment, last_seen_at=moment,
                               expires_at=moment + lifetime))
 
         @after_this_request
@@ -68,7 +73,7 @@ class SsoSessions:
             )
             return response
 
-        signed_in = SignedIn(login, sub, moment, tuple(amr), digest(session_id))
+        signed_in = SignedIn(account.login, account.uuid, moment, tuple(amr), digest(session_id), account)
         g.ent_signed_in = signed_in
         return signed_in
 

@@ -60,8 +60,8 @@ def form() -> Response | str | tuple[str, int]:
         audit("account.activated", login=account.login, address=request.remote_addr,
               terms_version=current_app.config["ENT_IDP"].terms_version)
         pending = interaction.pending(started.get("interaction"))
-        services().sessions.start(login=account.login, sub=account.uuid, amr=["pwd"],
-                                  remember=bool(started.get("remember")))
+        activated = services().directory.get(account.login)  # with its new contact details
+        services().sessions.start(activated, amr=["pwd"], remember=bool(started.get("remember")))
         return interaction.resume(pending.id) if pending else redirect(url_for("portal.welcome"))
     status = 400 if request.method == "POST" else 200
     return render_template("activation/form.html", form=form, account=account, rules=gettext(RULES_TEXT),

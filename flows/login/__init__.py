@@ -73,7 +73,7 @@ def _signed_in(account: Account, remember: bool, pending: interaction.Interactio
                                "interaction": pending.id if pending else None}
         audit("activation.code_accepted", login=account.login, address=request.remote_addr)
         return redirect(url_for("activation.form"))
-    services().sessions.start(login=account.login, sub=account.uuid, amr=["pwd"], remember=remember)
+    services().sessions.start(account, amr=["pwd"], remember=remember)
     audit("login.succeeded", login=account.login, address=request.remote_addr)
     return interaction.resume(pending.id) if pending else redirect(url_for("portal.welcome"))
 

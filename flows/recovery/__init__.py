@@ -185,7 +185,7 @@ def _reset(account: Account, password: str) -> Response:
         services().outbound.mail(account.recovery_email, "password_changed",
                                  {"given_name": account.given_name, "when": _now_text()}, _locale())
     audit("recovery.password_reset", login=account.login, address=request.remote_addr, sessions_ended=ended)
-    sessions.start(login=account.login, sub=account.uuid, amr=["pwd"], remember=False)
+    sessions.start(account, amr=["pwd"], remember=False)
     return redirect(url_for("portal.welcome"))
 
 

@@ -22,6 +22,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         provider = self.server.provider
         user: Principal = request.user
         payload = request.payload
+        claims = provider.claims_of(user.account, request.scope) if user.account else None
         with provider.store.transaction() as db:
             db.add(AuthorizationCode(
                 code_digest=digest(code), client_id=request.client.client_id, login=user.login, sub=user.sub,
@@ -29,7 +30,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 auth_time=user.auth_time, amr=list(user.amr), sso_session=user.session_digest,
                 code_challenge=payload.data.get("code_challenge"),
                 code_challenge_method=payload.data.get("code_challenge_method"),
-                expires_at=now() + provider.settings.oidc.code_seconds,
+                expires_at=now() + provider.settings.oidc.code_seconds, claims=claims,
             ))
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
@@ -59,7 +60,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Principal:
         return Principal(authorization_code.login, authorization_code.sub, authorization_code.auth_time,
-                         tuple(authorization_code.amr), authorization_code.sso_session)
+                         tuple(authorization_code.amr), authorization_code.sso_session,
+                         claims=authorization_code.claims)
 
 
 class OpenIDCodeFlow(OpenIDCode):
@@ -87,7 +89,7 @@ class OpenIDCodeFlow(OpenIDCode):
         return False  # a nonce is the client's to check; reuse across requests is allowed
 
     def generate_user_info(self, user: Principal, scope: str) -> dict:
-        return self.provider.claims(user.login, scope)
+        return user.claims if user.claims is not None else self.provider.claims(user.login, scope)
 
 
 class S256CodeChallenge(CodeChallenge):

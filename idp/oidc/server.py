@@ -14,7 +14,7 @@ from sqlalchemy import or_, select, update
 
 from idp.audit import audit
 from idp.config import Settings
-from idp.directory import AccountState, Directory
+from idp.directory import Account, AccountState, Directory
 from idp.store import Client, Store, Token
 from idp.store.models import digest, now
 
@@ -71,11 +71,17 @@ class Provider:
         audit("oidc.token_issued", login=user.login, client=request.client.client_id)
 
     def claims(self, login: str, scope: str) -> dict[str, object]:
-        """What `scope` lets a client know of `login`; refused for a locked or vanished account."""
+        """What `scope` lets a client know of `login`, read from the directory now; refused
+        for a locked or vanished account."""
         account = self.directory.find(login)
         if account is None or account.state is AccountState.LOCKED:
             raise InvalidGrantError("The account is no longer usable.")
-        children = list(self.directory.uuids(account.children).values()) if account.children else []
+        return self.claims_of(account, scope)
+
+    def claims_of(self, account: Account, scope: str) -> dict[str, object]:
+        """What `scope` lets a client know of `account`, as read."""
+        wanted = account.children and "profile" in scope.split()
+        children = list(self.directory.uuids(account.children).values()) if wanted else []
         return claims_for(account, scope, children)
 
     def token_for(self, access_token: str) -> Token | None:

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from .models import Base
@@ -15,7 +15,7 @@ from .models import Base
 class Store:
     def __init__(self, database_url: str) -> None:
         self.url = database_url
-        options: dict = {"pool_pre_ping": True}
+        options: dict = {"pool_pre_ping": not database_url.startswith("sqlite")}
         if database_url.startswith("sqlite"):
             options["connect_args"] = {"check_same_thread": False, "timeout": 30}
         self.engine: Engine = create_engine(database_url, **options)
@@ -64,14 +64,31 @@ _SCHEMA_LOCK = 0x656E7469647000
 
 
 def _create_tables(engine: Engine) -> None:
-    """Creates the missing tables. Instances (and gunicorn workers) starting together on a new
-    PostgreSQL database take turns: without the lock, two CREATE TABLE of the same table race
-    and one start fails (duplicate pg_type entry). DDL is transactional there, so the next one
-    in line sees the tables once the first commits."""
+    """Creates the missing tables, and the columns a newer version added to existing ones.
+    Instances (and gunicorn workers) starting together on a new PostgreSQL database take
+    turns: without the lock, two CREATE TABLE of the same table race and one start fails
+    (duplicate pg_type entry). DDL is transactional there, so the next one in line sees the
+    tables once the first commits."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
         Base.metadata.create_all(connection)
+        _add_new_columns(connection)
+
+
+def _add_new_columns(connection: Connection) -> None:
+    """ALTER TABLE … ADD COLUMN for each column of the models that an existing table lacks.
+    New columns are always nullable, so that rows written by an older version stay valid."""
+    inspector = inspect(connection)
+    for table in Base.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise RuntimeError(f"table {table.name}: column {column.name} is missing and cannot be added")
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -114,6 +114,9 @@ class AuthorizationCode(Base):
     expires_at: Mapped[int] = mapped_column(Integer)
     used_at: Mapped[int | None] = mapped_column(Integer)
     """Set when exchanged: a second exchange is a replay."""
+    claims: Mapped[dict | None] = mapped_column(JSON)
+    """What the scope let the app know, read from the directory when the person signed in to
+    get this code: the token endpoint, a few seconds later, needs not read it again."""
 
     # Authlib's AuthorizationCodeMixin
 
