@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
-from ldap3 import NONE, Connection, Server
+from ldap3 import NONE, SIMPLE, Connection, Server
 from ldap3.core.exceptions import LDAPCommunicationError, LDAPException
 
 from .attributes import PPOLICY_CONTROL
@@ -60,10 +60,13 @@ class LdapLink:
         self._max_idle = max_idle
         self._retry_after = retry_after
         self._down_until: dict[str, float] = {}
-        self._idle: list[tuple[str, Connection]] = []
         self._lock = threading.Lock()
-        self._pid = os.getpid()
-        weakref.finalize(self, _close_idle, self._idle, self._pid)
+        self._pid = -1
+        self._idle: list[tuple[str, Connection]] = []
+        """Service connections, idle."""
+        self._binders: list[tuple[str, Connection]] = []
+        """Connections for binding as a person, idle (never used to read)."""
+        self._own_pools()
 
     def run(self, operation: Callable[[Connection], T]) -> T:
         """Runs `operation` on a service connection.
@@ -90,60 +93,100 @@ class LdapLink:
         raise AssertionError("unreachable")
 
     def bind_as(self, dn: str, secret: str) -> tuple[int, bytes | None]:
-        """Binds as `dn` on a fresh connection; returns the result code and the raw
-        password-policy response control (locked, must change…), if slapd sent one."""
+        """Binds as `dn`; returns the result code and the raw password-policy response
+        control (locked, must change…), if slapd sent one.
+
+        Binds go over connections kept for binding only, never for reading: binding again on
+        an open connection spares a TCP connection and a slapd session per sign-in."""
         failure: LDAPException | None = None
         for url in self._in_order():
-            connection = Connection(
-                self._new_server(url), user=dn, password=secret, raise_exceptions=False,
-                receive_timeout=self._timeout, read_only=True,
-            )
             try:
-                connection.open()
+                code, control = self._bind_on(url, dn, secret)
             except LDAPException as error:
-                _close(connection)
                 self._mark_down(url)
                 failure = error
                 continue
-            try:
-                connection.bind(controls=[(PPOLICY_CONTROL, False, None)])
-                result = connection.result
-            except LDAPException as error:  # went away during the bind
-                failure = error
-                continue
-            finally:
-                _close(connection)
-            code = result.get("result", UNAVAILABLE)
             if code in _UNAVAILABLE_CODES:
                 continue
             self._mark_up(url)
-            control = (result.get("controls") or {}).get(PPOLICY_CONTROL)
-            return code, (control or {}).get("value")
+            return code, control
         if failure is None:
             raise DirectoryUnavailable(f"l'annuaire est indisponible ({self.url})")
         raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from failure
 
+    def _bind_on(self, url: str, dn: str, secret: str) -> tuple[int, bytes | None]:
+        """On a kept connection to `url`, or a new one when none is kept or slapd closed it."""
+        kept = self._take(self._binders, url)
+        if kept is not None:
+            try:
+                return self._bind(url, kept, dn, secret)
+            except LDAPException:
+                pass  # closed by slapd since (restart, idle timeout): a new one
+        connection = Connection(self._new_server(url), authentication=SIMPLE, raise_exceptions=False,
+                                receive_timeout=self._timeout, read_only=True)
+        try:
+            connection.open()
+        except LDAPException:
+            _close(connection)
+            raise
+        return self._bind(url, connection, dn, secret)
+
+    def _bind(self, url: str, connection: Connection, dn: str, secret: str) -> tuple[int, bytes | None]:
+        connection.user, connection.password = dn, secret
+        try:
+            connection.bind(controls=[(PPOLICY_CONTROL, False, None)])
+        except LDAPException:
+            _close(connection)
+            raise
+        finally:
+            connection.password = None  # nothing of the secret stays in a kept connection
+        result = connection.result
+        code = result.get("result", UNAVAILABLE)
+        if code in _UNAVAILABLE_CODES:
+            _close(connection)
+        else:
+            self._keep(self._binders, url, connection)
+        control = (result.get("controls") or {}).get(PPOLICY_CONTROL)
+        return code, (control or {}).get("value")
+
     def close(self) -> None:
         with self._lock:
             _close_all(self._idle)
+            _close_all(self._binders)
+
+    def _own_pools(self) -> None:
+        """New pools after a fork (the parent's sockets are not ours); call with the lock
+        held, except from __init__."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._idle, self._binders = [], []
+            weakref.finalize(self, _close_idle, (self._idle, self._binders), self._pid)
 
     def _borrow(self) -> tuple[str, Connection]:
         with self._lock:
-            if self._pid != os.getpid():  # forked: the parent's sockets are not ours
-                self._idle = []
-                self._pid = os.getpid()
-                weakref.finalize(self, _close_idle, self._idle, self._pid)
+            self._own_pools()
             pooled = self._idle.pop() if self._idle else None
         return pooled or self._open_service_connection()
 
     def _give_back(self, url: str, connection: Connection) -> None:
+        self._keep(self._idle, url, connection)
+
+    def _take(self, pool: list[tuple[str, Connection]], url: str) -> Connection | None:
+        with self._lock:
+            self._own_pools()
+            for index in range(len(pool) - 1, -1, -1):
+                if pool[index][0] == url:
+                    return pool.pop(index)[1]
+        return None
+
+    def _keep(self, pool: list[tuple[str, Connection]], url: str, connection: Connection) -> None:
         # Only connections to the preferred URL are kept, so that the first provider is
         # used again once it answers (after `retry_after`).
         preferred = self._in_order()[0]
         with self._lock:
-            if (len(self._idle) < self._max_idle and self._pid == os.getpid() and not connection.closed
+            if (len(pool) < self._max_idle and self._pid == os.getpid() and not connection.closed
                     and url == preferred):
-                self._idle.append((url, connection))
+                pool.append((url, connection))
                 return
         _close(connection)
 
@@ -151,8 +194,9 @@ class LdapLink:
         with self._lock:
             if self._pid != os.getpid():
                 return
-            dropped = [entry for entry in self._idle if entry[0] == url]
+            dropped = [entry for pool in (self._idle, self._binders) for entry in pool if entry[0] == url]
             self._idle[:] = [entry for entry in self._idle if entry[0] != url]
+            self._binders[:] = [entry for entry in self._binders if entry[0] != url]
         _close_all(dropped)
 
     def _in_order(self) -> list[str]:
@@ -209,10 +253,11 @@ class LdapLink:
         raise DirectoryUnavailable(f"l'annuaire ne répond pas ({self.url})") from failure
 
 
-def _close_idle(connections: list[tuple[str, Connection]], owner_pid: int) -> None:
+def _close_idle(pools: tuple[list[tuple[str, Connection]], ...], owner_pid: int) -> None:
     """At exit or collection; a forked child leaves its parent's connections alone."""
     if os.getpid() == owner_pid:
-        _close_all(connections)
+        for connections in pools:
+            _close_all(connections)
 
 
 def _close_all(connections: list[tuple[str, Connection]]) -> None:

@@ -54,10 +54,15 @@ class Directory:
         return f"{attr.LOGIN}={escape_rdn(login)},{self.people_dn}"
 
     def find(self, login: str) -> Account | None:
+        """The account, read at its DN (uid=<login>,ou=people): no index lookup."""
         if not LOGIN_PATTERN.match(login):
             return None
-        entries = self._search(f"(&{attr.ACCOUNT_FILTER}({attr.LOGIN}={escape_filter_chars(login)}))",
-                               list(attr.ACCOUNT_ATTRIBUTES))
+        try:
+            entries = self._search(attr.ACCOUNT_FILTER, list(attr.ACCOUNT_ATTRIBUTES), self.dn_of(login), BASE)
+        except OperationFailed as error:
+            if error.code == NO_SUCH_OBJECT:
+                return None
+            raise
         return self._account(entries[0]) if entries else None
 
     def find_by_recovery_email(self, email: str) -> list[Account]:

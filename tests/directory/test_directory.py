@@ -237,3 +237,30 @@ def test_unknown_login_costs_slapd_a_password_check_too(directory: Directory) ->
 
     stored = directory._link.run(read_decoy)[0]["attributes"]["userPassword"][0]  # noqa: SLF001
     assert (stored if isinstance(stored, str) else stored.decode()).startswith("{ARGON2}$argon2")
+
+
+def test_secrets_are_checked_over_kept_connections_that_survive_a_restart(tmp_path) -> None:
+    """Binds reuse an open connection (never one used for reading), one bind's identity
+    never leaks into the next, and a connection slapd closed (restart) is replaced."""
+    from tests.conftest import start_slapd
+
+    slapd = start_slapd(tmp_path / "ldap")
+    try:
+        directory = directory_of(slapd)
+        provisioner = Provisioner(directory, 90)
+        first, second = new_parent(provisioner, "Garde"), new_parent(provisioner, "Reprise")
+        directory.activate(first.login, password="Premier-2026")
+        directory.activate(second.login, password="Second-2026")
+        directory.verify(first.login, "Premier-2026")
+        kept = directory._link._binders[-1][1]  # noqa: SLF001
+        directory.verify(second.login, "Second-2026")
+        with pytest.raises(InvalidCredentials):
+            directory.verify(first.login, "Second-2026")
+        assert directory._link._binders[-1][1] is kept and kept.password is None  # noqa: SLF001
+
+        assert slapd.stop() == 0
+        slapd.start()
+        assert directory.verify(first.login, "Premier-2026").login == first.login
+        assert directory._link._binders[-1][1] is not kept  # noqa: SLF001
+    finally:
+        slapd.stop()
