@@ -3,13 +3,14 @@ keys and directory. Pages are not its business (see interaction.py)."""
 from __future__ import annotations
 
 import secrets
+import time
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Request
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import Flask, g
+from flask import Flask
 from sqlalchemy import or_, select, update
 
 from idp.audit import audit
@@ -22,6 +23,8 @@ from .claims import claims_for
 from .grants import CodeGrant, OpenIDCodeFlow, Principal, RefreshGrant, S256CodeChallenge
 from .keys import KeyRing
 
+CLIENT_CACHE_SECONDS = 10.0
+
 
 class Provider:
     def __init__(self, settings: Settings, store: Store, directory: Directory, keys: KeyRing) -> None:
@@ -32,6 +35,7 @@ class Provider:
         self.issuer = settings.issuer.rstrip("/")
         self.server = AuthorizationServer()
         self.server.provider = self
+        self._clients: dict[str, tuple[Client, float]] = {}
 
     def init_app(self, app: Flask) -> None:
         oidc = self.settings.oidc
@@ -47,11 +51,20 @@ class Provider:
         self.server.register_extension(Issuer(self.issuer))
 
     def query_client(self, client_id: str) -> Client | None:
-        """The client, read once per request (Authlib asks for it several times)."""
-        cache = g.setdefault("ent_clients", {})
-        if client_id not in cache:
-            cache[client_id] = self.store.session.scalar(select(Client).where(Client.client_id == client_id))
-        return cache[client_id]
+        """The registered client, read at most once per `CLIENT_CACHE_SECONDS` by each
+        process: a sign-in asks for it four times. A client just removed is still served
+        for that long; one just added, at once."""
+        cached = self._clients.get(client_id)
+        moment = time.monotonic()
+        if cached is not None and cached[1] > moment:
+            return cached[0]
+        client = self.store.session.scalar(select(Client).where(Client.client_id == client_id))
+        if client is None:
+            self._clients.pop(client_id, None)
+        else:
+            self.store.session.expunge(client)  # read-only from now on, shared by the threads
+            self._clients[client_id] = (client, moment + CLIENT_CACHE_SECONDS)
+        return client
 
     def save_token(self, token: dict, request) -> None:  # type: ignore[no-untyped-def]
         user: Principal = request.user
