@@ -1,6 +1,6 @@
 """Benchmark: complete OpenID Connect sign-ins through the real login page, served by gunicorn.
 
-    .venv/bin/python bench/signin.py [--cost owasp|test] [--duration 20] [--concurrency 1,4,8] [--workers 2]
+    .venv/bin/python bench/signin.py [--cost owasp|test] [--duration 20] [--concurrency 1,4,8] [--workers 2] [--threads 4]
 
 Sets up, in a temporary folder, a private slapd (Argon2 at the chosen cost), active accounts
 whose passwords slapd hashed, one confidential college app, and `ent-idp serve` (gunicorn).
@@ -61,7 +61,6 @@ SCOPE = "openid profile email"
 SURNAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
 PROFILES = [Profile.STUDENT, Profile.PARENT, Profile.TEACHER]
 STEPS = ("authorize", "login_page", "login_post", "token", "userinfo")
-THREADS_PER_WORKER = 4  # idp.server.serve: gthread, 4 threads
 TIMEOUT = 60
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TARGET_PROVIDER_CPU_MS = 15.0
@@ -195,13 +194,13 @@ def _die_with_parent() -> None:
 class Provider:
     """`ent-idp serve` (gunicorn) as a child process."""
 
-    def __init__(self, config: Path, port: int, workers: int, log: Path) -> None:
+    def __init__(self, config: Path, port: int, workers: int, threads: int, log: Path) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
                 [str(ENT_IDP), "--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--workers", str(workers)],
+                 "--workers", str(workers), "--threads", str(threads)],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=config.parent,
                 env={k: v for k, v in os.environ.items() if not k.startswith("ENT_IDP_")}, preexec_fn=_die_with_parent,
                 start_new_session=True,  # Ctrl-C reaches the benchmark, which stops gunicorn itself
@@ -537,7 +536,8 @@ def main() -> None:
     parser.add_argument("--cost", choices=sorted(COSTS), default="owasp")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per concurrency level")
     parser.add_argument("--concurrency", default="1,4,8", help="driver processes per level, comma-separated")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (4 threads each)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--hash-processes", type=int, default=os.cpu_count() or 2,
                         help="processes binding straight to slapd for the hash-bound limit (default: cores)")
@@ -567,7 +567,7 @@ def main() -> None:
         port = free_port()
         config = write_settings(work, slapd, port)
         client = register_client(config)
-        provider = Provider(config, port, args.workers, work / "provider.log")
+        provider = Provider(config, port, args.workers, args.threads, work / "provider.log")
         stack.callback(provider.stop)
         provider.wait_ready()
         meter = CpuMeter(provider.pid, slapd.pid)
@@ -626,7 +626,7 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
     result = {
         "argon2": {"name": args.cost, "memory_kib": cost.memory_kib, "iterations": cost.iterations,
                    "parallelism": cost.parallelism},
-        "cpus": os.cpu_count(), "gunicorn_workers": args.workers, "threads_per_worker": THREADS_PER_WORKER,
+        "cpus": os.cpu_count(), "gunicorn_workers": args.workers, "threads_per_worker": args.threads,
         "accounts": args.accounts, "seconds_per_level": args.duration,
         "levels": results, "hash_bound": limit, "slapd_peak_rss_mib": slapd_peak,
         "signing_keys_created": signing_keys, "summary": summary,
@@ -639,7 +639,7 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
 
     print()
     print(f"sign-in flows: argon2 {args.cost} (m={cost.memory_kib} t={cost.iterations} p={cost.parallelism}), "
-          f"{os.cpu_count()} CPUs, gunicorn {args.workers} workers × {THREADS_PER_WORKER} threads, "
+          f"{os.cpu_count()} CPUs, gunicorn {args.workers} workers × {args.threads} threads, "
           f"{args.accounts} accounts, {args.duration:.0f} s per level")
     print(f"{'conc':>4} {'flows':>6} {'flows/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} "
           f"{'prov ms/flow':>12} {'slapd ms/flow':>13} {'×limit':>6} {'busy':>5} {'worker MiB':>10}")

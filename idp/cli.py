@@ -25,6 +25,7 @@ from idp.provisioning.letters import ActivationLetter, write_letters
 from idp.provisioning.logins import LoginError, clean_name
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.provisioning.service import Provisioned, Provisioner
+from idp.sessions import sign_out_everywhere
 from idp.store import Store
 from idp.store.help_requests import PROBLEMS, HelpRequest, find_request, requests_of
 
@@ -161,7 +162,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serveur de production (gunicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--workers", type=int, default=2, help="processus (par défaut 2)")
+    serve.add_argument("--threads", type=int, default=4, help="fils par processus (par défaut 4)")
     serve.set_defaults(run=_serve)
 
     for command in (add, import_, *(accounts.choices[name] for name in ("show", "reset", "unlock", "lock")),
@@ -239,6 +241,7 @@ def _accounts_show(args: argparse.Namespace) -> int:
 def _accounts_reset(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     reset = _provisioner(settings, _directory(settings)).reset(args.login)
+    sign_out_everywhere(_store(settings), args.login)
     _letters(args.letters, [reset], settings)
     _print(args, {"login": reset.login, "activation_code": reset.activation_code, "dn": reset.dn},
            _describe_code(reset))
@@ -250,7 +253,13 @@ def _accounts_unlock(args: argparse.Namespace) -> int:
 
 
 def _accounts_lock(args: argparse.Namespace) -> int:
-    return _admin_action(args, Directory.lock, "account.locked", "verrouillé")
+    """Locks, ends the account's browser sessions and revokes its tokens."""
+    settings = load_settings(args.config)
+
+    def lock(directory: Directory, login: str) -> None:
+        directory.lock(login)
+        sign_out_everywhere(_store(settings), login)
+    return _admin_action(args, lock, "account.locked", "verrouillé")
 
 
 def _clients_add(args: argparse.Namespace) -> int:
@@ -366,7 +375,7 @@ def _conformance(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from idp.server import serve
-    serve(load_settings(args.config), host=args.host, port=args.port, workers=args.workers)
+    serve(load_settings(args.config), host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return 0
 
 

@@ -15,8 +15,8 @@ from idp.config import Settings
 from idp.directory import DirectoryError, connect
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """gunicorn with `workers` processes and a few threads each; each worker opens its
+def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int = 4) -> None:
+    """gunicorn with `workers` processes of `threads` threads each; each worker opens its
     own directory connections (see idp.directory.connection)."""
     from gunicorn.app.base import BaseApplication
 
@@ -25,7 +25,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     class Provider(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in {
-                "bind": f"{host}:{port}", "workers": workers, "threads": 4,
+                "bind": f"{host}:{port}", "workers": workers, "threads": threads,
                 "worker_class": "gthread", "accesslog": "-", "logger_class": AccessLog,
                 "forwarded_allow_ips": settings.forwarded_allow_ips,
             }.items():

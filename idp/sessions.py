@@ -13,7 +13,7 @@ from flask import Response, after_this_request, g, request
 from sqlalchemy import select, update
 
 from idp.directory import Account
-from idp.store import SsoSession, Store
+from idp.store import SsoSession, Store, Token
 from idp.store.models import digest, now
 
 COOKIE = "ent_sso"
@@ -113,14 +113,20 @@ class SsoSessions:
                        .values(ended_at=now()))
         return signed_in.login
 
-    def end_all(self, login: str) -> int:
-        """Ends every session of an account (password reset, lock, admin action)."""
-        with self.store.transaction() as db:
-            result = db.execute(update(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None))
-                                .values(ended_at=now()))
-        return result.rowcount or 0
 
     def active_count(self, login: str) -> int:
         db = self.store.session
         rows = db.scalars(select(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None)))
         return sum(1 for row in rows if row.expires_at > now())
+
+
+def sign_out_everywhere(store: Store, login: str) -> int:
+    """Ends every browser session of `login` and revokes its tokens (new password, lock,
+    new activation code): apps lose access at their next token or userinfo request.
+    Returns how many browser sessions were ended."""
+    moment = now()
+    with store.transaction() as db:
+        ended = db.execute(update(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None))
+                           .values(ended_at=moment)).rowcount or 0
+        db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=moment))
+    return ended

@@ -178,3 +178,32 @@ def test_workers_starting_together_create_one_signing_key(tmp_path: Path) -> Non
     for worker in workers:
         worker.join(30)
     assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
+
+
+@pytest.mark.parametrize("command", ["lock", "reset"])
+def test_lock_and_reset_end_the_sessions_and_revoke_the_tokens(capsys: pytest.CaptureFixture[str], config: str,
+                                                               unique_surname: str, command: str) -> None:
+    from idp.config import load_settings
+    from idp.store import SsoSession, Store, Token
+
+    code, out, _ = run(capsys, "--config", config, "accounts", "add", "--given-name", "Paul",
+                       "--surname", unique_surname, "--profile", "parent", "--json")
+    login, other = json.loads(out)["login"], "someone.else"
+    settings = load_settings(config, environ={})
+    store = Store.for_instance(settings.database_url, settings.instance_dir)
+    try:
+        with store.transaction() as db:
+            for who in (login, other):
+                db.add(SsoSession(id_digest=f"{command}-{who}", login=who, sub="s", auth_time=1, amr=["pwd"],
+                                  remember=False, created_at=1, last_seen_at=1, expires_at=2**31 - 1))
+                db.add(Token(access_digest=f"{command}-{who}", client_id="c", login=who, sub="s",
+                             scope="openid", auth_time=1, issued_at=1, expires_at=2**31 - 1, family=command))
+        assert run(capsys, "--config", config, "accounts", command, login)[0] == 0
+        store.end()
+        ended = {row.login: row.ended_at is not None for row in store.session.query(SsoSession)
+                 .filter(SsoSession.id_digest.like(f"{command}-%"))}
+        revoked = {row.login: row.revoked_at is not None for row in store.session.query(Token)
+                   .filter(Token.access_digest.like(f"{command}-%"))}
+        assert ended == revoked == {login: True, other: False}
+    finally:
+        store.dispose()

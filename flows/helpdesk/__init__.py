@@ -27,6 +27,7 @@ from idp.i18n import _l
 from idp.provisioning.letters import ActivationLetter, write_letters
 from idp.provisioning.service import Provisioned, Provisioner
 from idp.services import services
+from idp.sessions import sign_out_everywhere
 from idp.store.help_requests import CLOSED, OPEN, PROBLEMS, HelpRequest, find_request, requests_of
 from idp.store.models import now
 
@@ -126,6 +127,7 @@ def new_code(reference: str) -> Response:
         return _back(row, "already-closed" if not row.is_open else "no-account")
     settings: Settings = current_app.config["ENT_IDP"]
     reset = Provisioner(services().directory, settings.accounts.activation_code_days).reset(account.login)
+    sign_out_everywhere(services().store, account.login)
     audit("helpdesk.code_reissued", login=g.staff.login, address=request.remote_addr, reference=row.reference,
           account=account.login)
     response = send_file(BytesIO(_letter(reset, settings)), mimetype="application/pdf", as_attachment=True,

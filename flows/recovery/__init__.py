@@ -25,6 +25,7 @@ from idp.i18n import _l
 from idp.passwords import RULES_TEXT, normalize_password, password_problems
 from idp.ratelimit import RECOVERY_LIMIT, SMS_LIMIT, limiter
 from idp.services import services
+from idp.sessions import sign_out_everywhere
 from idp.store import ResetToken
 from idp.store.models import digest, now
 
@@ -179,8 +180,7 @@ def _reset(account: Account, password: str) -> Response:
     directory, sessions = services().directory, services().sessions
     directory.set_password(account.login, password)
     directory.unlock(account.login)
-    ended = sessions.end_all(account.login)
-    services().provider.revoke_tokens_of(account.login)
+    ended = sign_out_everywhere(services().store, account.login)
     if account.recovery_email:
         services().outbound.mail(account.recovery_email, "password_changed",
                                  {"given_name": account.given_name, "when": _now_text()}, _locale())

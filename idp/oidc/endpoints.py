@@ -139,7 +139,7 @@ def userinfo() -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"' if access_token else "Bearer"
         return response
     try:
-        claims = provider.claims(row.login, row.scope)
+        claims = row.claims if row.claims is not None else provider.claims(row.login, row.scope)
     except OAuth2Error:
         return _unauthorized()
     response = jsonify(claims)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Request
@@ -67,19 +68,27 @@ class Provider:
         return client
 
     def save_token(self, token: dict, request) -> None:  # type: ignore[no-untyped-def]
+        """Stores the token with the claims userinfo will answer: those kept with the code
+        of a sign-in, or read now (a refresh, a code from the browser's session), which
+        refuses a locked or vanished account. The ID token gets the same claims."""
         user: Principal = request.user
         code = getattr(request, "authorization_code", None)
         previous = getattr(request, "refresh_token", None)
         moment = now()
         refresh = token.get("refresh_token")
+        scope = token.get("scope", "")
+        claims = user.claims
+        if claims is None and "openid" in scope.split():
+            claims = self.claims(user.login, scope)
+            request.user = replace(user, claims=claims)
         with self.store.transaction() as db:
             db.add(Token(
                 access_digest=digest(token["access_token"]), refresh_digest=digest(refresh) if refresh else None,
-                client_id=request.client.client_id, login=user.login, sub=user.sub, scope=token.get("scope", ""),
+                client_id=request.client.client_id, login=user.login, sub=user.sub, scope=scope,
                 auth_time=user.auth_time, issued_at=moment, expires_at=moment + int(token["expires_in"]),
                 refresh_expires_at=moment + self.settings.oidc.refresh_token_days * 86400 if refresh else None,
                 code_id=code.id if code is not None else None,
-                family=previous.family if isinstance(previous, Token) else secrets.token_hex(16),
+                family=previous.family if isinstance(previous, Token) else secrets.token_hex(16), claims=claims,
             ))
         audit("oidc.token_issued", login=user.login, client=request.client.client_id)
 
@@ -102,9 +111,6 @@ class Provider:
         row = self.store.session.scalar(select(Token).where(Token.access_digest == digest(access_token)))
         return row if row is not None and row.is_active() else None
 
-    def revoke_tokens_of(self, login: str) -> None:
-        with self.store.transaction() as db:
-            db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=now()))
 
 
 class AuthorizationServer(FlaskAuthorizationServer):

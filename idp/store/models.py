@@ -159,6 +159,9 @@ class Token(Base):
     family: Mapped[str] = mapped_column(String(64), index=True)
     refreshed_at: Mapped[int | None] = mapped_column(Integer)
     revoked_at: Mapped[int | None] = mapped_column(Integer)
+    claims: Mapped[dict | None] = mapped_column(JSON)
+    """What userinfo answers: the claims of the scope, read from the directory when the
+    token was issued (ending an account's sessions revokes its tokens)."""
 
     def is_active(self, at: int | None = None) -> bool:
         return self.revoked_at is None and (at or now()) < self.expires_at

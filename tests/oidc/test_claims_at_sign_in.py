@@ -1,6 +1,7 @@
-"""Where the claims come from: the ID token of a sign-in carries what the directory said
-at that sign-in (read once, kept with the code); a code issued later from the browser's
-session, and userinfo, read the directory again, and refuse a locked account."""
+"""Where the claims come from: the tokens of a sign-in (ID token and userinfo) carry what
+the directory said at that sign-in, read once; a refresh or a code issued later from the
+browser's session read the directory again, and refuse a locked account. Locking an
+account from the provider ends its sessions and revokes its tokens."""
 from __future__ import annotations
 
 from ldap3 import MODIFY_REPLACE, Connection
@@ -9,8 +10,10 @@ from idp.directory import Directory, NewAccount, Profile
 from idp.directory import attributes as attr
 from idp.directory.slapd import PrivateSlapd
 from idp.provisioning.service import Provisioner
+from idp.services import services
+from idp.sessions import sign_out_everywhere
 from tests.oidc.conftest import PASSWORD, Browser, LiveProvider
-from tests.oidc.helpers import code_of, new_rp, new_verifier, sign_in_for_code, silent_code, verify_id_token
+from tests.oidc.helpers import code_of, is_login_page, new_rp, sign_in_for_code, silent_code, verify_id_token
 
 
 def _parent(directory: Directory) -> str:
@@ -29,7 +32,7 @@ def _change_email(slapd: PrivateSlapd, directory: Directory, login: str, email: 
         admin.unbind()
 
 
-def test_the_id_token_has_the_claims_of_the_sign_in_and_userinfo_the_current_ones(
+def test_tokens_carry_the_claims_of_the_sign_in_and_later_ones_read_the_directory_again(
         live_provider: LiveProvider, browser: Browser, directory: Directory, slapd: PrivateSlapd) -> None:
     login = _parent(directory)
     rp = new_rp(live_provider)
@@ -40,14 +43,36 @@ def test_the_id_token_has_the_claims_of_the_sign_in_and_userinfo_the_current_one
 
     token = rp.fetch_token(client, code)
     assert verify_id_token(rp.issuer, token["id_token"], rp.client_id).claims["email"] == "ines.avant@example.fr"
-    assert rp.userinfo(token["access_token"]).json()["email"] == "ines.apres@example.fr"
+    assert rp.userinfo(token["access_token"]).json()["email"] == "ines.avant@example.fr"
 
-    later = rp.fetch_token(client, silent_code(rp, browser, client))  # from the session: read again
+    refreshed = rp.refresh(token["refresh_token"]).json()
+    assert rp.userinfo(refreshed["access_token"]).json()["email"] == "ines.apres@example.fr"
+    later = rp.fetch_token(client, silent_code(rp, browser, client))  # from the browser's session
     assert verify_id_token(rp.issuer, later["id_token"], rp.client_id).claims["email"] == "ines.apres@example.fr"
+    assert rp.userinfo(later["access_token"]).json()["email"] == "ines.apres@example.fr"
 
 
-def test_a_locked_account_gets_no_more_tokens_nor_userinfo(live_provider: LiveProvider, browser: Browser,
-                                                          directory: Directory) -> None:
+def test_an_account_locked_by_an_admin_loses_its_sessions_and_tokens(live_provider: LiveProvider,
+                                                                     browser: Browser, directory: Directory) -> None:
+    login = _parent(directory)
+    rp = new_rp(live_provider)
+    client = rp.session()
+    url, state = rp.authorization_url(client)
+    token = rp.fetch_token(client, code_of(sign_in_for_code(browser, url, login), state, rp.issuer))
+    directory.lock(login)
+    with live_provider.app.app_context():
+        assert sign_out_everywhere(services().store, login) == 1
+
+    assert rp.userinfo(token["access_token"]).status_code == 401
+    assert rp.refresh(token["refresh_token"]).json()["error"] == "invalid_grant"
+    url, _ = rp.authorization_url(client)
+    assert is_login_page(browser.open(url), rp.issuer)
+
+
+def test_a_lock_made_in_the_directory_stops_new_tokens(live_provider: LiveProvider, browser: Browser,
+                                                      directory: Directory) -> None:
+    """Locked outside the provider (the password policy, another tool): the next token
+    request reads the directory and is refused."""
     login = _parent(directory)
     rp = new_rp(live_provider)
     client = rp.session()
@@ -55,6 +80,7 @@ def test_a_locked_account_gets_no_more_tokens_nor_userinfo(live_provider: LivePr
     token = rp.fetch_token(client, code_of(sign_in_for_code(browser, url, login), state, rp.issuer))
     directory.lock(login)
 
-    assert rp.userinfo(token["access_token"]).status_code == 401
-    refused = rp.exchange(silent_code(rp, browser, client, new_verifier()))
+    refused = rp.refresh(token["refresh_token"])
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    refused = rp.exchange(silent_code(rp, browser, client))
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
