@@ -1,6 +1,8 @@
 """Authlib grants: authorization code (+ OpenID Connect, PKCE S256) and refresh token."""
 from __future__ import annotations
 
+import secrets
+
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
@@ -15,8 +17,17 @@ ACR = "1"
 """Authentication context: a password (ISO/IEC 29115 level 1)."""
 
 
+def random_token(*_: object, **__: object) -> str:
+    """Codes, access and refresh tokens: 256 random bits, URL-safe (Authlib's own generator
+    draws one character at a time from the system's random source, 50 times slower)."""
+    return secrets.token_urlsafe(32)
+
+
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def generate_authorization_code(self) -> str:
+        return random_token()
 
     def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
         provider = self.server.provider

@@ -21,7 +21,7 @@ from idp.store import Client, Store, Token
 from idp.store.models import digest, now
 
 from .claims import claims_for
-from .grants import CodeGrant, OpenIDCodeFlow, Principal, RefreshGrant, S256CodeChallenge
+from .grants import CodeGrant, OpenIDCodeFlow, Principal, RefreshGrant, S256CodeChallenge, random_token
 from .keys import KeyRing
 
 CLIENT_CACHE_SECONDS = 10.0
@@ -40,7 +40,8 @@ class Provider:
 
     def init_app(self, app: Flask) -> None:
         oidc = self.settings.oidc
-        app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = True
+        app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = random_token
+        app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = random_token
         app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": oidc.access_token_seconds,
                                                  "refresh_token": oidc.access_token_seconds}
         self.keys.ensure()
