@@ -576,6 +576,18 @@ def hash_bound(context, slapd: PrivateSlapd, login: str, processes: int, seconds
     }
 
 
+def _combined(samples: list[dict]) -> dict:
+    binds, seconds = sum(s["binds"] for s in samples), sum(s["seconds"] for s in samples)
+    slapd_ms = [s["slapd_cpu_ms_per_verification"] * s["binds"] for s in samples if s["binds"]]
+    return {
+        "processes": samples[0]["processes"], "binds": binds, "failed": sum(s["failed"] for s in samples),
+        "seconds": round(seconds, 2), "verifications_per_second": round(binds / seconds, 1),
+        "slapd_cpu_ms_per_verification": round(sum(slapd_ms) / binds, 2) if binds else None,
+        "other_processes_cpu_share": max(s["other_processes_cpu_share"] or 0 for s in samples),
+        "samples_per_second": [s["verifications_per_second"] for s in samples],
+    }
+
+
 # Main
 
 def main() -> None:
@@ -588,7 +600,8 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--hash-processes", type=int, default=os.cpu_count() or 2,
                         help="processes binding straight to slapd for the hash-bound limit (default: cores)")
-    parser.add_argument("--hash-seconds", type=float, default=None, help="default: --duration, at most 20")
+    parser.add_argument("--hash-seconds", type=float, default=None,
+                        help="seconds of binds in all, half before and half after the levels (default: --duration, at most 20)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured flows first")
     parser.add_argument("--keep", action="store_true", help="leave the provider and slapd running until Ctrl-C "
                                                             "(to attach a profiler)")
@@ -628,12 +641,16 @@ def main() -> None:
             warm = run_level(context, max(levels), args.warmup, provider.url, client, logins, None)
             print(f"  warm-up: {warm['flows']} flows, {warm['errors']} errors {warm['error_kinds'] or ''}", flush=True)
 
+        # The limit is measured half before and half after the levels: the machine's speed drifts.
+        print(f"hash-bound limit: {args.hash_processes} processes binding for {hash_seconds / 2:.0f} s…", flush=True)
+        limits = [hash_bound(context, slapd, logins[-1], args.hash_processes, hash_seconds / 2)]
         results = []
         for concurrency in levels:
             print(f"concurrency {concurrency}: {args.duration:.0f} s…", flush=True)
             results.append(run_level(context, concurrency, args.duration, provider.url, client, logins, meter))
-        print(f"hash-bound limit: {args.hash_processes} processes binding for {hash_seconds:.0f} s…", flush=True)
-        limit = hash_bound(context, slapd, logins[-1], args.hash_processes, hash_seconds)
+        print(f"hash-bound limit again: {hash_seconds / 2:.0f} s…", flush=True)
+        limits.append(hash_bound(context, slapd, logins[-1], args.hash_processes, hash_seconds / 2))
+        limit = _combined(limits)
         slapd_peak = round(status_kib(slapd.pid, "VmHWM") / 1024, 1)
         keys = sorted(p.name for p in (work / "instance" / "keys").glob("*.pem"))
         if args.keep:
@@ -706,7 +723,8 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
                   "machine's CPU during this level; throughput and latency are understated")
         if l["workers_replaced"]:
             print(f"  c={l['concurrency']} gunicorn workers replaced during the run: {l['workers_replaced']}")
-    print(f"hash-bound limit     {rate:8.1f} verifications/s ({limit['binds']} binds in {limit['seconds']} s, "
+    print(f"hash-bound limit     {rate:8.1f} verifications/s (before and after the levels: "
+          f"{' and '.join(str(r) for r in limit['samples_per_second'])}; {limit['binds']} binds in {limit['seconds']} s, "
           f"{limit['processes']} processes; slapd {_f(limit['slapd_cpu_ms_per_verification'])} ms CPU each"
           f"{'; ' + str(limit['failed']) + ' failed' if limit['failed'] else ''})")
     if (limit["other_processes_cpu_share"] or 0) > 0.05:
