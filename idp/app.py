@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from idp.config import Settings, SettingsError, load_settings, web_problems
@@ -74,11 +74,25 @@ def setup_services(app: Flask, settings: Settings) -> None:
         return {"status": "ok", "directory": "up"}, 200
 
 
+OAUTH_JSON_PATHS = ("/token", "/revoke", "/userinfo")
+"""Endpoints that answer apps in JSON, errors included."""
+
+
 def setup_security(app: Flask) -> None:
     hsts = app.config["SESSION_COOKIE_SECURE"]
     settings: Settings = app.config["ENT_IDP"]
     CSRFProtect(app)
     setup_rate_limits(app, settings.ratelimit_storage_url, settings.rate_limits, settings.rate_limit_exempt)
+
+    @app.before_request
+    def refuse_nul_characters() -> tuple[object, int] | None:
+        """A NUL character is never typed: refused before it reaches the directory or the
+        database (PostgreSQL rejects it in text, which would end in an error 500)."""
+        if not any("\x00" in value for values in (request.args, request.form) for value in values.values()):
+            return None
+        if request.path in OAUTH_JSON_PATHS:
+            return {"error": "invalid_request", "error_description": "NUL character in a parameter"}, 400
+        return render_template("bad_request.html"), 400
 
     @app.after_request
     def security_headers(response: Response) -> Response:

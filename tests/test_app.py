@@ -58,3 +58,19 @@ def test_directory_down_shows_the_unavailable_page(tmp_path: Path) -> None:
 def test_weak_secret_key_stops_the_app_outside_demo(settings: Settings) -> None:
     with pytest.raises(SettingsError, match="secret_key"):
         create_app(settings.with_changes(demo=False, secret_key="short"))
+
+
+@pytest.mark.parametrize("method, path, data", [
+    ("GET", "/authorize?client_id=x&nonce=a%00b", None),
+    ("GET", "/connexion?login_hint=a%00b", None),
+    ("POST", "/authorize", {"client_id": "x", "nonce": "a\x00b"}),
+])
+def test_a_nul_character_gets_a_french_error_page(settings: Settings, method: str, path: str, data: dict | None) -> None:
+    response = create_app(settings).test_client().open(path, method=method, data=data)
+    assert response.status_code == 400 and "Demande incorrecte" in response.text
+
+
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/userinfo"])
+def test_a_nul_character_gets_an_oauth_error_from_the_json_endpoints(settings: Settings, path: str) -> None:
+    response = create_app(settings).test_client().post(path, data={"code": "a\x00b", "token": "a\x00b"})
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"

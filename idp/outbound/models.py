@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.store.models import Base, now
+from idp.store.models import Base, Seconds, now
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 
@@ -30,12 +30,12 @@ class OutboxMessage(Base):
     """Content-Language of the message."""
     message_id: Mapped[str] = mapped_column(String(200))
     """The Message-ID header, the same at every attempt."""
-    created_at: Mapped[int] = mapped_column(Integer, default=now)
+    created_at: Mapped[int] = mapped_column(Seconds, default=now)
     status: Mapped[str] = mapped_column(String(10), default=QUEUED, index=True)
     """queued → sending (claimed by one process) → sent, or back to queued, or failed."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[int] = mapped_column(Integer, default=now, index=True)
-    claimed_at: Mapped[int | None] = mapped_column(Integer)
+    next_attempt_at: Mapped[int] = mapped_column(Seconds, default=now, index=True)
+    claimed_at: Mapped[int | None] = mapped_column(Seconds)
     """When a process claimed it (status sending): a claim older than the lease is given back."""
     last_error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[int | None] = mapped_column(Seconds)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import BigInteger, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -73,22 +73,25 @@ def _create_tables(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
         Base.metadata.create_all(connection)
-        _add_new_columns(connection)
+        _upgrade_columns(connection)
 
 
-def _add_new_columns(connection: Connection) -> None:
-    """ALTER TABLE … ADD COLUMN for each column of the models that an existing table lacks.
-    New columns are always nullable, so that rows written by an older version stay valid."""
+def _upgrade_columns(connection: Connection) -> None:
+    """What a newer version changed in existing tables: each missing column is added (new
+    columns are always nullable, so that older rows stay valid), and on PostgreSQL each
+    32-bit integer column the models now want 64-bit is widened (moments past 2038)."""
     inspector = inspect(connection)
     for table in Base.metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
+        present = {column["name"]: column["type"] for column in inspector.get_columns(table.name)}
         for column in table.columns:
-            if column.name in present:
-                continue
-            if not column.nullable:
-                raise RuntimeError(f"table {table.name}: column {column.name} is missing and cannot be added")
             kind = column.type.compile(dialect=connection.dialect)
-            connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+            if column.name not in present:
+                if not column.nullable:
+                    raise RuntimeError(f"table {table.name}: column {column.name} is missing and cannot be added")
+                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+            elif (connection.dialect.name == "postgresql" and isinstance(column.type, BigInteger)
+                  and not isinstance(present[column.name], BigInteger)):
+                connection.execute(text(f"ALTER TABLE {table.name} ALTER COLUMN {column.name} TYPE {kind}"))
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]

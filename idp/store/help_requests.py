@@ -7,13 +7,13 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, select
+from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from idp.i18n import N_
 from idp.provisioning.codes import ALPHABET
 
-from .models import Base, now
+from .models import Base, Seconds, now
 
 OPEN, CLOSED = "open", "closed"
 PROBLEMS = {
@@ -33,7 +33,7 @@ class HelpRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True, index=True)
     """What the parent is shown and quotes: AIDE-K7Q-M3X (random, so it tells nothing of the volume)."""
-    created_at: Mapped[int] = mapped_column(Integer, default=now, index=True)
+    created_at: Mapped[int] = mapped_column(Seconds, default=now, index=True)
     status: Mapped[str] = mapped_column(String(10), default=OPEN, index=True)
     school: Mapped[str] = mapped_column(String(8), index=True)
     """UAI of the child's school: its help desk handles the request."""
@@ -50,8 +50,8 @@ class HelpRequest(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     """The help desk's latest answer, mailed to the parent."""
     answered_by: Mapped[str | None] = mapped_column(String(64))
-    answered_at: Mapped[int | None] = mapped_column(Integer)
-    closed_at: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[int | None] = mapped_column(Seconds)
+    closed_at: Mapped[int | None] = mapped_column(Seconds)
     closed_by: Mapped[str | None] = mapped_column(String(64))
     """The staff login, or `cli` when closed with `ent-idp help close`."""
     address: Mapped[str | None] = mapped_column(String(64))

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -16,6 +16,10 @@ def digest(secret: str) -> str:
 
 def now() -> int:
     return int(time.time())
+
+
+Seconds = BigInteger
+"""Moments, in seconds since 1970: 64 bits, so past January 2038."""
 
 
 class Base(DeclarativeBase):
@@ -37,7 +41,7 @@ class Client(Base):
     """A college app of the ENT: no consent page."""
     require_pkce: Mapped[bool] = mapped_column(Boolean, default=False)
     scope: Mapped[str] = mapped_column(Text, default="openid profile email offline_access")
-    created_at: Mapped[int] = mapped_column(Integer, default=now)
+    created_at: Mapped[int] = mapped_column(Seconds, default=now)
 
     # Authlib's ClientMixin
 
@@ -86,13 +90,13 @@ class SsoSession(Base):
     id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     login: Mapped[str] = mapped_column(String(64), index=True)
     sub: Mapped[str] = mapped_column(String(64))
-    auth_time: Mapped[int] = mapped_column(Integer)
+    auth_time: Mapped[int] = mapped_column(Seconds)
     amr: Mapped[list[str]] = mapped_column(JSON, default=list)
     remember: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[int] = mapped_column(Integer, default=now)
-    last_seen_at: Mapped[int] = mapped_column(Integer, default=now)
-    expires_at: Mapped[int] = mapped_column(Integer)
-    ended_at: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[int] = mapped_column(Seconds, default=now)
+    last_seen_at: Mapped[int] = mapped_column(Seconds, default=now)
+    expires_at: Mapped[int] = mapped_column(Seconds)
+    ended_at: Mapped[int | None] = mapped_column(Seconds)
 
 
 class AuthorizationCode(Base):
@@ -105,14 +109,14 @@ class AuthorizationCode(Base):
     redirect_uri: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text)
     nonce: Mapped[str | None] = mapped_column(Text)
-    auth_time: Mapped[int] = mapped_column(Integer)
+    auth_time: Mapped[int] = mapped_column(Seconds)
     amr: Mapped[list[str]] = mapped_column(JSON, default=list)
     code_challenge: Mapped[str | None] = mapped_column(Text)
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
     sso_session: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[int] = mapped_column(Integer, default=now)
-    expires_at: Mapped[int] = mapped_column(Integer)
-    used_at: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[int] = mapped_column(Seconds, default=now)
+    expires_at: Mapped[int] = mapped_column(Seconds)
+    used_at: Mapped[int | None] = mapped_column(Seconds)
     """Set when exchanged: a second exchange is a replay."""
     claims: Mapped[dict | None] = mapped_column(JSON)
     """What the scope let the app know, read from the directory when the person signed in to
@@ -151,14 +155,14 @@ class Token(Base):
     login: Mapped[str] = mapped_column(String(64), index=True)
     sub: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(Text)
-    auth_time: Mapped[int] = mapped_column(Integer)
-    issued_at: Mapped[int] = mapped_column(Integer, default=now)
-    expires_at: Mapped[int] = mapped_column(Integer)
-    refresh_expires_at: Mapped[int | None] = mapped_column(Integer)
+    auth_time: Mapped[int] = mapped_column(Seconds)
+    issued_at: Mapped[int] = mapped_column(Seconds, default=now)
+    expires_at: Mapped[int] = mapped_column(Seconds)
+    refresh_expires_at: Mapped[int | None] = mapped_column(Seconds)
     code_id: Mapped[int | None] = mapped_column(ForeignKey("authorization_codes.id"), index=True)
     family: Mapped[str] = mapped_column(String(64), index=True)
-    refreshed_at: Mapped[int | None] = mapped_column(Integer)
-    revoked_at: Mapped[int | None] = mapped_column(Integer)
+    refreshed_at: Mapped[int | None] = mapped_column(Seconds)
+    revoked_at: Mapped[int | None] = mapped_column(Seconds)
     claims: Mapped[dict | None] = mapped_column(JSON)
     """What userinfo answers: the claims of the scope, read from the directory when the
     token was issued (ending an account's sessions revokes its tokens)."""
@@ -192,8 +196,8 @@ class Consent(Base):
     login: Mapped[str] = mapped_column(String(64), index=True)
     client_id: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(Text)
-    granted_at: Mapped[int] = mapped_column(Integer, default=now)
-    revoked_at: Mapped[int | None] = mapped_column(Integer)
+    granted_at: Mapped[int] = mapped_column(Seconds, default=now)
+    revoked_at: Mapped[int | None] = mapped_column(Seconds)
 
 
 class ResetToken(Base):
@@ -207,8 +211,8 @@ class ResetToken(Base):
     channel: Mapped[str] = mapped_column(String(8))
     """mail (the digest is the link's token's) or sms (the digest is the challenge's; the code's is below)."""
     code_digest: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[int] = mapped_column(Integer, default=now)
-    expires_at: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[int] = mapped_column(Seconds, default=now)
+    expires_at: Mapped[int] = mapped_column(Seconds)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     """Wrong SMS codes typed against it."""
-    used_at: Mapped[int | None] = mapped_column(Integer)
+    used_at: Mapped[int | None] = mapped_column(Seconds)

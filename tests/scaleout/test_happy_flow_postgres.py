@@ -64,3 +64,14 @@ def test_code_flow_with_pkce_gives_a_verified_id_token(pair: Pair, visitor: Brow
         assert userinfo["sub"] == claims["sub"] and userinfo["email"] == "camille@example.fr"
     served = {instance for instance, _, _ in pair.balancer.log[start:]}
     assert served == ({"A"} if route == "A" else {"A", "B"}), pair.balancer.log[start:]
+
+
+def test_a_nul_character_is_refused_before_postgresql_sees_it(pair: Pair, visitor: Browser, teacher: str) -> None:
+    """PostgreSQL rejects NUL in text: the provider refuses it first (400, never 500)."""
+    rp = RelyingParty.register(pair)
+    page = visitor.open(pair.issuer + "/authorize?response_type=code&scope=openid&nonce=a%00b"
+                        f"&client_id={rp.client_id}&redirect_uri={rp.redirect_uri}")
+    assert page.status_code == 400 and "Demande incorrecte" in page.text
+    with requests.post(pair.issuer + "/token", data={"grant_type": "authorization_code", "code": "a\x00b"},
+                       auth=(rp.client_id, rp.client_secret), timeout=10) as response:
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
