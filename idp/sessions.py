@@ -60,10 +60,9 @@ class SsoSessions:
         session_id = secrets.token_urlsafe(32)  # 256 bits
         moment = now()
         lifetime = self.policy.remember_seconds if remember else self.policy.absolute_seconds
-        with self.store.transaction() as db:
-            db.add(SsoSession(id_digest=digest(session_id), login=account.login, sub=account.uuid, auth_time=moment,
-                              amr=amr, remember=remember, created_at=moment, last_seen_at=moment,
-                              expires_at=moment + lifetime))
+        self.store.insert(SsoSession, id_digest=digest(session_id), login=account.login, sub=account.uuid,
+                          auth_time=moment, amr=amr, remember=remember, created_at=moment, last_seen_at=moment,
+                          expires_at=moment + lifetime)
 
         @after_this_request
         def set_cookie(response: Response) -> Response:

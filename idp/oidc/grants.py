@@ -6,7 +6,7 @@ import secrets
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from idp.audit import audit
 from idp.sessions import SignedIn as Principal
@@ -23,6 +23,14 @@ def random_token(*_: object, **__: object) -> str:
     return secrets.token_urlsafe(32)
 
 
+_CODE = select(AuthorizationCode).where(AuthorizationCode.code_digest == bindparam("digest"),
+                                        AuthorizationCode.client_id == bindparam("client_id"))
+_CLAIM_CODE = (update(AuthorizationCode)
+               .where(AuthorizationCode.id == bindparam("code_id"), AuthorizationCode.used_at.is_(None))
+               .values(used_at=bindparam("moment")).execution_options(synchronize_session=False))
+"""Built once: each token request runs them."""
+
+
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -34,28 +42,24 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         user: Principal = request.user
         payload = request.payload
         claims = provider.claims_of(user.account, request.scope) if user.account else None
-        with provider.store.transaction() as db:
-            db.add(AuthorizationCode(
-                code_digest=digest(code), client_id=request.client.client_id, login=user.login, sub=user.sub,
-                redirect_uri=payload.redirect_uri, scope=request.scope, nonce=payload.data.get("nonce"),
-                auth_time=user.auth_time, amr=list(user.amr), sso_session=user.session_digest,
-                code_challenge=payload.data.get("code_challenge"),
-                code_challenge_method=payload.data.get("code_challenge_method"),
-                expires_at=now() + provider.settings.oidc.code_seconds, claims=claims,
-            ))
+        provider.store.insert(
+            AuthorizationCode, code_digest=digest(code), client_id=request.client.client_id, login=user.login,
+            sub=user.sub, redirect_uri=payload.redirect_uri, scope=request.scope, nonce=payload.data.get("nonce"),
+            auth_time=user.auth_time, amr=list(user.amr), sso_session=user.session_digest,
+            code_challenge=payload.data.get("code_challenge"),
+            code_challenge_method=payload.data.get("code_challenge_method"),
+            expires_at=now() + provider.settings.oidc.code_seconds, claims=claims,
+        )
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
         """The code, marked used at once (of two concurrent exchanges only one wins).
         A code already used is a replay: the tokens issued from it, and those refreshed
         from them, are revoked."""
         db = self.server.provider.store.session
-        row = db.scalar(select(AuthorizationCode).where(AuthorizationCode.code_digest == digest(code),
-                                                        AuthorizationCode.client_id == client.client_id))
+        row = db.scalar(_CODE, {"digest": digest(code), "client_id": client.client_id})
         if row is None:
             return None
-        claimed = db.execute(update(AuthorizationCode).where(AuthorizationCode.id == row.id,
-                                                             AuthorizationCode.used_at.is_(None))
-                             .values(used_at=now())).rowcount
+        claimed = db.execute(_CLAIM_CODE, {"code_id": row.id, "moment": now()}).rowcount
         if not claimed:
             families = select(Token.family).where(Token.code_id == row.id).scalar_subquery()
             revoked = db.execute(update(Token).where(Token.family.in_(families), Token.revoked_at.is_(None))

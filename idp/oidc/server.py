@@ -12,7 +12,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import Flask
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from idp.audit import audit
 from idp.config import Settings
@@ -25,6 +25,7 @@ from .grants import CodeGrant, OpenIDCodeFlow, Principal, RefreshGrant, S256Code
 from .keys import KeyRing
 
 CLIENT_CACHE_SECONDS = 10.0
+_TOKEN = select(Token).where(Token.access_digest == bindparam("digest"))
 
 
 class Provider:
@@ -82,15 +83,14 @@ class Provider:
         if claims is None and "openid" in scope.split():
             claims = self.claims(user.login, scope)
             request.user = replace(user, claims=claims)
-        with self.store.transaction() as db:
-            db.add(Token(
-                access_digest=digest(token["access_token"]), refresh_digest=digest(refresh) if refresh else None,
-                client_id=request.client.client_id, login=user.login, sub=user.sub, scope=scope,
-                auth_time=user.auth_time, issued_at=moment, expires_at=moment + int(token["expires_in"]),
-                refresh_expires_at=moment + self.settings.oidc.refresh_token_days * 86400 if refresh else None,
-                code_id=code.id if code is not None else None,
-                family=previous.family if isinstance(previous, Token) else secrets.token_hex(16), claims=claims,
-            ))
+        self.store.insert(
+            Token, access_digest=digest(token["access_token"]), refresh_digest=digest(refresh) if refresh else None,
+            client_id=request.client.client_id, login=user.login, sub=user.sub, scope=scope,
+            auth_time=user.auth_time, issued_at=moment, expires_at=moment + int(token["expires_in"]),
+            refresh_expires_at=moment + self.settings.oidc.refresh_token_days * 86400 if refresh else None,
+            code_id=code.id if code is not None else None,
+            family=previous.family if isinstance(previous, Token) else secrets.token_hex(16), claims=claims,
+        )
         audit("oidc.token_issued", login=user.login, client=request.client.client_id)
 
     def claims(self, login: str, scope: str) -> dict[str, object]:
@@ -109,7 +109,7 @@ class Provider:
 
     def token_for(self, access_token: str) -> Token | None:
         """An access token still valid (userinfo)."""
-        row = self.store.session.scalar(select(Token).where(Token.access_digest == digest(access_token)))
+        row = self.store.session.scalar(_TOKEN, {"digest": digest(access_token)})
         return row if row is not None and row.is_active() else None
 
 
