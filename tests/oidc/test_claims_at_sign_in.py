@@ -4,6 +4,7 @@ browser's session read the directory again, and refuse a locked account. Locking
 account from the provider ends its sessions and revokes its tokens."""
 from __future__ import annotations
 
+from authlib.integrations.requests_client import OAuth2Session
 from ldap3 import MODIFY_REPLACE, Connection
 
 from idp.directory import Directory, NewAccount, Profile
@@ -13,7 +14,9 @@ from idp.provisioning.service import Provisioner
 from idp.services import services
 from idp.sessions import sign_out_everywhere
 from tests.oidc.conftest import PASSWORD, Browser, LiveProvider
-from tests.oidc.helpers import code_of, is_login_page, new_rp, sign_in_for_code, silent_code, verify_id_token
+from tests.oidc.helpers import (
+    RelyingParty, code_of, is_login_page, new_rp, sign_in_for_code, silent_code, verify_id_token,
+)
 
 
 def _parent(directory: Directory) -> str:
@@ -21,6 +24,16 @@ def _parent(directory: Directory) -> str:
                                                         "ines.avant@example.fr"))
     directory.activate(created.login, password=PASSWORD)
     return created.login
+
+
+def _signed_in_parent(live_provider: LiveProvider, browser: Browser, directory: Directory
+                      ) -> tuple[str, RelyingParty, OAuth2Session, dict]:
+    """A new parent signed in to a new app: (login, app, its client, its tokens)."""
+    login = _parent(directory)
+    rp = new_rp(live_provider)
+    client = rp.session()
+    url, state = rp.authorization_url(client)
+    return login, rp, client, rp.fetch_token(client, code_of(sign_in_for_code(browser, url, login), state, rp.issuer))
 
 
 def _change_email(slapd: PrivateSlapd, directory: Directory, login: str, email: str) -> None:
@@ -54,11 +67,7 @@ def test_tokens_carry_the_claims_of_the_sign_in_and_later_ones_read_the_director
 
 def test_an_account_locked_by_an_admin_loses_its_sessions_and_tokens(live_provider: LiveProvider,
                                                                      browser: Browser, directory: Directory) -> None:
-    login = _parent(directory)
-    rp = new_rp(live_provider)
-    client = rp.session()
-    url, state = rp.authorization_url(client)
-    token = rp.fetch_token(client, code_of(sign_in_for_code(browser, url, login), state, rp.issuer))
+    login, rp, client, token = _signed_in_parent(live_provider, browser, directory)
     directory.lock(login)
     with live_provider.app.app_context():
         assert sign_out_everywhere(services().store, login) == 1
@@ -73,11 +82,7 @@ def test_a_lock_made_in_the_directory_stops_new_tokens(live_provider: LiveProvid
                                                       directory: Directory) -> None:
     """Locked outside the provider (the password policy, another tool): the next token
     request reads the directory and is refused."""
-    login = _parent(directory)
-    rp = new_rp(live_provider)
-    client = rp.session()
-    url, state = rp.authorization_url(client)
-    token = rp.fetch_token(client, code_of(sign_in_for_code(browser, url, login), state, rp.issuer))
+    login, rp, client, token = _signed_in_parent(live_provider, browser, directory)
     directory.lock(login)
 
     refused = rp.refresh(token["refresh_token"])
