@@ -43,7 +43,7 @@ class SignedIn:
     account: Account | None = field(default=None, compare=False, repr=False)
     """The directory entry as this very request read it to sign the person in (never stored)."""
     claims: dict[str, object] | None = field(default=None, compare=False, repr=False)
-    """Behind a code: the claims read from the directory when the code was issued."""
+    """Behind a code or a token: the claims read from the directory when it was issued."""
 
 
 class SsoSessions:

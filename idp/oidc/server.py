@@ -113,7 +113,6 @@ class Provider:
         return row if row is not None and row.is_active() else None
 
 
-
 class AuthorizationServer(FlaskAuthorizationServer):
     """Authlib's, able to answer an authorization request other than the current HTTP
     request: the one a flow resumes once the person signed in (interaction.resume)."""
