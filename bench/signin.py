@@ -7,13 +7,14 @@ whose passwords slapd hashed, one confidential college app, and `ent-idp serve` 
 Then, per concurrency level, that many driver PROCESSES each run complete flows for
 --duration seconds, each with a new browser (its own connection and cookies):
 GET /authorize (code, PKCE S256, state, nonce) → the login page → POST login + password →
-the redirects back to the app's redirect URI (not followed) → POST /token
-(client_secret_basic, code_verifier) → GET /userinfo.
+the redirect back to the app's redirect URI (not followed) → POST /token
+(client_secret_basic, code_verifier) → GET /userinfo, the last two over the app's own
+keep-alive connection.
 
 Measures flows/s, latency percentiles, errors, the CPU the provider (gunicorn master and
 workers) and slapd spent per flow (/proc/<pid>/stat), the workers' peak memory (VmHWM), and
 the machine's Argon2 limit: binds of one account straight to the same slapd from as many
-processes as cores. Each flow verifies exactly one password, so flows/s ÷ verifications/s
+processes as cores, half before and half after the levels. Each flow verifies exactly one password, so flows/s ÷ verifications/s
 says how close the provider comes to what hashing allows. Argon2 runs in slapd: the
 provider's CPU per flow is its own work, password verification excluded.
 
