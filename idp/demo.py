@@ -12,7 +12,7 @@ from typing import Any
 from idp.config import Settings, load_settings
 from idp.directory import AccountState, Directory, connect
 from idp.directory.errors import SlapdError
-from idp.directory.slapd import Argon2Cost, Lockout, MultiProviderSlapd, PrivateSlapd, free_port
+from idp.directory.slapd import Argon2Cost, MultiProviderSlapd, PrivateSlapd, free_port
 from idp.provisioning.codes import new_activation_code, printed
 
 DEMO_ARGON2 = Argon2Cost(memory_kib=19456, iterations=2, parallelism=1)

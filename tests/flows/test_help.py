@@ -2,14 +2,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -19,59 +14,14 @@ from idp.app import create_app
 from idp.config import Settings
 from idp.contact import ContactError
 from idp.directory import Directory
-from idp.directory.slapd import free_port
 from idp.outbound import OutboxMessage
 from idp.services import services
 from idp.store.help_requests import HelpRequest, normalize_reference
-from tests.flows.conftest import csrf_token, new_active
+from tests.flows.conftest import SmtpServer, csrf_token, new_active
 
 SCHOOLS = {"0770001H": "Collège Les Tilleuls", "0770942F": "Collège Jean Moulin"}
 DESK = "vie-scolaire.tilleuls@example.fr"
 REFERENCE = re.compile(r"AIDE-[A-Z2-9]{3}-[A-Z2-9]{3}")
-
-
-@dataclass
-class Mailbox:
-    """What an aiosmtpd server received."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [message for message in self.messages if message["To"] == address]
-
-
-class SmtpServer:
-    """A real SMTP server on a port chosen beforehand, so it can start after the app (server down)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.mailbox = Mailbox()
-        self._controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def start(self) -> SmtpServer:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    yield server
-    server.stop()
 
 
 def help_app(settings: Settings, smtp: SmtpServer, **changes: Any) -> Flask:

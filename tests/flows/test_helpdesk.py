@@ -15,8 +15,8 @@ from pypdf import PdfReader
 from idp.directory import AccountState, Directory, InvalidCredentials, NewAccount, Profile
 from idp.provisioning.codes import normalize_typed_code
 from idp.provisioning.service import Provisioner
-from tests.flows.conftest import PASSWORD, csrf_token, new_active, new_pending, sign_in
-from tests.flows.test_help import DESK, SmtpServer, help_app, send, smtp, stored  # noqa: F401 - smtp: a fixture
+from tests.flows.conftest import PASSWORD, SmtpServer, csrf_token, new_active, new_pending, sign_in
+from tests.flows.test_help import DESK, help_app, send, stored
 
 TILLEULS, MOULIN = "0770001H", "0770942F"
 

@@ -3,9 +3,6 @@ SMTP server and the real slapd."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -21,35 +18,15 @@ from idp.directory.slapd import free_port
 from idp.services import services
 from idp.store import ResetToken
 from tests.conftest import TEST_LOCKOUT
-from tests.flows.conftest import PASSWORD, csrf_token, new_active, new_pending, sign_in
+from tests.flows.conftest import PASSWORD, Mailbox, SmtpServer, csrf_token, new_active, new_pending, sign_in
 
 NEW_PASSWORD = "Marronnier2027"
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
-        self.messages.append(message_from_bytes(envelope.original_content))
-        return "250 OK"
-
-    def text_to(self, address: str) -> list[str]:
-        found = []
-        for message in self.messages:
-            if message["To"] == address:
-                part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
-                found.append(part.get_payload(decode=True).decode())
-        return found
-
-
 @pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield box, controller.port
-    controller.stop()
+def mailbox(smtp: SmtpServer) -> tuple[Mailbox, int]:
+    smtp.start()
+    return smtp.mailbox, smtp.port
 
 
 @pytest.fixture
