@@ -1,4 +1,4 @@
-"""Personal e-mail addresses and mobile numbers: one place for their rules."""
+"""Personal e-mail addresses and phone numbers: one place for their rules."""
 from __future__ import annotations
 
 import re
@@ -7,6 +7,8 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _FRENCH_MOBILE = re.compile(r"^0([67]\d{8})$")
 _INTERNATIONAL = re.compile(r"^\+[1-9]\d{7,14}$")
+_FRENCH_LANDLINE = re.compile(r"^(?:0|\+330?)([1-59]\d{8})$")
+"""01–05 (geographic) and 09 numbers; mobiles (06, 07) and other countries go to `normalize_mobile`."""
 
 
 class ContactError(ValueError):
@@ -37,3 +39,15 @@ def normalize_mobile(text: str) -> str:
     if not _INTERNATIONAL.match(digits):
         raise ContactError(f"numéro de mobile invalide : « {text.strip()} » (exemple : 06 12 34 56 78)")
     return digits
+
+
+def normalize_phone(text: str) -> str:
+    """A phone number to call back, in E.164: French mobiles and landlines (01–05, 09) typed the
+    French way or with +33, and other countries with their code. Raises ContactError."""
+    digits = re.sub(r"[\s.\-()/]", "", text.strip())
+    if digits.startswith("0033"):
+        digits = "+33" + digits[4:]
+    landline = _FRENCH_LANDLINE.match(digits)
+    if landline:
+        return "+33" + landline.group(1)
+    return normalize_mobile(digits)

@@ -9,7 +9,6 @@ login typed exists: it is never looked up here.
 """
 from __future__ import annotations
 
-import re
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
@@ -18,7 +17,7 @@ from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringFie
 
 from idp.audit import audit
 from idp.config import Settings
-from idp.contact import ContactError, normalize_email, normalize_mobile
+from idp.contact import ContactError, normalize_email, normalize_phone
 from idp.directory import LOGIN_PATTERN
 from idp.forms import Form
 from idp.i18n import _l, current_language
@@ -36,8 +35,6 @@ MESSAGE_MAX = 2000
 NAME_MAX = 200
 CLASS_MAX = 40
 _SAVE_ATTEMPTS = 3
-_FRENCH_LANDLINE = re.compile(r"^(?:0|\+330?)([1-59]\d{8})$")
-"""01–05 (geographic) and 09 numbers; mobiles (06, 07) and other countries go to `normalize_mobile`."""
 
 
 class HelpForm(Form):
@@ -156,18 +153,6 @@ def _check_school(form: HelpForm, settings: Settings, typed: str) -> str:
         form.school.errors = [gettext("Code UAI invalide : « %(uai)s ». Il compte 7 chiffres suivis d'une lettre "
                                       "(par exemple 0770001H) ; il figure sur la lettre du collège.", uai=typed)]
     return uai
-
-
-def normalize_phone(text: str) -> str:
-    """A phone number to call back, in E.164: French mobiles and landlines (01–05, 09) typed the
-    French way or with +33, and other countries with their code. Raises ContactError."""
-    digits = re.sub(r"[\s.\-()/]", "", text.strip())
-    if digits.startswith("0033"):
-        digits = "+33" + digits[4:]
-    landline = _FRENCH_LANDLINE.match(digits)
-    if landline:
-        return "+33" + landline.group(1)
-    return normalize_mobile(digits)
 
 
 def _save(values: dict[str, str | None]) -> HelpRequest:

@@ -9,10 +9,8 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from flows.help import normalize_phone
 from idp.app import create_app
 from idp.config import Settings
-from idp.contact import ContactError
 from idp.directory import Directory
 from idp.outbound import OutboxMessage
 from idp.services import services
@@ -119,22 +117,6 @@ def test_an_email_or_a_phone_is_needed_to_answer(client: FlaskClient, app: Flask
     assert send(client, email="").status_code == 302
     assert send(client, phone="").status_code == 302
     assert len(stored(app)) == 2
-
-
-@pytest.mark.parametrize("typed, number", [
-    ("06 12 34 56 78", "+33612345678"), ("07.12.34.56.78", "+33712345678"), ("01 64 12 34 56", "+33164123456"),
-    ("05-56-00-00-00", "+33556000000"), ("09 70 12 34 56", "+33970123456"), ("+33 (0)1 64 12 34 56", "+33164123456"),
-    ("0033 1 64 12 34 56", "+33164123456"), ("+33 6 12 34 56 78", "+33612345678"),
-    ("+44 20 7946 0958", "+442079460958"),
-])
-def test_phone_accepts_mobiles_and_french_landlines(typed: str, number: str) -> None:
-    assert normalize_phone(typed) == number
-
-
-@pytest.mark.parametrize("typed", ["12 34", "08 00 12 34 56", "01 64 12 34", "+33 8 00 12 34 56", "téléphone"])
-def test_phone_refuses_what_cannot_be_called_back(typed: str) -> None:
-    with pytest.raises(ContactError):
-        normalize_phone(typed)
 
 
 def test_request_is_stored_then_mailed_and_the_parent_gets_its_reference(client: FlaskClient, app: Flask,
