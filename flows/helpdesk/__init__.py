@@ -121,10 +121,9 @@ def close(reference: str) -> Response:
 @helpdesk.post("/assistance/<reference>/code")
 def new_code(reference: str) -> Response:
     """Back to pending with a new activation code; the letter to print comes back as a PDF."""
-    row = _request_of_staff(reference)
-    account = _account_of(row)
-    if not row.is_open or account is None:
-        return _back(row, "already-closed" if not row.is_open else "no-account")
+    row, account, refusal = _actionable(reference)
+    if refusal is not None:
+        return refusal
     settings: Settings = current_app.config["ENT_IDP"]
     reset = Provisioner(services().directory, settings.accounts.activation_code_days).reset(account.login)
     sign_out_everywhere(services().store, account.login)
@@ -138,10 +137,9 @@ def new_code(reference: str) -> Response:
 
 @helpdesk.post("/assistance/<reference>/deblocage")
 def unlock(reference: str) -> Response:
-    row = _request_of_staff(reference)
-    account = _account_of(row)
-    if not row.is_open or account is None:
-        return _back(row, "already-closed" if not row.is_open else "no-account")
+    row, account, refusal = _actionable(reference)
+    if refusal is not None:
+        return refusal
     services().directory.unlock(account.login)
     audit("helpdesk.unlocked", login=g.staff.login, address=request.remote_addr, reference=row.reference,
           account=account.login)
@@ -154,6 +152,17 @@ def _request_of_staff(reference: str) -> HelpRequest:
     if row is None or row.school not in g.staff.schools:
         abort(404)
     return row
+
+
+def _actionable(reference: str) -> tuple[HelpRequest, Account, None] | tuple[HelpRequest, None, Response]:
+    """The open request and its parent account, or the page saying why nothing can be done."""
+    row = _request_of_staff(reference)
+    if not row.is_open:
+        return row, None, _back(row, "already-closed")
+    account = _account_of(row)
+    if account is None:
+        return row, None, _back(row, "no-account")
+    return row, account, None
 
 
 def _account_of(row: HelpRequest) -> Account | None:
