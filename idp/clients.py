@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import string
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -32,7 +33,7 @@ def register(store: Store, *, name: str, redirect_uris: list[str], post_logout_r
         raise ClientError("au moins une adresse de retour (--redirect-uri) est obligatoire")
     for uri in [*redirect_uris, *post_logout_redirect_uris]:
         check_uri(uri)
-    client_id = client_id or secrets.token_urlsafe(18)
+    client_id = client_id or new_client_id()
     client_secret = None if public else secrets.token_urlsafe(32)
     with store.transaction() as db:
         if db.scalar(select(Client).where(Client.client_id == client_id)) is not None:
@@ -44,6 +45,15 @@ def register(store: Store, *, name: str, redirect_uris: list[str], post_logout_r
         db.add(client)
     audit("client.registered", client=client_id, actor="cli")
     return Registered(client, client_secret)
+
+
+def new_client_id() -> str:
+    """24 letters and digits (142 bits): never a leading '-', which a command line such as
+    `ent-idp clients show ID` would take for an option."""
+    return "".join(secrets.choice(_CLIENT_ID_ALPHABET) for _ in range(24))
+
+
+_CLIENT_ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def check_uri(uri: str) -> None:
