@@ -249,9 +249,10 @@ class FlowError(Exception):
 
 
 class Reply:
+    """An HTTP response; header names in lower case."""
+
     def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.status, self.headers, self.body = status, headers, body
-        """Header names in lower case."""
 
     def json(self) -> dict:
         return json.loads(self.body)
