@@ -10,11 +10,11 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from idp.audit import audit
+from idp.audit import AuditLog, audit, read_events, use_for_this_process
 from idp import clients as client_registry
 from idp.config import Settings, SettingsError, load_settings
 from idp.contact import ContactError, normalize_email, normalize_mobile
@@ -147,6 +147,15 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("reference", metavar="REF", help="numéro de la demande (AIDE-K7Q-M3X)")
         command.set_defaults(run=run)
 
+    audit_events = commands.add_parser("audit", help="journal des événements de sécurité").add_subparsers(
+        metavar="ACTION")
+    audit_list = audit_events.add_parser("list", help="les événements, les plus récents d'abord")
+    audit_list.add_argument("--login", help="ceux d'un identifiant")
+    audit_list.add_argument("--since", type=_moment, metavar="DATE",
+                            help="depuis cette date (2026-12-01, ou 2026-12-01T08:30)")
+    audit_list.add_argument("--event", metavar="E", help="un événement (login.failed) ou une famille (login)")
+    audit_list.set_defaults(run=_audit_list)
+
     conformance = commands.add_parser("conformance", help="rejoue les guides dans Chromium et écrit le rapport")
     conformance.add_argument("--base-url", help="l'ENT à vérifier (défaut : une instance locale ; avec --config : "
                                                 "son issuer)")
@@ -167,7 +176,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     for command in (add, import_, *(accounts.choices[name] for name in ("show", "reset", "unlock", "lock")),
-                    *clients.choices.values(), rotate, outbox_list, outbox_flush, *help_requests.choices.values()):
+                    *clients.choices.values(), rotate, outbox_list, outbox_flush, *help_requests.choices.values(),
+                    audit_list):
         command.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
     return parser
 
@@ -187,7 +197,7 @@ def _directory_start(args: argparse.Namespace) -> int:
 
 
 def _accounts_add(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = _settings(args)
     schools = tuple(normalize_uai(school) for school in args.school)
     for school in schools:
         if uai_problem(school):
@@ -211,7 +221,7 @@ def _accounts_add(args: argparse.Namespace) -> int:
 
 
 def _accounts_import(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = _settings(args)
     content = read_accounts_csv(args.file)
     report = _provisioner(settings, _directory(settings)).import_rows(content.rows)
     problems = sorted(content.problems + report.problems, key=lambda problem: problem.line)
@@ -231,7 +241,7 @@ def _accounts_import(args: argparse.Namespace) -> int:
 
 
 def _accounts_show(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = _settings(args)
     account = _directory(settings).get(args.login)
     facts = _account_facts(account)
     _print(args, facts, [f"{key} : {_human(value)}" for key, value in facts.items()])
@@ -239,7 +249,7 @@ def _accounts_show(args: argparse.Namespace) -> int:
 
 
 def _accounts_reset(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = _settings(args)
     reset = _provisioner(settings, _directory(settings)).reset(args.login)
     sign_out_everywhere(_store(settings), args.login)
     _letters(args.letters, [reset], settings)
@@ -254,7 +264,7 @@ def _accounts_unlock(args: argparse.Namespace) -> int:
 
 def _accounts_lock(args: argparse.Namespace) -> int:
     """Locks, ends the account's browser sessions and revokes its tokens."""
-    settings = load_settings(args.config)
+    settings = _settings(args)
 
     def lock(directory: Directory, login: str) -> None:
         directory.lock(login)
@@ -264,7 +274,7 @@ def _accounts_lock(args: argparse.Namespace) -> int:
 
 def _clients_add(args: argparse.Namespace) -> int:
     registered = client_registry.register(
-        _store(load_settings(args.config)), name=args.name, redirect_uris=args.redirect_uri,
+        _store(_settings(args)), name=args.name, redirect_uris=args.redirect_uri,
         post_logout_redirect_uris=args.post_logout_redirect_uri, public=args.public,
         first_party=not args.third_party, require_pkce=args.require_pkce)
     _print(args, {"client_id": registered.client.client_id, "client_secret": registered.client_secret},
@@ -277,27 +287,27 @@ def _clients_add(args: argparse.Namespace) -> int:
 def _clients_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
     from idp.store import Client
-    rows = _store(load_settings(args.config)).session.scalars(select(Client).order_by(Client.name)).all()
+    rows = _store(_settings(args)).session.scalars(select(Client).order_by(Client.name)).all()
     _print(args, {"clients": [client_registry.describe(row) for row in rows]},
            [f"{row.client_id}\t{row.name}\t{' '.join(row.redirect_uris)}" for row in rows] or ["aucune application"])
     return 0
 
 
 def _clients_show(args: argparse.Namespace) -> int:
-    facts = client_registry.describe(client_registry.find(_store(load_settings(args.config)), args.client_id))
+    facts = client_registry.describe(client_registry.find(_store(_settings(args)), args.client_id))
     _print(args, facts, [f"{key} : {_human(value)}" for key, value in facts.items()])
     return 0
 
 
 def _clients_remove(args: argparse.Namespace) -> int:
-    client_registry.remove(_store(load_settings(args.config)), args.client_id)
+    client_registry.remove(_store(_settings(args)), args.client_id)
     _print(args, {"client_id": args.client_id, "removed": True}, [f"{args.client_id} : supprimée"])
     return 0
 
 
 def _keys_rotate(args: argparse.Namespace) -> int:
     from idp.oidc.keys import KeyRing
-    settings = load_settings(args.config)
+    settings = _settings(args)
     ring = KeyRing(Path(settings.instance_dir) / "keys")
     ring.ensure()
     kid = ring.rotate()
@@ -307,7 +317,7 @@ def _keys_rotate(args: argparse.Namespace) -> int:
 
 
 def _outbox_list(args: argparse.Namespace) -> int:
-    messages = _outbound(load_settings(args.config)).pending()
+    messages = _outbound(_settings(args)).pending()
     _print(args, {"messages": messages},
            [f"{m['id']}\t{m['status']}\t{m['attempts']} essai(s)\t"
             f"{'prochain : ' + m['next_attempt_at'] if m['next_attempt_at'] else '—'}\t{m['to']}\t{m['subject']}"
@@ -317,7 +327,7 @@ def _outbox_list(args: argparse.Namespace) -> int:
 
 
 def _outbox_flush(args: argparse.Namespace) -> int:
-    outbound = _outbound(load_settings(args.config))
+    outbound = _outbound(_settings(args))
     counts = outbound.flush()
     _print(args, counts, [f"{counts['sent']} envoyé(s), {counts['failed']} abandonné(s), "
                           f"{counts['waiting']} toujours en attente"])
@@ -325,7 +335,7 @@ def _outbox_flush(args: argparse.Namespace) -> int:
 
 
 def _help_list(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = _settings(args)
     schools = None
     if args.school:
         schools = (normalize_uai(args.school),)
@@ -339,14 +349,14 @@ def _help_list(args: argparse.Namespace) -> int:
 
 
 def _help_show(args: argparse.Namespace) -> int:
-    facts = _help_request(_store(load_settings(args.config)), args.reference).facts()
+    facts = _help_request(_store(_settings(args)), args.reference).facts()
     _print(args, facts, [f"{key} : {_human(value)}" + (f" ({PROBLEMS[value]})" if key == "problem" else "")
                          for key, value in facts.items()])
     return 0
 
 
 def _help_close(args: argparse.Namespace) -> int:
-    store = _store(load_settings(args.config))
+    store = _store(_settings(args))
     row = _help_request(store, args.reference)
     was_open = row.is_open
     with store.transaction():
@@ -357,6 +367,30 @@ def _help_close(args: argparse.Namespace) -> int:
                   "closed_by": row.closed_by},
            [f"{row.reference} : {'close' if was_open else 'déjà close'}"])
     return 0
+
+
+def _audit_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    path = AuditLog(settings.audit_log, settings.instance_dir).path
+    if path is None:
+        raise CommandError(f"le journal d'audit n'est pas un fichier (audit_log = {settings.audit_log!r}) : "
+                           "lisez-le là où il est envoyé")
+    events = [event for event in read_events(path)
+              if (not args.login or event.get("login") == args.login.lower())
+              and (not args.event or event.get("event") == args.event
+                   or str(event.get("event", "")).startswith(args.event.rstrip(".") + "."))
+              and (args.since is None or str(event.get("time", "")) >= args.since)]
+    _print(args, {"events": events}, [_event_line(event) for event in events] or ["aucun événement"])
+    return 0
+
+
+def _event_line(event: dict[str, Any]) -> str:
+    known = ("time", "event", "outcome", "login", "address", "client")
+    moment = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00")).astimezone()
+    details = " ".join(f"{key}={value}" for key, value in event.items() if key not in known)
+    return "\t".join([moment.strftime("%d/%m/%Y %H:%M:%S"), str(event.get("event")), str(event.get("outcome", "")),
+                      str(event.get("login") or "—"), str(event.get("address") or "—"), str(event.get("client") or "—"),
+                      details]).rstrip()
 
 
 def _conformance(args: argparse.Namespace) -> int:
@@ -375,15 +409,33 @@ def _conformance(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from idp.server import serve
-    serve(load_settings(args.config), host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    serve(_settings(args), host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return 0
 
 
 # Helpers
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings of the command; its audit events go to their audit log."""
+    settings = load_settings(args.config)
+    use_for_this_process(AuditLog(settings.audit_log, settings.instance_dir))
+    return settings
+
+
+def _moment(text: str) -> str:
+    """A date or date and time typed by an admin, as the UTC ISO form the audit log compares."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"date invalide : {text!r} (exemple : 2026-12-01 ou 2026-12-01T08:30)")
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _admin_action(args: argparse.Namespace, action: Callable[[Directory, str], None], event: str,
                   done: str) -> int:
-    directory = _directory(load_settings(args.config))
+    directory = _directory(_settings(args))
     directory.get(args.login)
     action(directory, args.login)
     audit(event, login=args.login, actor="cli")

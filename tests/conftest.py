@@ -67,3 +67,17 @@ _names = itertools.count(1)
 def unique_surname() -> str:
     """A surname no other test uses, so tests sharing the session's slapd stay apart."""
     return f"Testeur{next(_names)}"
+
+
+def audit_events(app: object) -> list[dict]:
+    """The events the app wrote to its audit log, newest first."""
+    from flask import Flask
+
+    from idp.audit import EXTENSION, read_events
+    assert isinstance(app, Flask)
+    return list(read_events(app.extensions[EXTENSION].path))
+
+
+def has_event(events: list[dict], **fields: object) -> bool:
+    """Whether one of `events` has all these fields with these values."""
+    return any(all(event.get(name) == value for name, value in fields.items()) for event in events)
