@@ -1,49 +1,149 @@
-"""Rate limits per client address (Flask-Limiter), shared by every instance through
-`ratelimit_storage_url` (redis://…), with a French page when one is hit.
+"""Counters that limit what one client address, one login or one recipient may do, shared
+by every process of the service.
 
-Flows decorate their views: `@limiter.limit(LOGIN_LIMIT, methods=["POST"])`.
+They live where `ratelimit_storage_url` says: the provider's own database by default (every
+gunicorn worker and every instance on the same database count together), Redis for large
+deployments, or memory (one process only: tests). When Redis does not answer, each process
+counts in its own memory for a while rather than refusing everyone.
+
+Pages limit their POSTs per client address with `@limited(RULE)`; the sign-in guard and
+the recovery service count per login and per recipient with `RateLimits.hit`.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
-from flask_limiter import Limiter
-from flask_limiter.errors import RateLimitExceeded
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import TypeVar
 
-LOGIN_LIMIT = "30 per 5 minutes"
-RECOVERY_LIMIT = "10 per 15 minutes"
-SMS_LIMIT = "5 per 15 minutes"
-HELP_LIMIT = "5 per hour"
+from flask import render_template, request
+from limits.storage import MemoryStorage, Storage, storage_from_string
 
+from idp.services import services
+from idp.store import Store
+from idp.store.counters import SqlCounters
 
-def client_address() -> str:
-    """The client's address (behind a trusted proxy, gunicorn has already put the real one here)."""
-    return request.remote_addr or "unknown"
+log = logging.getLogger("ent_idp.ratelimit")
+T = TypeVar("T")
+R = TypeVar("R")
 
-
-limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)
-
-
-@limiter.request_filter
-def _exempt() -> bool:
-    return client_address() in current_app.extensions.get("ent_idp.ratelimit_exempt", ())
-
-
+DATABASE = "database"
+"""`ratelimit_storage_url` value (the default) for counters in the provider's database."""
 REDIS_TIMEOUT_SECONDS = 2
 """How long a request waits for Redis before counting in memory (a `?socket_timeout=` in the URL wins)."""
+FALLBACK_SECONDS = 30
+"""After a storage failure, how long a process counts in its own memory before trying it again."""
 
 
-def setup_rate_limits(app: Flask, storage_url: str, enabled: bool, exempt: str = "") -> None:
-    app.config["RATELIMIT_STORAGE_URI"] = storage_url
-    app.config["RATELIMIT_ENABLED"] = enabled
-    # Redis down must not stop every sign-in (a 500 on each POST): each instance then counts in
-    # its own memory, with the same limits, and goes back to Redis once it answers again.
-    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
-    if storage_url.startswith(("redis://", "rediss://", "redis+")):
-        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_timeout": REDIS_TIMEOUT_SECONDS,
-                                                   "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
-    app.extensions["ent_idp.ratelimit_exempt"] = {address.strip() for address in exempt.split(",") if address.strip()}
-    limiter.init_app(app)
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    amount: int
+    seconds: int
 
-    @app.errorhandler(RateLimitExceeded)
-    def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
-        return render_template("too_many_requests.html"), 429
+    def __str__(self) -> str:
+        return f"{self.amount} / {self.seconds} s"
+
+
+SIGN_IN = Rule("sign-in", 30, 300)
+"""Sign-in attempts per client address, whatever the login."""
+RECOVERY = Rule("recovery", 10, 900)
+SMS_CODE = Rule("sms-code", 5, 900)
+HELP = Rule("help", 5, 3600)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A counter after a hit."""
+
+    rule: Rule
+    count: int
+
+    @property
+    def allowed(self) -> bool:
+        return self.count <= self.rule.amount
+
+    @property
+    def remaining(self) -> int:
+        return max(self.rule.amount - self.count, 0)
+
+
+class RateLimits:
+    def __init__(self, storage: Storage, *, enabled: bool, exempt: frozenset[str] = frozenset()) -> None:
+        self.enabled = enabled
+        self.exempt = exempt
+        self._storage = storage
+        self._fallback = MemoryStorage()
+        self._fallback_until = 0.0
+
+    def hit(self, rule: Rule, *identifiers: str) -> Count:
+        """Counts one more for `identifiers` (atomically: the count returned includes this one)."""
+        if not self.enabled:
+            return Count(rule, 0)
+        key = _key(rule, identifiers)
+        return Count(rule, self._call(lambda storage: storage.incr(key, rule.seconds)))
+
+    def window_end(self, rule: Rule, *identifiers: str) -> float:
+        """When the counter of `identifiers` starts again from zero (seconds since 1970)."""
+        key = _key(rule, identifiers)
+        return self._call(lambda storage: storage.get_expiry(key))
+
+    def clear(self, rule: Rule, *identifiers: str) -> None:
+        if self.enabled:
+            key = _key(rule, identifiers)
+            self._call(lambda storage: storage.clear(key))
+
+    def is_exempt(self, address: str | None) -> bool:
+        return address in self.exempt
+
+    def _call(self, operation: Callable[[Storage], T]) -> T:
+        if time.monotonic() >= self._fallback_until:
+            try:
+                return operation(self._storage)
+            except self._storage.base_exceptions as error:
+                log.warning("rate-limit storage unavailable (%s): counting in memory for %d s",
+                            type(error).__name__, FALLBACK_SECONDS)
+                self._fallback_until = time.monotonic() + FALLBACK_SECONDS
+        return operation(self._fallback)
+
+
+def open_storage(url: str, store: Store) -> Storage:
+    """The counters' storage named by `ratelimit_storage_url`."""
+    if url in ("", DATABASE):
+        return SqlCounters(store=store)
+    options: dict[str, float | str | bool] = {}
+    if url.startswith(("redis://", "rediss://", "redis+")) and "socket_timeout" not in url:
+        options = {"socket_timeout": REDIS_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
+    return storage_from_string(url, **options)
+
+
+def limited(rule: Rule) -> Callable[[Callable[..., R]], Callable[..., R | tuple[str, int, dict[str, str]]]]:
+    """Limits a page's POSTs per client address; past the limit, a French page (429)."""
+    def decorate(view: Callable[..., R]) -> Callable[..., R | tuple[str, int, dict[str, str]]]:
+        @wraps(view)
+        def limited_view(*args: object, **kwargs: object) -> R | tuple[str, int, dict[str, str]]:
+            limits = services().rate_limits
+            if request.method == "POST" and not limits.is_exempt(request.remote_addr):
+                if not limits.hit(rule, request.remote_addr or "").allowed:
+                    return too_many_requests(limits.window_end(rule, request.remote_addr or ""))
+            return view(*args, **kwargs)
+        return limited_view
+    return decorate
+
+
+def too_many_requests(until: float) -> tuple[str, int, dict[str, str]]:
+    wait = max(int(until - time.time()) + 1, 1)
+    return render_template("too_many_requests.html"), 429, {"Retry-After": str(wait)}
+
+
+def _key(rule: Rule, identifiers: tuple[str, ...]) -> str:
+    """A bounded key: identifiers are what people typed (logins, addresses)."""
+    return f"ent-idp/{rule.name}/" + hashlib.sha256("\x1f".join(identifiers).encode()).hexdigest()[:40]
+
+
+def exempt_addresses(setting: str) -> frozenset[str]:
+    return frozenset(address.strip() for address in setting.split(",") if address.strip())
+

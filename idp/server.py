@@ -27,7 +27,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
             for key, value in {
                 "bind": f"{host}:{port}", "workers": workers, "threads": threads,
                 "worker_class": "gthread", "accesslog": "-", "logger_class": AccessLog,
-                "forwarded_allow_ips": settings.forwarded_allow_ips,
+                # The app reads the forwarded headers itself, from trusted hops only (idp.proxy).
+                "forwarded_allow_ips": "",
             }.items():
                 self.cfg.set(key, value)
 

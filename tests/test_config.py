@@ -19,7 +19,7 @@ def test_defaults_then_file_then_environment(tmp_path: Path) -> None:
     assert settings.ldap.url == "ldap://127.0.0.1:3999"
     assert settings.accounts.activation_code_days == 30
     assert settings.accounts.lockout_failures == 7
-    assert settings.ratelimit_storage_url == "memory://"
+    assert settings.ratelimit_storage_url == "database"
 
 
 def test_config_file_can_come_from_ent_idp_config(tmp_path: Path) -> None:

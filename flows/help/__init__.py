@@ -22,7 +22,7 @@ from idp.directory import LOGIN_PATTERN
 from idp.forms import Form
 from idp.i18n import _l, current_language
 from idp.provisioning.schools import normalize_uai, uai_problem
-from idp.ratelimit import HELP_LIMIT, limiter
+from idp.ratelimit import HELP, limited
 from idp.services import services
 from idp.store.help_requests import PROBLEMS, HelpRequest, new_reference
 
@@ -60,7 +60,7 @@ class HelpFormByUai(HelpForm):
 
 
 @help.route("/aide", methods=["GET", "POST"])
-@limiter.limit(HELP_LIMIT, methods=["POST"])
+@limited(HELP)
 def form() -> Response | str | tuple[str, int]:
     settings: Settings = current_app.config["ENT_IDP"]
     form = HelpForm() if settings.schools else HelpFormByUai()

@@ -18,7 +18,7 @@ from idp.forms import Form
 from idp.i18n import _l
 from idp.oidc import interaction
 from idp.provisioning.codes import normalize_typed_code
-from idp.ratelimit import LOGIN_LIMIT, limiter
+from idp.ratelimit import SIGN_IN, limited
 from idp.services import services
 from idp.store.models import now
 
@@ -39,7 +39,7 @@ class LoginForm(Form):
 
 
 @login.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limited(SIGN_IN)
 def form() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":

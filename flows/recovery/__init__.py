@@ -23,7 +23,7 @@ from idp.directory import Account, AccountState
 from idp.forms import Form
 from idp.i18n import _l
 from idp.passwords import RULES_TEXT, normalize_password, password_problems
-from idp.ratelimit import RECOVERY_LIMIT, SMS_LIMIT, limiter
+from idp.ratelimit import RECOVERY, SMS_CODE, limited
 from idp.services import services
 from idp.sessions import sign_out_everywhere
 from idp.store import ResetToken
@@ -61,7 +61,7 @@ class NewPasswordForm(Form):
 
 
 @recovery.route("/mot-de-passe-oublie", methods=["GET", "POST"])
-@limiter.limit(RECOVERY_LIMIT, methods=["POST"])
+@limited(RECOVERY)
 def ask() -> Response | str:
     form = AskForm()
     sms_enabled = services().outbound.sms_enabled
@@ -78,7 +78,7 @@ def ask() -> Response | str:
 
 
 @recovery.route("/mot-de-passe-oublie/code", methods=["GET", "POST"])
-@limiter.limit(SMS_LIMIT, methods=["POST"])
+@limited(SMS_CODE)
 def sms_code() -> Response | str | tuple[str, int]:
     challenge = session.get(_SMS_CHALLENGE)
     if not challenge:
@@ -121,7 +121,7 @@ def new_password() -> Response | str | tuple[str, int]:
 
 
 @recovery.route("/identifiant-oublie", methods=["GET", "POST"])
-@limiter.limit(RECOVERY_LIMIT, methods=["POST"])
+@limited(RECOVERY)
 def lost_login() -> str:
     form = EmailForm()
     if form.validate_on_submit():

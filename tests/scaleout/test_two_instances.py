@@ -100,7 +100,8 @@ def test_rate_limits_count_across_both_instances(limited_pair: Pair, redis_serve
         served = {"A": 0, "B": 0}
         for attempt in range(LOGIN_LIMIT):
             instance = "AB"[attempt % 2]
-            page = browser.via(instance).submit(page, {"login": UNKNOWN_LOGIN, "password": "Pas-le-bon-1"})
+            # A new login each time: only the limit per client address is reached, not the one per login.
+            page = browser.via(instance).submit(page, {"login": f"{UNKNOWN_LOGIN}{attempt}", "password": "Pas-le-bon-1"})
             assert page.status_code == 400 and served_by(page) == instance, (attempt, page.status_code)
             assert "Identifiant ou mot de passe incorrect" in page.text
             served[instance] += 1
@@ -112,7 +113,7 @@ def test_rate_limits_count_across_both_instances(limited_pair: Pair, redis_serve
 
         client = redis_server.client()
         try:  # the counter lives in Redis, not in either process
-            counters = {key: client.get(key) for key in client.scan_iter("*127.0.0.1*")}
+            counters = {key: client.get(key) for key in client.scan_iter("*ent-idp/sign-in/*")}
         finally:
             client.close()
         assert any(int(value) >= LOGIN_LIMIT for value in counters.values()), counters
@@ -139,7 +140,7 @@ def test_redis_down_sign_in_goes_on_and_each_instance_counts_alone(outage: tuple
 
         page, tries = browsers["A"].open(pair.issuer + "/connexion"), 0
         while page.status_code != 429 and tries <= LOGIN_LIMIT:
-            page, tries = browsers["A"].submit(page, wrong), tries + 1
+            page, tries = browsers["A"].submit(page, {**wrong, "login": f"{UNKNOWN_LOGIN}{tries}"}), tries + 1
             assert page.status_code in (400, 429), page.status_code
         assert page.status_code == 429 and tries == LOGIN_LIMIT  # A's count: its sign-in + 29 failures
         elsewhere = browsers["B"].submit(browsers["B"].open(pair.issuer + "/connexion"), wrong)

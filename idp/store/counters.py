@@ -1,0 +1,95 @@
+"""Rate-limit counters in the provider's own database: a storage for the `limits` library.
+
+Every gunicorn worker and every instance sharing the database counts in the same rows, so
+a limit holds for the whole service without Redis. One counter is one row; a hit is one
+atomic statement (an upsert that returns the new count), so concurrent requests never
+both see room for one more.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+
+from limits.storage import Storage
+from sqlalchemy import Float, Integer, String, bindparam, case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Store
+from .models import Base
+
+PURGE_EVERY = 500
+"""Hits between two purges of the expired counters (by each process)."""
+
+
+class RateCounter(Base):
+    __tablename__ = "rate_counters"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    """When the window ends (seconds since 1970): the counter then starts again from zero."""
+
+
+class SqlCounters(Storage):
+    """`limits` storage on the store's engine (fixed windows: what the provider uses)."""
+
+    STORAGE_SCHEME = ["ent-idp-database"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, *, store: Store,
+                 **options: float | str | bool) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.engine = store.engine
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        table = RateCounter.__table__
+        statement = insert(table)
+        expired = table.c.expires_at <= bindparam("now")
+        self._upsert = statement.on_conflict_do_update(index_elements=[table.c.key], set_={
+            "count": case((expired, statement.excluded.count), else_=table.c.count + statement.excluded.count),
+            "expires_at": case((expired, statement.excluded.expires_at), else_=table.c.expires_at),
+        }).returning(table.c.count)
+        self._hits = itertools.count(1)
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        moment = time.time()
+        with self.engine.begin() as connection:
+            count = connection.execute(self._upsert, {"key": key, "count": amount, "expires_at": moment + expiry,
+                                                      "now": moment}).scalar_one()
+        if next(self._hits) % PURGE_EVERY == 0:
+            self._purge(moment)
+        return int(count)
+
+    def get(self, key: str) -> int:
+        with self.engine.connect() as connection:
+            count = connection.scalar(select(RateCounter.count).where(RateCounter.key == key,
+                                                                      RateCounter.expires_at > time.time()))
+        return int(count or 0)
+
+    def get_expiry(self, key: str) -> float:
+        with self.engine.connect() as connection:
+            expires_at = connection.scalar(select(RateCounter.expires_at).where(RateCounter.key == key))
+        return float(expires_at) if expires_at and expires_at > time.time() else time.time()
+
+    def check(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.scalar(select(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with self.engine.begin() as connection:
+            return connection.execute(delete(RateCounter)).rowcount
+
+    def clear(self, key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(RateCounter).where(RateCounter.key == key))
+
+    def _purge(self, moment: float) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(RateCounter).where(RateCounter.expires_at <= moment))
