@@ -7,9 +7,11 @@ from pathlib import Path
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from idp.audit import EXTENSION as AUDIT_EXTENSION, AuditLog
 from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.directory import DirectoryUnavailable, connect
-from idp.ratelimit import setup_rate_limits
+from idp.proxy import TrustedHops, behind_trusted_proxies
+from idp.ratelimit import RateLimits, exempt_addresses, open_storage
 from idp.i18n import setup_i18n
 from idp.services import EXTENSION, Services, services
 from idp.sessions import SessionPolicy, SsoSessions
@@ -21,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("idp", instance_path=settings.instance_dir)
     setup_config(app, settings)
     setup_i18n(app)
+    setup_audit(app, settings)
     setup_services(app, settings)
     setup_security(app)
     setup_errors(app)
@@ -45,6 +48,10 @@ def setup_config(app: Flask, settings: Settings) -> None:
     )
 
 
+def setup_audit(app: Flask, settings: Settings) -> None:
+    app.extensions[AUDIT_EXTENSION] = AuditLog(settings.audit_log, settings.instance_dir)
+
+
 def setup_services(app: Flask, settings: Settings) -> None:
     from idp.oidc.keys import KeyRing
     from idp.oidc.server import Provider
@@ -61,7 +68,10 @@ def setup_services(app: Flask, settings: Settings) -> None:
     )
     provider = Provider(settings, store, directory, KeyRing(Path(settings.instance_dir) / "keys"))
     outbound = Outbound(settings, store)
-    app.extensions[EXTENSION] = Services(settings, directory, store, SsoSessions(store, policy), provider, outbound)
+    rate_limits = RateLimits(open_storage(settings.ratelimit_storage_url, store), enabled=settings.rate_limits,
+                             exempt=exempt_addresses(settings.rate_limit_exempt))
+    app.extensions[EXTENSION] = Services(settings, directory, store, SsoSessions(store, policy), provider, outbound,
+                                         rate_limits)
     outbound.start_background_sender()  # daemon thread: retries queued mail; logs, never crashes
     app.teardown_appcontext(store.end)
 
@@ -82,7 +92,7 @@ def setup_security(app: Flask) -> None:
     hsts = app.config["SESSION_COOKIE_SECURE"]
     settings: Settings = app.config["ENT_IDP"]
     CSRFProtect(app)
-    setup_rate_limits(app, settings.ratelimit_storage_url, settings.rate_limits, settings.rate_limit_exempt)
+    app.wsgi_app = behind_trusted_proxies(app.wsgi_app, TrustedHops(settings.forwarded_allow_ips))  # type: ignore[method-assign]
 
     @app.before_request
     def refuse_nul_characters() -> tuple[object, int] | None:

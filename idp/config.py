@@ -16,6 +16,7 @@ from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 
 from idp.provisioning.schools import uai_problem
+from idp.proxy import problems as proxy_problems
 
 ENV_PREFIX = "ENT_IDP_"
 
@@ -76,16 +77,22 @@ class Settings:
     sms_gateway_token: str = doc("Bearer token sent to the HTTP SMS gateway.", "")
     mail_from: str = doc("Sender of the ENT's mail.", "ENT 77 <ne-pas-repondre@ent77.example.fr>")
     outbox_dir: str = doc("Without smtp_url in demo mode, mail is written here as .eml files.", "outbox")
-    ratelimit_storage_url: str = doc("memory:// for one instance, redis://… for several.", "memory://")
+    ratelimit_storage_url: str = doc("Where the rate-limit and lockout counters live: database (the provider's own "
+                                     "database, shared by every process using it), redis://… or memory:// (one "
+                                     "process only).", "database")
     rate_limits: bool = doc("Limits per client address on sign-in, recovery and help; off only for test suites.",
                             True)
     rate_limit_exempt: str = doc("Client addresses never limited, comma-separated (e.g. the auditors' machine "
                                  "running the conformance suite).", "")
     instance_dir: str = doc("Folder of the provider's own files (keys, SQLite, outbox).", "instance")
+    audit_log: str = doc("Security events, one JSON line each: a file (relative to instance_dir), - for standard "
+                         "error, syslog (this machine's) or syslog://host:port.", "audit.log")
     ent_name: str = doc("Name of the ENT shown to people and on letters.", "ENT 77")
     demo: bool = doc("Demo mode: relaxed checks, demo data. Never in production.", False)
-    forwarded_allow_ips: str = doc("Proxies whose X-Forwarded-* headers are trusted (gunicorn), comma-separated.",
-                                   "127.0.0.1")
+    forwarded_allow_ips: str = doc("The trusted hops: addresses or networks of the reverse proxies in front of the "
+                                   "provider, comma-separated. Only from them is X-Forwarded-For read (from the "
+                                   "right, skipping trusted hops: the first other address is the client) and "
+                                   "X-Forwarded-Proto believed; * trusts every hop.", "127.0.0.1")
     schools: dict[str, str] = doc("UAI → school name, e.g. \"0770001H\" = \"Collège Les Tilleuls\".",
                                   default_factory=dict)
     help_desks: dict[str, str] = doc("UAI → e-mail address of the school's help desk (parents' help requests).",
@@ -231,6 +238,11 @@ def _check(settings: Settings) -> list[str]:
         problems.append("accounts.reset_link_minutes : 60 minutes au plus")
     if settings.oidc.code_seconds > 600:
         problems.append("oidc.code_seconds : 600 secondes au plus (un code sert aussitôt)")
+    problems += proxy_problems(settings.forwarded_allow_ips)
+    storage = settings.ratelimit_storage_url
+    if storage not in ("", "database") and urlsplit(storage).scheme not in (
+            "memory", "redis", "rediss", "redis+sentinel", "redis+cluster"):
+        problems.append(f"ratelimit_storage_url : database, memory:// ou redis://… attendu, reçu {storage!r}")
     for uai in settings.schools:
         problem = uai_problem(uai)
         if problem:

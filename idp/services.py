@@ -14,6 +14,7 @@ from idp.store import Store
 if TYPE_CHECKING:
     from idp.oidc.server import Provider
     from idp.outbound import Outbound
+    from idp.ratelimit import RateLimits
 
 EXTENSION = "ent_idp"
 
@@ -26,6 +27,7 @@ class Services:
     sessions: SsoSessions
     provider: Provider
     outbound: Outbound
+    rate_limits: RateLimits
 
 
 def services() -> Services:

@@ -2,13 +2,14 @@
 from .connection import LdapLink, OperationFailed
 from .directory import LOGIN_PATTERN, Directory
 from .errors import (
-    AccountLocked, AccountNotFound, ActivationCodeExpired, AlreadyActivated, DirectoryError, DirectoryUnavailable,
-    InvalidCredentials, LoginTaken, SlapdError,
+    AccountLocked, AccountNotFound, ActivationCodeExpired, AlreadyActivated, CredentialsChanged, DirectoryError,
+    DirectoryUnavailable, InvalidCredentials, LoginTaken, SlapdError,
 )
 from .model import Account, AccountState, NewAccount, Profile
 
 __all__ = [
     "Account", "AccountLocked", "AccountNotFound", "AccountState", "ActivationCodeExpired", "AlreadyActivated",
+    "CredentialsChanged",
     "Directory", "DirectoryError", "DirectoryUnavailable", "InvalidCredentials", "LOGIN_PATTERN",
     "LdapLink", "LoginTaken", "NewAccount", "OperationFailed", "Profile", "SlapdError", "connect",
 ]

@@ -6,6 +6,9 @@ from datetime import datetime, timezone
 PEOPLE_OU = "ou=people"
 POLICY_DN = "cn=default,ou=policies"
 DECOY_RDN = "cn=timing-decoy"
+DECOY_POLICY_RDN = "cn=timing-decoy-policy"
+"""A policy without lockout for the decoy: locked, it would no longer cost a hash."""
+POLICY_SUBENTRY = "pwdPolicySubentry"
 
 ACCOUNT_OBJECT_CLASSES = ("top", "person", "organizationalPerson", "inetOrgPerson", "entidpAccount")
 ACCOUNT_FILTER = "(objectClass=entidpAccount)"
@@ -25,6 +28,9 @@ RECOVERY_EMAIL = "entidpRecoveryMail"
 RECOVERY_MOBILE = "entidpRecoveryMobile"
 CHILD = "entidpChild"
 ROLE = "entidpRole"
+SECURITY_STAMP = "entidpSecurityStamp"
+"""Replaced at every change of the person's credentials or standing: what a reset link, an
+SMS code or an activation in progress was issued under."""
 PASSWORD = "userPassword"
 UUID = "entryUUID"
 """Stable, never reused: the OpenID Connect `sub` is derived from it, not from the login."""
@@ -33,13 +39,15 @@ UUID = "entryUUID"
 LOCKED_TIME = "pwdAccountLockedTime"
 FAILURE_TIME = "pwdFailureTime"
 PASSWORD_RESET = "pwdReset"
+POLICY_LOCKOUT = "pwdLockout"
+POLICY_ATTRIBUTE = "pwdAttribute"
 POLICY_MAX_FAILURE = "pwdMaxFailure"
 POLICY_LOCKOUT_DURATION = "pwdLockoutDuration"
 POLICY_FAILURE_INTERVAL = "pwdFailureCountInterval"
 
 ACCOUNT_ATTRIBUTES = (
     LOGIN, GIVEN_NAME, SURNAME, PROFILE, SCHOOL, STATE, ACTIVATION_EXPIRES, TERMS_VERSION,
-    TERMS_ACCEPTED_AT, RECOVERY_EMAIL, RECOVERY_MOBILE, CHILD, ROLE, LOCKED_TIME, UUID,
+    TERMS_ACCEPTED_AT, RECOVERY_EMAIL, RECOVERY_MOBILE, CHILD, ROLE, LOCKED_TIME, UUID, SECURITY_STAMP,
 )
 
 PERMANENT_LOCK = "000001010000Z"

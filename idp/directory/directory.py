@@ -12,12 +12,12 @@ from ldap3.utils.dn import escape_rdn
 
 from . import attributes as attr
 from .connection import (
-    ALREADY_EXISTS, INVALID_CREDENTIALS, NO_SUCH_ATTRIBUTE, NO_SUCH_OBJECT, SUCCESS, LdapLink, OperationFailed,
-    check, ppolicy_error,
+    ALREADY_EXISTS, ATTRIBUTE_OR_VALUE_EXISTS, INVALID_CREDENTIALS, NO_SUCH_ATTRIBUTE, NO_SUCH_OBJECT, SUCCESS,
+    LdapLink, OperationFailed, check, ppolicy_error,
 )
 from .errors import (
-    AccountLocked, AccountNotFound, ActivationCodeExpired, AlreadyActivated, DirectoryError, InvalidCredentials,
-    LoginTaken,
+    AccountLocked, AccountNotFound, ActivationCodeExpired, AlreadyActivated, CredentialsChanged, DirectoryError,
+    InvalidCredentials, LoginTaken,
 )
 from .model import Account, AccountState, NewAccount, Profile
 
@@ -117,25 +117,33 @@ class Directory:
     # Secrets
 
     def verify(self, login: str, secret: str, normalize_code: Callable[[str], str] | None = None) -> Account:
-        """Checks a password or an activation code by binding as the account, so that
-        slapd's password policy counts the failures and locks.
+        """Checks a password or an activation code of `login` (see check_secret)."""
+        return self.check_secret(login, self.find(login), secret, normalize_code)
 
-        Raises InvalidCredentials (never telling whether the login exists),
-        AccountLocked or ActivationCodeExpired. `normalize_code` turns what was typed
-        into an activation code's stored form, for pending accounts.
+    def check_secret(self, login: str, account: Account | None, secret: str,
+                     normalize_code: Callable[[str], str] | None = None) -> Account:
+        """Checks a secret of `account` (as `find(login)` returned it, None when there is no
+        such login) by binding as the account, so that slapd's password policy counts the
+        failures and locks.
+
+        Raises InvalidCredentials (never telling whether the login exists), AccountLocked
+        or ActivationCodeExpired. `normalize_code` turns what was typed into an activation
+        code's stored form, for pending accounts. Whatever the case, slapd hashes the secret
+        once: an unknown login binds to the timing decoy, and a locked account (for which
+        slapd does not hash) to the decoy too, so that response times tell nothing.
         """
         if not secret:
             raise InvalidCredentials()  # an empty password would be an anonymous bind (RFC 4513 5.1.2)
-        account = self.find(login)
-        dn = account.dn if account else self._timing_decoy()
         if account and account.stored_state is AccountState.PENDING and normalize_code:
             secret = normalize_code(secret)
-        code, control = self._link.bind_as(dn, secret)
+        code, control = self._link.bind_as(account.dn if account else self._timing_decoy(), secret)
         if account is None:
             raise InvalidCredentials()
         if code == INVALID_CREDENTIALS:
             if ppolicy_error(control) == _PPOLICY_ACCOUNT_LOCKED or account.state is AccountState.LOCKED:
-                raise AccountLocked(self._locked_until(login))
+                self._link.bind_as(self._timing_decoy(), secret)
+                until = account.locked_until or self._locked_until(login)
+                raise AccountLocked(None if until is None or until == _FOREVER else until)
             raise InvalidCredentials()
         if code != SUCCESS:
             raise OperationFailed(code, "bind")
@@ -146,48 +154,55 @@ class Directory:
     def _timing_decoy(self) -> str:
         """An entry with an Argon2-hashed random password, bound to when the login does not
         exist: slapd then spends the same time as for a real account, so response times
-        do not tell which logins exist."""
+        do not tell which logins exist. Its own password policy never locks it (a locked
+        entry is not hashed against). Made, or repaired, once per process."""
         if self._decoy_dn is None:
-            dn = f"{attr.DECOY_RDN},ou=policies,{self.base_dn}"
+            policies = f"ou=policies,{self.base_dn}"
+            policy, dn = f"{attr.DECOY_POLICY_RDN},{policies}", f"{attr.DECOY_RDN},{policies}"
 
             def create(connection: Connection) -> None:
-                ok = connection.add(dn, ["top", "device", "simpleSecurityObject"],
-                                    {"cn": "timing-decoy", attr.PASSWORD: secrets.token_urlsafe(32),
-                                     "description": "Bound to for unknown logins, so that timing tells nothing"})
+                ok = connection.add(policy, ["top", "device", "pwdPolicy"], {
+                    "cn": "timing-decoy-policy", attr.POLICY_ATTRIBUTE: attr.PASSWORD, attr.POLICY_LOCKOUT: "FALSE",
+                    "description": "Password policy of the timing decoy: never locked"})
                 if not ok and connection.result.get("result") != ALREADY_EXISTS:
                     check(connection, ok)
+                ok = connection.add(dn, ["top", "device", "simpleSecurityObject"], {
+                    "cn": "timing-decoy", attr.PASSWORD: secrets.token_urlsafe(32), attr.POLICY_SUBENTRY: policy,
+                    "description": "Bound to for unknown logins, so that timing tells nothing"})
+                if not ok and connection.result.get("result") == ALREADY_EXISTS:
+                    ok = connection.modify(dn, {attr.POLICY_SUBENTRY: [(MODIFY_REPLACE, [policy])],
+                                                attr.LOCKED_TIME: [(MODIFY_REPLACE, [])],
+                                                attr.FAILURE_TIME: [(MODIFY_REPLACE, [])]},
+                                           controls=[attr.RELAX_RULES_CONTROL])
+                check(connection, ok)
             self._link.run(create)
             self._decoy_dn = dn
         return self._decoy_dn
 
-    def set_password(self, login: str, new_password: str) -> None:
-        """Sets the personal password with the Password Modify operation (slapd hashes it)."""
-        dn = self.dn_of(login)
-
-        def modify(connection: Connection) -> None:
-            check(connection, connection.extend.standard.modify_password(user=dn, new_password=new_password))
-        self._run_on_account(login, modify)
+    def set_password(self, login: str, new_password: str, *, expected_stamp: str | None = None) -> None:
+        """Sets the personal password (slapd hashes it; its password policy lifts any lock
+        and forgets the failures). With `expected_stamp` (what a reset link was issued
+        under), only if nothing changed since: otherwise CredentialsChanged, and nothing is
+        written."""
+        self._modify(login, {attr.PASSWORD: [(MODIFY_REPLACE, [new_password])]}, expected_stamp)
 
     def issue_activation_code(self, login: str, code: str, expires: datetime) -> None:
-        """Back to pending with `code` as the only secret: the old password, the
-        previous code and any lockout stop counting."""
-        dn = self.dn_of(login)
-
-        def reset(connection: Connection) -> None:
-            check(connection, connection.modify(dn, {
-                attr.STATE: [(MODIFY_REPLACE, [AccountState.PENDING.value])],
-                attr.ACTIVATION_EXPIRES: [(MODIFY_REPLACE, [attr.to_generalized_time(expires)])],
-            }))
-            check(connection, connection.extend.standard.modify_password(user=dn, new_password=code))
-        self._run_on_account(login, reset)
-        self.unlock(login)
+        """Back to pending with `code` as the only secret: the old password, the previous
+        code, any lockout and everything issued under the old stamp stop counting."""
+        self._modify(login, {
+            attr.STATE: [(MODIFY_REPLACE, [AccountState.PENDING.value])],
+            attr.ACTIVATION_EXPIRES: [(MODIFY_REPLACE, [attr.to_generalized_time(expires)])],
+            attr.PASSWORD: [(MODIFY_REPLACE, [code])],
+        })
 
     def activate(self, login: str, *, password: str | None = None, recovery_email: str | None = None,
-                 mobile: str | None = None, terms_version: str | None = None) -> None:
+                 mobile: str | None = None, terms_version: str | None = None,
+                 expected_stamp: str | None = None) -> None:
         """pending → active with the personal password, contact details and terms
         acceptance, in ONE modify: slapd applies all of it or nothing. Of two concurrent
-        activations the second raises AlreadyActivated (the 'pending' it deletes is gone)."""
-        dn = self.dn_of(login)
+        activations the second raises AlreadyActivated (the 'pending' it deletes is gone).
+        With `expected_stamp` (what the activation code was accepted under): CredentialsChanged
+        when a new code was issued, or the account locked, meanwhile."""
         changes: dict[str, list] = {
             attr.STATE: [(MODIFY_DELETE, [AccountState.PENDING.value]), (MODIFY_ADD, [AccountState.ACTIVE.value])],
             attr.ACTIVATION_EXPIRES: [(MODIFY_REPLACE, [])],
@@ -201,34 +216,26 @@ class Directory:
         if terms_version is not None:
             changes[attr.TERMS_VERSION] = [(MODIFY_REPLACE, [terms_version])]
             changes[attr.TERMS_ACCEPTED_AT] = [(MODIFY_REPLACE, [attr.to_generalized_time(datetime.now(timezone.utc))])]
-
-        def switch(connection: Connection) -> None:
-            ok = connection.modify(dn, changes)
-            if not ok and connection.result.get("result") == NO_SUCH_ATTRIBUTE:
-                raise AlreadyActivated(login)
-            check(connection, ok)
-        self._run_on_account(login, switch)
+        try:
+            self._modify(login, changes, expected_stamp)
+        except CredentialsChanged:
+            account = self.find(login)
+            if account is not None and account.stored_state is not AccountState.PENDING:
+                raise AlreadyActivated(login) from None
+            if expected_stamp is None:
+                raise AlreadyActivated(login) from None
+            raise
 
     # Locks
 
     def lock(self, login: str) -> None:
         """Locks until an admin unlocks (binding fails whatever the secret)."""
-        dn = self.dn_of(login)
-
-        def set_lock(connection: Connection) -> None:
-            check(connection, connection.modify(dn, {attr.LOCKED_TIME: [(MODIFY_REPLACE, [attr.PERMANENT_LOCK])]}))
-        self._run_on_account(login, set_lock)
+        self._modify(login, {attr.LOCKED_TIME: [(MODIFY_REPLACE, [attr.PERMANENT_LOCK])]})
 
     def unlock(self, login: str) -> None:
         """Lifts a lockout and forgets the failures counted so far."""
-        dn = self.dn_of(login)
-
-        def clear(connection: Connection) -> None:
-            check(connection, connection.modify(dn, {
-                attr.LOCKED_TIME: [(MODIFY_REPLACE, [])],
-                attr.FAILURE_TIME: [(MODIFY_REPLACE, [])],
-            }, controls=[attr.RELAX_RULES_CONTROL]))
-        self._run_on_account(login, clear)
+        self._modify(login, {attr.LOCKED_TIME: [(MODIFY_REPLACE, [])], attr.FAILURE_TIME: [(MODIFY_REPLACE, [])]},
+                     controls=[attr.RELAX_RULES_CONTROL])
 
     def configure_lockout(self, max_failures: int, lockout_seconds: int) -> None:
         """Writes the lockout rule into the default password policy entry."""
@@ -258,6 +265,7 @@ class Directory:
             attr.STATE: AccountState.PENDING.value,
             attr.ACTIVATION_EXPIRES: attr.to_generalized_time(expires),
             attr.PASSWORD: activation_code,
+            attr.SECURITY_STAMP: secrets.token_urlsafe(16),
         }
         optional = {
             attr.SCHOOL: list(person.schools),
@@ -283,6 +291,27 @@ class Directory:
 
     # Internals
 
+    def _modify(self, login: str, changes: dict[str, list], expected_stamp: str | None = None,
+                controls: list | None = None) -> None:
+        """One modify of the account that also gives it a new security stamp, so that what
+        was issued under the old one stops working. With `expected_stamp`, the modify only
+        applies if the stamp is still that one ("": none yet); otherwise CredentialsChanged."""
+        new = secrets.token_urlsafe(16)
+        if expected_stamp is None:
+            stamp = [(MODIFY_REPLACE, [new])]
+        elif expected_stamp == "":
+            stamp = [(MODIFY_ADD, [new])]
+        else:
+            stamp = [(MODIFY_DELETE, [expected_stamp]), (MODIFY_ADD, [new])]
+        dn = self.dn_of(login)
+
+        def modify(connection: Connection) -> None:
+            ok = connection.modify(dn, {**changes, attr.SECURITY_STAMP: stamp}, controls=controls)
+            if not ok and connection.result.get("result") in (NO_SUCH_ATTRIBUTE, ATTRIBUTE_OR_VALUE_EXISTS):
+                raise CredentialsChanged(login)
+            check(connection, ok)
+        self._run_on_account(login, modify)
+
     def _run_on_account(self, login: str, operation) -> None:
         try:
             self._link.run(operation)
@@ -293,9 +322,7 @@ class Directory:
 
     def _locked_until(self, login: str) -> datetime | None:
         account = self.find(login)
-        if account is None or account.locked_until is None:
-            return None
-        return None if account.locked_until == _FOREVER else account.locked_until
+        return None if account is None else account.locked_until
 
     def _lockout_duration(self) -> int:
         if self._lockout_seconds is None:
@@ -343,6 +370,7 @@ class Directory:
             children=tuple(_login_of(dn) for dn in many(attr.CHILD)),
             uuid=one(attr.UUID) or "",
             roles=many(attr.ROLE),
+            security_stamp=one(attr.SECURITY_STAMP) or "",
         )
 
     def _lock_end(self, locked_since: str) -> datetime:

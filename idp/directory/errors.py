@@ -47,6 +47,15 @@ class SlapdError(DirectoryError):
     """The private slapd could not be built, started or stopped."""
 
 
+class CredentialsChanged(DirectoryError):
+    """The person's credentials or standing changed since the link, code or activation in
+    hand was issued (new password, new activation code, lock, unlock): it is no longer valid."""
+
+    def __init__(self, login: str) -> None:
+        super().__init__(f"les accès du compte « {login} » ont changé depuis")
+        self.login = login
+
+
 class AlreadyActivated(DirectoryError):
     """The account was activated meanwhile (another tab, another device)."""
 

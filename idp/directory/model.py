@@ -63,6 +63,9 @@ class Account:
     """slapd's entryUUID: stable for the life of the entry."""
     roles: tuple[str, ...] = ()
     """Rights beyond the profile, e.g. `helpdesk`."""
+    security_stamp: str = ""
+    """Changes with every change of credentials or standing ("" for an entry never changed
+    since the stamp exists): what reset links and activations in progress are issued under."""
 
     @property
     def display_name(self) -> str:
@@ -73,6 +76,11 @@ class Account:
         if self.locked_until is not None and self.locked_until > datetime.now(timezone.utc):
             return AccountState.LOCKED
         return self.stored_state
+
+    @property
+    def locked_by_admin(self) -> bool:
+        """Locked until an admin unlocks (not by too many wrong secrets, which passes)."""
+        return self.locked_until is not None and self.locked_until.year == 9999
 
     def activation_expired(self, now: datetime | None = None) -> bool:
         if self.activation_expires is None:
