@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -48,6 +49,14 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
         self.messages.append(message_from_bytes(envelope.original_content))
         return "250 OK"
+
+
+def _waited(probe, seconds: float = 15.0):  # type: ignore[no-untyped-def]
+    """What `probe()` gives once it is not empty, or after `seconds` (then empty)."""
+    deadline = time.monotonic() + seconds
+    while not (found := probe()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
 
 
 @dataclass
@@ -96,14 +105,20 @@ class Instance:
         pytest.skip("non exécuté : aucune boîte aux lettres lisible pour ce déploiement (--outbox)")
 
     def mail_to(self, address: str) -> list[str]:
-        """Text parts of the mail received for `address`."""
-        return [part.get_payload(decode=True).decode() for message in self.messages()
-                if message["To"] == address for part in message.walk() if part.get_content_type() == "text/plain"]
+        """Text parts of the mail received for `address`, waiting a while for the first (the
+        ENT sends mail in the background)."""
+        def received() -> list[str]:
+            return [part.get_payload(decode=True).decode() for message in self.messages()
+                    if message["To"] == address for part in message.walk()
+                    if part.get_content_type() == "text/plain"]
+        return _waited(received)
 
-    def sms_files(self) -> list[Path]:
+    def sms_to(self, number: str) -> Path:
+        """The SMS the gateway wrote for `number` (waiting a while: sent in the background)."""
         if self.sms_dir is None:
             pytest.skip("non exécuté : pas de passerelle SMS lisible pour ce déploiement")
-        return sorted(self.sms_dir.glob("*")) if self.sms_dir.exists() else []
+        sms_dir = self.sms_dir
+        return _waited(lambda: [path for path in sorted(sms_dir.glob("*")) if number in path.read_text()])[-1]
 
     def pending(self, profile: Profile = Profile.PARENT, given_name: str = "Danièle", surname: str = "Adams") -> Person:
         """A new account, as the school's letter gives it: login and activation code."""

@@ -15,6 +15,9 @@ from idp.ratelimit import RateLimits, exempt_addresses, open_storage
 from idp.i18n import setup_i18n
 from idp.services import EXTENSION, Services, services
 from idp.sessions import SessionPolicy, SsoSessions
+from idp.recovery import Recovery
+from idp.signin import SignInGuard
+from idp.tasks import TaskQueue
 from idp.store import Store
 
 
@@ -70,9 +73,14 @@ def setup_services(app: Flask, settings: Settings) -> None:
     outbound = Outbound(settings, store)
     rate_limits = RateLimits(open_storage(settings.ratelimit_storage_url, store), enabled=settings.rate_limits,
                              exempt=exempt_addresses(settings.rate_limit_exempt))
+    tasks = TaskQueue(store, app.app_context)
+    recovery = Recovery(settings, directory, store, outbound, rate_limits, tasks)
     app.extensions[EXTENSION] = Services(settings, directory, store, SsoSessions(store, policy), provider, outbound,
-                                         rate_limits)
-    outbound.start_background_sender()  # daemon thread: retries queued mail; logs, never crashes
+                                         rate_limits, SignInGuard(directory, rate_limits, settings.accounts), recovery)
+    # Daemon threads, each logging and never crashing: one sends the outbox (and retries),
+    # one runs the background tasks.
+    outbound.start_background_sender()
+    tasks.start()
     app.teardown_appcontext(store.end)
 
     @app.get("/healthz")

@@ -46,10 +46,15 @@ class LdapSettings:
 @dataclass(frozen=True)
 class AccountSettings:
     activation_code_days: int = doc("Days an activation code stays valid.", 90)
-    lockout_failures: int = doc("Wrong secrets in a row that lock an account (written to the "
-                                "directory's default password policy when the provider starts).", 5)
-    lockout_minutes: int = doc("How long such a lock lasts (same).", 15)
+    address_failures: int = doc("Wrong secrets for one login from one client address before that address is "
+                                "refused for that login (the owner, elsewhere, still signs in).", 5)
+    lockout_failures: int = doc("Wrong secrets for one login, from every address together, before it is refused "
+                                "from everywhere; the directory's password policy locks at twice as many, as a "
+                                "backstop (written to it when the provider starts).", 20)
+    lockout_minutes: int = doc("How long those refusals (and the directory's lock) last.", 15)
     reset_link_minutes: int = doc("Validity of a password-reset link sent by mail (60 at most).", 60)
+    recovery_messages_per_hour: int = doc("Reset mails or SMS sent for one account, and to one address or number, "
+                                          "per hour; beyond, asking is answered as usual but nothing is sent.", 3)
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,8 @@ def _check(settings: Settings) -> list[str]:
         for item in fields(values):
             if getattr(values, item.name) <= 0:
                 problems.append(f"{section}.{item.name} : doit être positif")
+    if settings.accounts.address_failures > settings.accounts.lockout_failures:
+        problems.append("accounts.address_failures : pas plus que accounts.lockout_failures")
     if settings.accounts.reset_link_minutes > 60:
         problems.append("accounts.reset_link_minutes : 60 minutes au plus")
     if settings.oidc.code_seconds > 600:

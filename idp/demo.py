@@ -140,9 +140,6 @@ def write_settings(data_dir: Path, slapd: PrivateSlapd, *, demo: bool, issuer: s
         f"base_dn = {json.dumps(slapd.base_dn)}",
         f"bind_dn = {json.dumps(slapd.admin_dn)}",
         f"bind_password = {json.dumps(slapd.admin_password)}",
-        "", "[accounts]",
-        f"lockout_failures = {slapd.lockout.max_failures}",
-        f"lockout_minutes = {slapd.lockout.duration_seconds // 60}",
     ]
     path.touch(mode=0o600)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -52,12 +52,17 @@ class AccessLog(glogging.Logger):
                                  request_time.total_seconds() * 1000)
 
 
+DIRECTORY_LOCKOUT_FACTOR = 2
+"""The directory's password policy locks at this many times `accounts.lockout_failures`: a
+backstop behind the provider's own counters (idp.signin), which refuse first."""
+
+
 def apply_lockout_policy(settings: Settings) -> None:
     """Keeps the directory's default password policy in line with the settings."""
     ldap, accounts = settings.ldap, settings.accounts
     directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
     try:
-        directory.configure_lockout(accounts.lockout_failures, accounts.lockout_minutes * 60)
+        directory.configure_lockout(accounts.lockout_failures * DIRECTORY_LOCKOUT_FACTOR, accounts.lockout_minutes * 60)
     except DirectoryError as error:
         logging.getLogger(__name__).warning("password policy not updated: %s", error)
 

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from idp.oidc.server import Provider
     from idp.outbound import Outbound
     from idp.ratelimit import RateLimits
+    from idp.recovery import Recovery
+    from idp.signin import SignInGuard
 
 EXTENSION = "ent_idp"
 
@@ -28,6 +30,8 @@ class Services:
     provider: Provider
     outbound: Outbound
     rate_limits: RateLimits
+    sign_in_guard: SignInGuard
+    recovery: Recovery
 
 
 def services() -> Services:

@@ -81,3 +81,29 @@ def audit_events(app: object) -> list[dict]:
 def has_event(events: list[dict], **fields: object) -> bool:
     """Whether one of `events` has all these fields with these values."""
     return any(all(event.get(name) == value for name, value in fields.items()) for event in events)
+
+
+def eventually(probe, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """What `probe()` returns once it is truthy (work done in the background: mail, SMS, tasks)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            assert found, f"still nothing after {timeout} s"
+            return found
+        time.sleep(interval)
+
+
+def tasks_done(app: object) -> None:
+    """Waits until the app's background tasks have all run."""
+    from sqlalchemy import func, select
+
+    from idp.services import EXTENSION
+    from idp.store.tasks import Task
+    store = app.extensions[EXTENSION].store  # type: ignore[attr-defined]
+
+    def none_left() -> bool:
+        with store.engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(Task)) == 0
+    eventually(none_left)

@@ -240,15 +240,20 @@ def test_catalogue_is_complete_and_compiled() -> None:
     """Every marked text has an English translation, and messages.mo is messages.po compiled."""
     with (CATALOG / "messages.po").open("rb") as file:
         catalog = read_po(file)
-    translated = {message.id: message.string for message in catalog if message.id}
+    translated = {_hashable(message.id): _hashable(message.string) for message in catalog if message.id}
     assert all(translated.values()), [key for key, value in translated.items() if not value]
     assert not [message.id for message in catalog if message.id and message.fuzzy]
     with (CATALOG / "messages.mo").open("rb") as file:
-        compiled = {message.id: message.string for message in read_mo(file) if message.id}
+        compiled = {_hashable(message.id): _hashable(message.string) for message in read_mo(file) if message.id}
     assert compiled == translated, "run: .venv/bin/pybabel compile -d idp/translations"
     with (ROOT / "babel.cfg").open(encoding="utf-8") as file:
         method_map, options_map = parse_mapping_cfg(io.StringIO(file.read()))
     keywords = {**DEFAULT_KEYWORDS, "_l": None}
     marked = {message[2] for message in extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords)}
-    missing = sorted(text for text in marked if text not in translated)
+    missing = sorted((text for text in marked if text not in translated), key=str)
     assert not missing, f"texts without translation (extract, update, translate, compile: see babel.cfg): {missing}"
+
+
+def _hashable(text: object) -> object:
+    """A message's id or text: a tuple for the plural forms."""
+    return tuple(text) if isinstance(text, (list, tuple)) else text

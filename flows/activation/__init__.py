@@ -14,7 +14,7 @@ from wtforms import BooleanField, EmailField, PasswordField, TelField
 from flows.login import ACTIVATION
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email, normalize_mobile
-from idp.directory import AccountState, AlreadyActivated
+from idp.directory import AccountState, AlreadyActivated, CredentialsChanged
 from idp.forms import Form
 from idp.i18n import _l
 from idp.oidc import interaction
@@ -46,19 +46,26 @@ def form() -> Response | str | tuple[str, int]:
     if account.stored_state is not AccountState.PENDING:
         session.pop(ACTIVATION, None)
         return redirect(url_for("login.form", message="already-active"))
+    if account.security_stamp != started.get("stamp"):  # a new code, or a lock, since the code was typed
+        session.pop(ACTIVATION, None)
+        return redirect(url_for("login.form", message="activation-changed"))
     form = ActivationForm()
+    terms_version = current_app.config["ENT_IDP"].terms_version
     if form.validate_on_submit() and _check(form, account.login, account.given_name, account.surname):
         try:
             services().directory.activate(
                 account.login, password=normalize_password(form.password.data),
                 recovery_email=form.email.data, mobile=form.mobile.data or "",
-                terms_version=current_app.config["ENT_IDP"].terms_version)
+                terms_version=terms_version, expected_stamp=started["stamp"])
         except AlreadyActivated:
             session.pop(ACTIVATION, None)
             return redirect(url_for("login.form", message="already-active"))
+        except CredentialsChanged:
+            session.pop(ACTIVATION, None)
+            return redirect(url_for("login.form", message="activation-changed"))
         session.pop(ACTIVATION, None)
-        audit("account.activated", login=account.login, address=request.remote_addr,
-              terms_version=current_app.config["ENT_IDP"].terms_version)
+        audit("account.activated", login=account.login)
+        audit("terms.accepted", login=account.login, terms_version=terms_version)
         pending = interaction.pending(started.get("interaction"))
         activated = services().directory.get(account.login)  # with its new contact details
         services().sessions.start(activated, amr=["pwd"], remember=bool(started.get("remember")))

@@ -7,19 +7,22 @@ personal password signs the browser in and goes back to the app that asked, or h
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from idp.audit import audit
-from idp.directory import Account, AccountLocked, AccountState, ActivationCodeExpired, InvalidCredentials
+from idp.directory import Account, AccountState, ActivationCodeExpired
 from idp.forms import Form
 from idp.i18n import _l
 from idp.oidc import interaction
 from idp.provisioning.codes import normalize_typed_code
 from idp.ratelimit import SIGN_IN, limited
 from idp.services import services
+from idp.signin import TemporarilyRefused, WrongSecret
 from idp.store.models import now
 
 login = Blueprint("login", __name__, template_folder="templates")
@@ -50,16 +53,17 @@ def form() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         name = form.login.data.strip().lower()
         try:
-            account = services().directory.verify(name, form.password.data, normalize_code=normalize_typed_code)
-        except InvalidCredentials:
-            problem = gettext("Identifiant ou mot de passe incorrect.")
-            audit("login.failed", login=name, address=request.remote_addr)
-        except AccountLocked as locked:
-            problem = _locked_message(locked)
-            audit("login.locked", login=name, address=request.remote_addr)
+            account = services().sign_in_guard.check(name, form.password.data, request.remote_addr,
+                                                     normalize_code=normalize_typed_code)
+        except WrongSecret as wrong:
+            problem = _wrong_secret_message(wrong.tries_left)
+            audit("login.failed", login=name, outcome="failure", tries_left=wrong.tries_left)
+        except TemporarilyRefused as refused:
+            problem = _refused_message(refused.until)
+            audit("login.locked", login=name, outcome="refused")
         except ActivationCodeExpired:
             problem = gettext("Votre code d'activation a expiré. Demandez un nouveau code à votre établissement.")
-            audit("login.code_expired", login=name, address=request.remote_addr)
+            audit("login.code_expired", login=name, outcome="refused")
         else:
             return _signed_in(account, bool(form.remember.data), pending)
     status = 400 if request.method == "POST" else 200
@@ -70,23 +74,32 @@ def form() -> Response | str | tuple[str, int]:
 def _signed_in(account: Account, remember: bool, pending: interaction.Interaction | None) -> Response:
     if account.stored_state is AccountState.PENDING:
         session[ACTIVATION] = {"login": account.login, "at": now(), "remember": remember,
-                               "interaction": pending.id if pending else None}
-        audit("activation.code_accepted", login=account.login, address=request.remote_addr)
+                               "stamp": account.security_stamp, "interaction": pending.id if pending else None}
+        audit("activation.code_accepted", login=account.login)
         return redirect(url_for("activation.form"))
     services().sessions.start(account, amr=["pwd"], remember=remember)
-    audit("login.succeeded", login=account.login, address=request.remote_addr)
+    audit("login.succeeded", login=account.login)
     return interaction.resume(pending.id) if pending else redirect(url_for("portal.welcome"))
 
 
-def _locked_message(locked: AccountLocked) -> str:
-    if locked.until is None:
-        return gettext("Votre compte est verrouillé. Adressez-vous à votre établissement pour le débloquer.")
-    return gettext("Votre compte est temporairement verrouillé après plusieurs essais infructueux. "
-                   "Vous pourrez réessayer à partir de %(time)s.", time=locked.until.astimezone().strftime("%H:%M"))
+def _wrong_secret_message(tries_left: int | None) -> str:
+    wrong = gettext("Identifiant ou mot de passe incorrect.")
+    if tries_left is None:
+        return wrong
+    return wrong + " " + ngettext("Il vous reste %(num)d essai avant un verrouillage temporaire.",
+                                  "Il vous reste %(num)d essais avant un verrouillage temporaire.", tries_left)
+
+
+def _refused_message(until: datetime) -> str:
+    return gettext("Par sécurité, la connexion à ce compte est temporairement verrouillée après plusieurs essais "
+                   "infructueux. Vous pourrez réessayer à partir de %(time)s.",
+                   time=until.astimezone().strftime("%H:%M"))
 
 
 _MESSAGES = {
     "activation-expired": _l("Le délai pour activer votre compte est dépassé : saisissez de nouveau votre code "
                              "d'activation."),
+    "activation-changed": _l("Votre compte a changé depuis que vous avez saisi votre code d'activation : saisissez "
+                             "de nouveau l'identifiant et le code de votre dernière lettre."),
     "already-active": _l("Ce compte est déjà activé : connectez-vous avec votre mot de passe personnel."),
 }

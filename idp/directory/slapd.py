@@ -42,7 +42,10 @@ OWASP_ARGON2 = Argon2Cost()
 
 @dataclass(frozen=True)
 class Lockout:
-    max_failures: int = 5
+    """The directory's password policy: a backstop at twice the provider's own lockout
+    (`accounts.lockout_failures`, 20 by default; see idp.signin)."""
+
+    max_failures: int = 40
     duration_seconds: int = 900
 
 

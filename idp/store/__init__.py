@@ -8,6 +8,6 @@ from .models import AuthorizationCode, Base, Client, Consent, ResetToken, SsoSes
 
 import idp.outbound.models  # noqa: E402,F401  the outbox table, created with the others
 
-from . import counters, help_requests  # noqa: E402,F401  rate-limit counters, parents' help requests
+from . import counters, help_requests, tasks  # noqa: E402,F401  rate-limit counters, help requests, tasks
 
 __all__ = ["AuthorizationCode", "Base", "Client", "Consent", "ResetToken", "SsoSession", "Store", "Token"]

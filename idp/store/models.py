@@ -214,5 +214,8 @@ class ResetToken(Base):
     created_at: Mapped[int] = mapped_column(Seconds, default=now)
     expires_at: Mapped[int] = mapped_column(Seconds)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    """Wrong SMS codes typed against it."""
+    """SMS codes typed against it."""
     used_at: Mapped[int | None] = mapped_column(Seconds)
+    stamp: Mapped[str | None] = mapped_column(String(64))
+    """The account's security stamp when it was issued: it works only while that is unchanged
+    (any new password, code, lock or unlock since makes it useless)."""

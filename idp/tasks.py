@@ -1,0 +1,96 @@
+"""Runs the background tasks (idp.store.tasks) in a thread of each process: woken at once when
+this process submits one, and every few seconds for those of other instances or to retry.
+
+Handlers run in the app's context (settings, services, audit log) and are registered by
+kind. A handler that raises is tried again, later and later, up to `MAX_ATTEMPTS` times.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from idp.store import Store
+from idp.store.tasks import add_task, claim_due, finish_task, retry_task
+
+log = logging.getLogger("ent_idp.tasks")
+
+MAX_ATTEMPTS = 5
+RETRY_SECONDS = 20
+"""Wait before the second attempt; doubled at each one after."""
+POLL_SECONDS = 5.0
+
+Handler = Callable[[dict[str, Any]], None]
+
+
+class TaskQueue:
+    def __init__(self, store: Store, context: Callable[[], AbstractContextManager[Any]]) -> None:
+        """`context` enters the app's context (handlers run in it)."""
+        self.store = store
+        self._context = context
+        self._handlers: dict[str, Handler] = {}
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def register(self, kind: str, handler: Handler) -> None:
+        self._handlers[kind] = handler
+
+    def submit(self, kind: str, payload: dict[str, Any]) -> None:
+        """Writes the task (it is not lost if this process stops) and wakes the runner."""
+        add_task(self.store, kind, payload)
+        self.start()
+        self._wake.set()
+
+    def run_due(self) -> int:
+        """Runs every due task this process can claim; returns how many ran."""
+        ran = 0
+        for task in claim_due(self.store):
+            handler = self._handlers.get(task.kind)
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler for {task.kind!r}")
+                with self._context():
+                    handler(task.payload)
+            except Exception as error:  # logged and retried; never lost silently
+                if task.attempts >= MAX_ATTEMPTS:
+                    log.error("task %s (%s) given up after %d attempts: %s", task.id, task.kind, task.attempts, error)
+                    finish_task(self.store, task.id)
+                else:
+                    log.warning("task %s (%s) failed (attempt %d), will retry: %s", task.id, task.kind,
+                                task.attempts, error)
+                    retry_task(self.store, task.id, RETRY_SECONDS * 2 ** (task.attempts - 1), str(error))
+                continue
+            finish_task(self.store, task.id)
+            ran += 1
+        return ran
+
+    def start(self) -> None:
+        """The runner thread of this process (again in a forked child: its own)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=_run_forever, args=(weakref.ref(self), self._wake),
+                                            name="ent-idp-tasks", daemon=True)
+            self._thread.start()
+
+
+def _run_forever(queue: weakref.ReferenceType[TaskQueue], wake: threading.Event) -> None:
+    """The runner's loop; it ends with its queue (an app thrown away, in tests)."""
+    while True:
+        wake.wait(POLL_SECONDS)
+        wake.clear()
+        runner = queue()
+        if runner is None:
+            return
+        try:
+            runner.run_due()
+        except Exception as error:  # database down…: next round
+            log.warning("tasks: round failed: %s: %s", type(error).__name__, error)
+        del runner
