@@ -145,8 +145,11 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return row
 
     def authenticate_user(self, refresh_token: Token) -> Principal:
-        """Called once the request is valid: the token is used up here, atomically, so that
-        of two concurrent refreshes only one wins (the other is a replay)."""
+        """Called once the request is valid. The account is read first: a locked or deleted
+        one is refused (invalid_grant) and the token is kept, usable again once the account
+        is (after a temporary lock, say). Then the token is used up, atomically, so that of
+        two concurrent refreshes only one wins (the other is a replay)."""
+        claims = self.server.provider.claims(refresh_token.login, refresh_token.scope)
         db = self.server.provider.store.session
         claimed = db.execute(update(Token).where(Token.id == refresh_token.id, Token.refreshed_at.is_(None))
                              .values(refreshed_at=now())).rowcount
@@ -154,7 +157,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if not claimed:
             _revoke_family(db, refresh_token, "oidc.refresh_replayed")
             raise InvalidGrantError("The refresh token was already used.")
-        return Principal(refresh_token.login, refresh_token.sub, refresh_token.auth_time, ("pwd",))
+        return Principal(refresh_token.login, refresh_token.sub, refresh_token.auth_time, ("pwd",), claims=claims)
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         with self.server.provider.store.transaction() as db:

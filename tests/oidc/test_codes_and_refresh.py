@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from tests.oidc.conftest import Browser, LiveProvider
+from idp.directory import AccountLocked, AccountState, Directory, InvalidCredentials, NewAccount, Profile
+from idp.provisioning.service import Provisioner
+from tests.conftest import TEST_LOCKOUT
+from tests.oidc.conftest import PASSWORD, Browser, LiveProvider
 from tests.oidc.helpers import (
     assert_invalid_token,
     code_of,
@@ -226,3 +230,23 @@ def test_refresh_token_wider_scope_is_refused_without_burning_the_token(live_pro
     again = rp.refresh(token["refresh_token"])
     assert again.status_code == 200, again.text
     assert rp.userinfo(again.json()["access_token"]).json().keys() == {"sub"}
+
+
+def test_refresh_refused_while_the_account_is_locked_keeps_the_token(live_provider: LiveProvider,
+                                                                     browser: Browser, directory: Directory) -> None:
+    """SECURITY.md 24, issue of a refused refresh: a temporarily locked account's app gets
+    invalid_grant, and once the lock is lifted the same refresh token still works."""
+    created = Provisioner(directory, 90).add(NewAccount("Refus", "Verrouille", Profile.TEACHER, ("0770001H",)))
+    directory.activate(created.login, password=PASSWORD)
+    rp = new_rp(live_provider)
+    with rp.session(scope="openid profile offline_access") as client:
+        token, _ = signed_in_flow(rp, browser, created.login, client)
+    for _ in range(TEST_LOCKOUT.max_failures):  # slapd's own lockout, as many wrong passwords would cause
+        with pytest.raises((InvalidCredentials, AccountLocked)):
+            directory.verify(created.login, "Pas-le-bon-1")
+    assert directory.get(created.login).state is AccountState.LOCKED
+    assert _error(rp.refresh(token["refresh_token"])) == "invalid_grant"
+    directory.unlock(created.login)
+    again = rp.refresh(token["refresh_token"])
+    assert again.status_code == 200, again.text
+    assert rp.userinfo(again.json()["access_token"]).json()["preferred_username"] == created.login
