@@ -1,11 +1,15 @@
 """The flows through Flask's test client, on the session's real slapd."""
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
+from idp import cli
 from idp.app import create_app
 from idp.config import Settings
 from idp.directory import Directory, NewAccount, Profile
@@ -49,9 +54,10 @@ def new_pending(directory: Directory, surname: str, profile: Profile = Profile.P
     return Provisioner(directory, 90).add(NewAccount("Danièle", surname, profile, ("0770001H",)))
 
 
-def new_active(directory: Directory, surname: str) -> str:
+def new_active(directory: Directory, surname: str, mobile: str | None = None) -> str:
     created = new_pending(directory, surname)
-    directory.activate(created.login, password=PASSWORD, recovery_email="d@example.fr", terms_version="2026-09")
+    directory.activate(created.login, password=PASSWORD, recovery_email="d@example.fr", mobile=mobile,
+                       terms_version="2026-09")
     return created.login
 
 
@@ -101,3 +107,23 @@ def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def settings_path(settings: Settings) -> Path:
+    """The settings file of `settings` (what `ent-idp --config` reads for the same instance)."""
+    return Path(settings.instance_dir).parent / "idp.toml"
+
+
+def reset_by_command(settings_path: Path, login: str) -> str:
+    """`ent-idp accounts reset LOGIN --json`, as the school's admin runs it: the new code."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["--config", str(settings_path), "accounts", "reset", login, "--json"]) == 0
+    return json.loads(out.getvalue())["activation_code"]
+
+
+def command(settings_path: Path, *arguments: str) -> None:
+    """Another `ent-idp` command on the same instance (lock, unlock…)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main(["--config", str(settings_path), *arguments]) == 0

@@ -1,12 +1,15 @@
 """Activation (guide A1–A8; SECURITY.md 1, 2, 10)."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from idp.directory import AccountState, Directory, InvalidCredentials
 from idp.provisioning.codes import normalize_typed_code
-from tests.flows.conftest import csrf_token, new_pending, sign_in
+from tests.flows.conftest import csrf_token, new_pending, reset_by_command, sign_in
 
 GOOD = {"password": "Tilleul2026", "confirmation": "Tilleul2026", "email": "Daniele.Adams@Example.fr",
         "mobile": "06 12 34 56 78", "accept": "y"}
@@ -90,3 +93,33 @@ def test_two_concurrent_activations_one_wins_the_other_is_told(app: Flask, direc
 def test_activation_page_needs_a_verified_code(client: FlaskClient) -> None:
     response = client.get("/activation")
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
+def test_a_half_finished_activation_dies_with_a_new_letter(app: Flask, client: FlaskClient, directory: Directory,
+                                                           settings_path: Path, unique_surname: str) -> None:
+    """SECURITY.md 29: the code was accepted, then the school printed a new letter
+    (`ent-idp accounts reset`): the old flow cookie activates nothing, the new code works."""
+    created = new_pending(directory, unique_surname)
+    sign_in(client, created.login, created.activation_code)
+    page = client.get("/activation")
+    assert page.status_code == 200
+    new_code = reset_by_command(settings_path, created.login)
+    response = client.post("/activation", data={"csrf_token": csrf_token(page.text), **GOOD})
+    assert response.status_code == 302 and "message=activation-changed" in response.headers["Location"]
+    assert "dernière lettre" in client.get(response.headers["Location"]).text
+    assert directory.get(created.login).state is AccountState.PENDING
+    with pytest.raises(InvalidCredentials):
+        directory.verify(created.login, GOOD["password"])
+    sign_in(client, created.login, new_code)
+    assert activate(client).headers["Location"].endswith("/accueil")
+
+
+def test_an_activation_started_before_an_admin_lock_is_refused(client: FlaskClient, directory: Directory,
+                                                               unique_surname: str) -> None:
+    created = new_pending(directory, unique_surname)
+    sign_in(client, created.login, created.activation_code)
+    page = client.get("/activation")
+    directory.lock(created.login)
+    response = client.post("/activation", data={"csrf_token": csrf_token(page.text), **GOOD})
+    assert "message=activation-changed" in response.headers["Location"]
+    assert directory.get(created.login).stored_state is AccountState.PENDING

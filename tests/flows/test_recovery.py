@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,11 +15,14 @@ from sqlalchemy import update
 from idp.app import create_app
 from idp.config import Settings
 from idp.directory import AccountState, Directory, InvalidCredentials
+from idp.provisioning.codes import normalize_typed_code
 from idp.directory.slapd import free_port
 from idp.services import services
 from idp.store import ResetToken
 from tests.conftest import TEST_LOCKOUT, eventually, tasks_done
-from tests.flows.conftest import PASSWORD, Mailbox, SmtpServer, csrf_token, new_active, new_pending, sign_in
+from tests.flows.conftest import (
+    PASSWORD, Mailbox, SmtpServer, command, csrf_token, new_active, new_pending, reset_by_command, sign_in,
+)
 
 NEW_PASSWORD = "Marronnier2027"
 
@@ -51,7 +55,8 @@ def reset_link(mailbox: Mailbox, address: str, count: int = 1) -> str:
 
 
 def path_of(link: str) -> str:
-    return "/" + link.split("/", 3)[3]
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
 
 
 def choose(client: FlaskClient, link: str, password: str = NEW_PASSWORD):  # type: ignore[no-untyped-def]
@@ -187,3 +192,86 @@ def test_mail_server_down_then_back_the_reset_mail_leaves(settings: Settings, di
         assert box.text_to("d@example.fr") and "/mot-de-passe-oublie/nouveau?jeton=" in box.text_to("d@example.fr")[0]
     finally:
         controller.stop()
+
+
+def link_refused(client: FlaskClient, link: str) -> bool:
+    """The link's page says it is no longer valid, and its form cannot set a password."""
+    page = client.get(path_of(link))
+    token = link.rsplit("=", 1)[1]
+    posted = client.post("/mot-de-passe-oublie/nouveau", data={
+        "csrf_token": csrf_token(client.get("/mot-de-passe-oublie").text), "token": token,
+        "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
+    return page.status_code == posted.status_code == 400 and "n'est plus valable" in page.text + posted.text
+
+
+def test_a_link_mailed_before_a_new_letter_no_longer_sets_a_password(
+        client: FlaskClient, directory: Directory, mailbox: tuple[Mailbox, int], settings_path: Path,
+        unique_surname: str) -> None:
+    """SECURITY.md 29: `ent-idp accounts reset` (a new letter) kills the links already mailed;
+    the new letter's code keeps working."""
+    login = new_active(directory, unique_surname)
+    ask(client, login)
+    link = reset_link(mailbox[0], "d@example.fr")
+    new_code = reset_by_command(settings_path, login)
+    assert link_refused(client, link)
+    with pytest.raises(InvalidCredentials):
+        directory.verify(login, NEW_PASSWORD)
+    assert directory.verify(login, new_code, normalize_code=normalize_typed_code).stored_state is AccountState.PENDING
+
+
+def test_an_admin_lock_kills_the_links_and_no_reset_is_sent_while_it_lasts(
+        app: Flask, client: FlaskClient, directory: Directory, mailbox: tuple[Mailbox, int], settings_path: Path,
+        unique_surname: str) -> None:
+    """SECURITY.md 29–30: after `ent-idp accounts lock`, an old link sets nothing, asking again
+    gets the usual page but no mail, and the lock stays."""
+    login = new_active(directory, unique_surname)
+    ask(client, login)
+    link = reset_link(mailbox[0], "d@example.fr")
+    command(settings_path, "accounts", "lock", login)
+    assert link_refused(client, link)
+    again, unknown = ask(client, login), ask(client, "personne.inconnue")
+    assert again.status_code == unknown.status_code == 200
+    assert re.sub(r'value="[^"]*"', "", again.text) == re.sub(r'value="[^"]*"', "", unknown.text)
+    tasks_done(app)
+    assert len(reset_links(mailbox[0], "d@example.fr")) == 1
+    assert directory.get(login).locked_by_admin
+    command(settings_path, "accounts", "unlock", login)  # the unlock kills the links too: ask again
+    assert link_refused(client, link)
+
+
+def test_of_two_links_the_second_dies_when_the_first_is_used(client: FlaskClient, directory: Directory,
+                                                             mailbox: tuple[Mailbox, int], unique_surname: str) -> None:
+    login = new_active(directory, unique_surname)
+    ask(client, login)
+    first = reset_link(mailbox[0], "d@example.fr")
+    ask(client, login)
+    second = reset_link(mailbox[0], "d@example.fr", count=2)
+    assert first != second
+    assert choose(app_client := client, first).status_code == 302
+    assert link_refused(app_client, second)
+    assert directory.verify(login, NEW_PASSWORD).login == login
+
+
+def test_an_sms_code_sent_before_a_new_letter_is_useless(client: FlaskClient, directory: Directory, tmp_path: Path,
+                                                         settings_path: Path, unique_surname: str) -> None:
+    login = new_active(directory, unique_surname, mobile="+33612345678")
+    page = client.get(ask(client, login, "sms").headers["Location"])
+    code = re.search(r"\b(\d{6})\b", sms_to(tmp_path).read_text()).group(1)
+    reset_by_command(settings_path, login)
+    response = client.post("/mot-de-passe-oublie/code", data={"csrf_token": csrf_token(page.text), "code": code})
+    if response.status_code == 302:  # the code still gives a link: that link must be dead
+        assert link_refused(client, response.headers["Location"])
+    else:
+        assert response.status_code == 400
+    assert directory.get(login).stored_state is AccountState.PENDING
+
+
+def test_the_sms_page_is_the_same_whoever_is_named(client: FlaskClient, directory: Directory,
+                                                   unique_surname: str) -> None:
+    """SECURITY.md 33: no masked number for a real account, the same text for anyone."""
+    login = new_active(directory, unique_surname, mobile="+33612345678")
+    known = client.get(ask(client, login, "sms").headers["Location"])
+    unknown = client.get(ask(client, "personne.inconnue", "sms").headers["Location"])
+    assert known.status_code == unknown.status_code == 200
+    assert re.sub(r'value="[^"]*"', "", known.text) == re.sub(r'value="[^"]*"', "", unknown.text)
+    assert "78" not in known.text
