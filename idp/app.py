@@ -48,6 +48,9 @@ def setup_config(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the flow cookie
+        MAX_CONTENT_LENGTH=REQUEST_MAX_BYTES,
+        MAX_FORM_MEMORY_SIZE=REQUEST_MAX_BYTES,
+        MAX_FORM_PARTS=200,
     )
 
 
@@ -94,6 +97,10 @@ def setup_services(app: Flask, settings: Settings) -> None:
 
 OAUTH_JSON_PATHS = ("/token", "/revoke", "/userinfo")
 """Endpoints that answer apps in JSON, errors included."""
+REQUEST_MAX_BYTES = 64 * 1024
+"""The largest request body: the longest form (a help request) is a few kilobytes."""
+FIELD_MAX_CHARS = 10_000
+"""The longest value of any parameter (a help-desk answer takes 5,000 characters)."""
 
 
 def setup_security(app: Flask) -> None:
@@ -103,14 +110,21 @@ def setup_security(app: Flask) -> None:
     app.wsgi_app = behind_trusted_proxies(app.wsgi_app, TrustedHops(settings.forwarded_allow_ips))  # type: ignore[method-assign]
 
     @app.before_request
-    def refuse_nul_characters() -> tuple[object, int] | None:
-        """A NUL character is never typed: refused before it reaches the directory or the
-        database (PostgreSQL rejects it in text, which would end in an error 500)."""
-        if not any("\x00" in value for values in (request.args, request.form) for value in values.values()):
+    def refuse_impossible_parameters() -> tuple[object, int] | None:
+        """A NUL character is never typed, and no field of any page takes FIELD_MAX_CHARS:
+        both are refused before they reach the directory or the database (PostgreSQL rejects
+        NUL in text; slapd would hash a password of megabytes)."""
+        values = [value for source in (request.args, request.form) for _, items in source.lists() for value in items]
+        if any("\x00" in value for value in values):
+            problem = "NUL character in a parameter"
+        elif any(len(value) > FIELD_MAX_CHARS for value in values):
+            problem = "parameter too long"
+        else:
             return None
         if request.path in OAUTH_JSON_PATHS:
-            return {"error": "invalid_request", "error_description": "NUL character in a parameter"}, 400
-        return render_template("bad_request.html"), 400
+            return {"error": "invalid_request", "error_description": problem}, 400
+        return render_template("bad_request.html", too_long=problem == "parameter too long",
+                               max_chars=FIELD_MAX_CHARS), 400
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -144,6 +158,12 @@ def setup_errors(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
         return render_template("not_found.html"), 404
+
+    @app.errorhandler(413)
+    def too_large(error: Exception) -> tuple[object, int]:
+        if request.path in OAUTH_JSON_PATHS:
+            return {"error": "invalid_request", "error_description": "request too large"}, 413
+        return render_template("too_large.html", max_kib=REQUEST_MAX_BYTES // 1024), 413
 
 
 def setup_oidc(app: Flask) -> None:

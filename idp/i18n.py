@@ -23,6 +23,7 @@ from flask import Flask, Response, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext, refresh
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
+from werkzeug.exceptions import RequestEntityTooLarge
 
 LANGUAGES = ("fr", "en")
 """Supported languages, the default first."""
@@ -108,7 +109,10 @@ Nothing else (an `id_token_hint` or a redirect URI has no business in a link).""
 def language_links() -> list[dict[str, object]]:
     """The header's switch: the same page, ``?lang=`` plus the `KEPT_PARAMETERS` it had."""
     kept = [(key, value) for key, value in request.args.items(multi=True) if key in KEPT_PARAMETERS]
-    interaction = request.form.get("interaction") if request.method == "POST" else None
+    try:
+        interaction = request.form.get("interaction") if request.method == "POST" else None
+    except RequestEntityTooLarge:  # the page says so; the form was never read
+        interaction = None
     if interaction and "interaction" not in request.args:
         kept.append(("interaction", interaction))
     current = current_language()

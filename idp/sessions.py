@@ -6,10 +6,13 @@ for `remember_days`. Signing out ends the session on the server, whatever the co
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 
-from flask import Response, after_this_request, g, request
+from flask import Response, after_this_request, current_app, g, request
 from sqlalchemy import select, update
 
 from idp.directory import Account
@@ -97,10 +100,16 @@ class SsoSessions:
         g.ent_signed_in = SignedIn(row.login, row.sub, row.auth_time, tuple(row.amr), row.id_digest)
         return g.ent_signed_in
 
-    def end_current(self, response: Response) -> str | None:
-        """Signs this browser out; returns the login it was signed in as."""
+    def end_current(self) -> str | None:
+        """Signs this browser out (the cookie goes with this request's response); returns the
+        login it was signed in as."""
         signed_in = self.current()
-        response.delete_cookie(self.cookie_name, path="/", secure=self.policy.secure, httponly=True, samesite="Lax")
+
+        @after_this_request
+        def delete_cookie(response: Response) -> Response:
+            response.delete_cookie(self.cookie_name, path="/", secure=self.policy.secure, httponly=True,
+                                   samesite="Lax")
+            return response
         return self._end(signed_in)
 
     def _end(self, signed_in: SignedIn | None) -> str | None:
@@ -112,6 +121,16 @@ class SsoSessions:
                        .values(ended_at=now()))
         return signed_in.login
 
+
+    @staticmethod
+    def sid(session_digest: str | None) -> str | None:
+        """The `sid` of a browser session in ID tokens (OpenID Connect session id): derived
+        from the session with the app's key, so it names the session without revealing it,
+        and needs no storage."""
+        if not session_digest:
+            return None
+        mac = hmac.new(current_app.secret_key.encode(), b"sid:" + session_digest.encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
     def active_count(self, login: str) -> int:
         db = self.store.session

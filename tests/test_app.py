@@ -74,3 +74,29 @@ def test_a_nul_character_gets_a_french_error_page(settings: Settings, method: st
 def test_a_nul_character_gets_an_oauth_error_from_the_json_endpoints(settings: Settings, path: str) -> None:
     response = create_app(settings).test_client().post(path, data={"code": "a\x00b", "token": "a\x00b"})
     assert response.status_code == 400 and response.json["error"] == "invalid_request"
+
+
+def test_a_huge_body_gets_a_french_413_and_nothing_is_read(settings: Settings) -> None:
+    """SECURITY.md 37: a 50 MB password once took slapd 50 s; bodies stop at 64 KiB."""
+    client = create_app(settings).test_client()
+    huge = {"login": "daniele.adams", "password": "x" * 1_000_000}
+    page = client.post("/connexion", data=huge)
+    assert page.status_code == 413 and "Demande trop volumineuse" in page.text and "64 Ko" in page.text
+    token = client.post("/token", data={"grant_type": "authorization_code", "code": "x" * 1_000_000})
+    assert token.status_code == 413 and token.json["error"] == "invalid_request"
+
+
+def test_a_field_longer_than_any_form_takes_is_refused(settings: Settings) -> None:
+    client = create_app(settings).test_client()
+    page = client.get("/connexion", query_string={"login_hint": "x" * 20_000})
+    assert page.status_code == 400 and "dépasse 10000 caractères" in page.text
+    repeated = client.get("/connexion?login_hint=ok&login_hint=" + "y" * 20_000)  # the second value counts too
+    assert repeated.status_code == 400
+
+
+def test_a_password_over_1024_characters_is_refused_before_slapd(settings: Settings) -> None:
+    from tests.flows.conftest import sign_in
+    client = create_app(settings).test_client()
+    page = sign_in(client, "daniele.adams", "x" * 1025)
+    assert page.status_code == 400 and "Le mot de passe compte 1024 caractères au plus." in page.text
+    assert "Identifiant ou mot de passe incorrect" not in page.text

@@ -12,7 +12,7 @@ from datetime import datetime
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 from flask_babel import gettext, ngettext
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
 from idp.audit import audit
 from idp.directory import Account, AccountState, ActivationCodeExpired
@@ -27,6 +27,9 @@ from idp.store.models import now
 
 login = Blueprint("login", __name__, template_folder="templates")
 
+SECRET_MAX_CHARS = 1024
+"""What « Mot de passe » takes: personal passwords are 256 characters at most (idp.passwords),
+activation codes 14; longer is refused before slapd hashes it."""
 ACTIVATION = "activation"
 """Flow-cookie key: who proved their activation code, and when (never the code itself)."""
 
@@ -35,7 +38,9 @@ class LoginForm(Form):
     login = StringField(_l("Identifiant"), validators=[DataRequired(_l("Saisissez votre identifiant (prénom.nom)."))],
                         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false",
                                    "placeholder": _l("prénom.nom")})
-    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(_l("Saisissez votre mot de passe."))],
+    password = PasswordField(_l("Mot de passe"), validators=[
+        DataRequired(_l("Saisissez votre mot de passe.")),
+        Length(max=SECRET_MAX_CHARS, message=_l("Le mot de passe compte %(max)d caractères au plus."))],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Se souvenir de moi"))
     interaction = HiddenField()

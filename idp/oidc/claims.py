@@ -15,7 +15,7 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
                 "children"),
     "email": ("email", "email_verified"),
 }
-SUPPORTED_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr",
+SUPPORTED_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
                     *SCOPE_CLAIMS["profile"], *SCOPE_CLAIMS["email"])
 
 

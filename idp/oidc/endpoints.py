@@ -14,6 +14,7 @@ from wtforms import ValidationError
 
 from idp.audit import audit
 from idp.services import services
+from idp.sessions import SsoSessions
 from idp.store import Consent
 from idp.store.models import now
 
@@ -154,14 +155,17 @@ def revoke() -> Response:
 
 @oidc.route("/logout", methods=["GET", "POST"])
 def logout() -> Response | str | tuple[str, int]:
-    """RP-initiated logout. Without an id_token_hint the person confirms (a third party
-    cannot sign them out by a link); redirection only to a registered URI."""
+    """RP-initiated logout, and the ENT's own « Se déconnecter » (a POST with the CSRF token).
+    An id_token_hint confirms only when it names the person signed in, in this very session:
+    otherwise the person is asked (a page anywhere cannot sign a pupil out by a link).
+    Redirection only to a registered URI."""
     provider, sessions = services().provider, services().sessions
     try:
         end_request = provider.server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
         return render_template("oidc/error.html", error=error.description or error.error), 400
-    confirmed = end_request.id_token_claims is not None or sessions.current() is None
+    signed_in = sessions.current()
+    confirmed = signed_in is None or _names_this_session(end_request.id_token_claims, signed_in)
     if request.method == "POST" and not confirmed:
         try:
             validate_csrf(request.form.get("csrf_token"))
@@ -171,13 +175,17 @@ def logout() -> Response | str | tuple[str, int]:
     if not confirmed:
         return render_template("oidc/logout_confirm.html", params=request.values,
                                client_name=end_request.client.name if end_request.client else None)
-    response = provider.server.create_endpoint_response("end_session", end_request)
-    if response is None:
-        response = Response(render_template("oidc/logged_out.html"))
-    login = sessions.end_current(response)
+    login = sessions.end_current()  # before the page is drawn: its header shows nobody signed in
     if login:
         audit("session.ended", login=login, client=end_request.client.client_id if end_request.client else None)
-    return response
+    response = provider.server.create_endpoint_response("end_session", end_request)
+    return response if response is not None else render_template("oidc/logged_out.html")
+
+
+def _names_this_session(claims: dict | None, signed_in: Principal) -> bool:
+    """Whether an ID token's claims are those of the person signed in, in this session (`sid`)."""
+    return bool(claims) and claims.get("sub") == signed_in.sub \
+        and claims.get("sid") == SsoSessions.sid(signed_in.session_digest)
 
 
 def _must_sign_in_again(principal: Principal, params: dict[str, str], prompts: set[str],

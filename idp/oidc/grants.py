@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select, update
 
 from idp.audit import audit
 from idp.sessions import SignedIn as Principal
+from idp.sessions import SsoSessions
 from idp.store import AuthorizationCode, Client, Token
 from idp.store.models import digest, now
 
@@ -104,7 +105,11 @@ class OpenIDCodeFlow(OpenIDCode):
         return False  # a nonce is the client's to check; reuse across requests is allowed
 
     def generate_user_info(self, user: Principal, scope: str) -> dict:
-        return user.claims if user.claims is not None else self.provider.claims(user.login, scope)
+        """The ID token's claims: those of the scope, and `sid`, the browser session the person
+        signed in with (a logout hint names it)."""
+        claims = user.claims if user.claims is not None else self.provider.claims(user.login, scope)
+        sid = SsoSessions.sid(user.session_digest)
+        return {**claims, "sid": sid} if sid else claims
 
 
 class S256CodeChallenge(CodeChallenge):

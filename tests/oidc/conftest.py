@@ -101,8 +101,10 @@ class Browser:
 
     def submit(self, page: requests.Response, fields: dict[str, str], button: tuple[str, str] | None = None
                ) -> requests.Response:
-        """Submits the page's form with its hidden fields (CSRF token…) and `fields`."""
-        form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', page.text, re.S)
+        """Submits the page's form (not the header's « Se déconnecter ») with its hidden fields
+        (CSRF token…) and `fields`."""
+        form = re.search(r'<form method="post" action="([^"]+)"(?![^>]*class="deconnexion")[^>]*>(.*?)</form>',
+                         page.text, re.S)
         assert form, f"no form on {page.url}"
         data = {}
         for tag in re.findall(r"<input[^>]*>", form.group(2)):

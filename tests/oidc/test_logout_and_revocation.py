@@ -1,9 +1,12 @@
 """RP-initiated logout, the revocation endpoint, and consent for third-party apps."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
-from tests.oidc.conftest import Browser, LiveProvider, redirect_params
+from idp.directory import Directory, NewAccount, Profile
+from idp.provisioning.service import Provisioner
+from tests.oidc.conftest import PASSWORD, Browser, LiveProvider, redirect_params
 from tests.oidc.helpers import (
     assert_invalid_token,
     code_of,
@@ -156,3 +159,48 @@ def test_consent_prompt_none_without_consent_is_consent_required(live_provider: 
         url, state = rp.authorization_url(client, prompt="none")
     params = error_redirect(browser.open(url), rp.redirect_uri)
     assert params["error"] == "consent_required" and params["state"] == state, params
+
+
+def _still_signed_in(rp, browser: Browser) -> bool:  # type: ignore[no-untyped-def]
+    with rp.session(scope="openid") as client:
+        url, _ = rp.authorization_url(client, prompt="none")
+    return "code" in redirect_params(browser.open(url))
+
+
+def test_an_id_token_hint_of_someone_else_or_of_an_old_session_only_asks(
+        live_provider: LiveProvider, browser: Browser, directory: Directory, teacher: str) -> None:
+    """SECURITY.md 40: a page anywhere links to /logout with an ID token it holds: the person
+    signed in is asked, and stays signed in."""
+    rp = new_rp(live_provider)
+    other = Provisioner(directory, 90).add(NewAccount("Autre", "Personne", Profile.TEACHER, ("0770001H",)))
+    directory.activate(other.login, password=PASSWORD)
+    with rp.session(scope="openid") as client:
+        someone_else, _ = signed_in_flow(rp, Browser(live_provider.issuer), other.login, client)
+        old_session, _ = signed_in_flow(rp, browser, teacher, client)
+    with rp.session(scope="openid") as client:
+        signed_in_flow(rp, browser, teacher, client, prompt="login")  # a new session of the same person
+    for hint in (someone_else["id_token"], old_session["id_token"]):
+        page = browser.open(_logout_url(rp, id_token_hint=hint, post_logout_redirect_uri=rp.post_logout_redirect_uri))
+        assert page.status_code == 200 and "Se déconnecter de l'ENT ?" in page.text
+        assert _still_signed_in(rp, browser)
+
+
+def test_se_deconnecter_is_one_post_and_the_page_after_shows_nobody(live_provider: LiveProvider, browser: Browser,
+                                                                    teacher: str) -> None:
+    """SECURITY.md 40: the ENT's own « Se déconnecter » is one CSRF-protected POST button, in
+    the header and on the home page; a link (GET) or a POST without the token only asks."""
+    rp = new_rp(live_provider)
+    with rp.session(scope="openid") as client:
+        signed_in_flow(rp, browser, teacher, client)
+    home = browser.open(live_provider.issuer + "/accueil")
+    buttons = re.findall(r'<form method="post" action="/logout" class="deconnexion">\s*'
+                         r'<input type="hidden" name="csrf_token" value="[^"]+">\s*<button type="submit"', home.text)
+    assert len(buttons) == 2  # header and home page
+    assert "Se déconnecter de l'ENT ?" in browser.open(live_provider.issuer + "/logout").text
+    assert "Se déconnecter de l'ENT ?" in browser.open(live_provider.issuer + "/logout", "POST", {}).text
+    assert _still_signed_in(rp, browser)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
+    page = browser.open(live_provider.issuer + "/logout", "POST", {"csrf_token": token})
+    assert page.status_code == 200 and "Vous êtes déconnecté" in page.text
+    assert teacher not in page.text and 'class="deconnexion"' not in page.text  # the header shows nobody
+    _assert_signed_out(rp, browser)
