@@ -1,6 +1,7 @@
 """Benchmark: complete OpenID Connect sign-ins through the real login page, served by gunicorn.
 
-    .venv/bin/python bench/signin.py [--cost owasp|test] [--duration 20] [--concurrency 1,4,8] [--workers 2] [--threads 4]
+    .venv/bin/python bench/signin.py [--cost owasp|test] [--duration 20] [--concurrency 1,4,8]
+                                     [--workers 2] [--connections 1000]
 
 Sets up, in a temporary folder, a private slapd (Argon2 at the chosen cost), active accounts
 whose passwords slapd hashed, one confidential college app, and `ent-idp serve` (gunicorn).
@@ -195,13 +196,13 @@ def _die_with_parent() -> None:
 class Provider:
     """`ent-idp serve` (gunicorn) as a child process."""
 
-    def __init__(self, config: Path, port: int, workers: int, threads: int, log: Path) -> None:
+    def __init__(self, config: Path, port: int, workers: int, connections: int, log: Path) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
                 [str(ENT_IDP), "--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--workers", str(workers), "--threads", str(threads)],
+                 "--workers", str(workers), "--connections", str(connections)],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=config.parent,
                 env={k: v for k, v in os.environ.items() if not k.startswith("ENT_IDP_")}, preexec_fn=_die_with_parent,
                 start_new_session=True,  # Ctrl-C reaches the benchmark, which stops gunicorn itself
@@ -598,7 +599,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per concurrency level")
     parser.add_argument("--concurrency", default="1,4,8", help="driver processes per level, comma-separated")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--connections", type=int, default=1000, help="simultaneous connections per gunicorn worker")
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--hash-processes", type=int, default=os.cpu_count() or 2,
                         help="processes binding straight to slapd for the hash-bound limit (default: cores)")
@@ -629,7 +630,7 @@ def main() -> None:
         port = free_port()
         config = write_settings(work, slapd, port)
         client = register_client(config)
-        provider = Provider(config, port, args.workers, args.threads, work / "provider.log")
+        provider = Provider(config, port, args.workers, args.connections, work / "provider.log")
         stack.callback(provider.stop)
         provider.wait_ready()
         meter = CpuMeter(provider.pid, slapd.pid)
@@ -692,7 +693,7 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
     result = {
         "argon2": {"name": args.cost, "memory_kib": cost.memory_kib, "iterations": cost.iterations,
                    "parallelism": cost.parallelism},
-        "cpus": os.cpu_count(), "gunicorn_workers": args.workers, "threads_per_worker": args.threads,
+        "cpus": os.cpu_count(), "gunicorn_workers": args.workers, "connections_per_worker": args.connections,
         "accounts": args.accounts, "seconds_per_level": args.duration,
         "levels": results, "hash_bound": limit, "slapd_peak_rss_mib": slapd_peak,
         "signing_keys_created": signing_keys, "summary": summary,
@@ -705,7 +706,7 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
 
     print()
     print(f"sign-in flows: argon2 {args.cost} (m={cost.memory_kib} t={cost.iterations} p={cost.parallelism}), "
-          f"{os.cpu_count()} CPUs, gunicorn {args.workers} workers × {args.threads} threads, "
+          f"{os.cpu_count()} CPUs, gunicorn {args.workers} workers × {args.connections} connections, "
           f"{args.accounts} accounts, {args.duration:.0f} s per level")
     print(f"{'conc':>4} {'flows':>6} {'flows/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} "
           f"{'prov ms/flow':>12} {'slapd ms/flow':>13} {'×limit':>6} {'busy':>5} {'worker MiB':>10}")

@@ -172,7 +172,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2, help="processus (par défaut 2)")
-    serve.add_argument("--threads", type=int, default=4, help="fils par processus (par défaut 4)")
+    serve.add_argument("--connections", type=int, default=1000,
+                       help="connexions simultanées par processus (par défaut 1000)")
     serve.set_defaults(run=_serve)
 
     for command in (add, import_, *(accounts.choices[name] for name in ("show", "reset", "unlock", "lock")),
@@ -409,7 +410,7 @@ def _conformance(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from idp.server import serve
-    serve(_settings(args), host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    serve(_settings(args), host=args.host, port=args.port, workers=args.workers, connections=args.connections)
     return 0
 
 

@@ -95,9 +95,11 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
         for (client_id, name), url in zip(DEMO_COLLEGES, college_urls):
             with app.app_context():
                 college = register_demo_college(demo_file, client_id, name, url)
+            # Each app signs its own cookies with a key of its own: never the provider's.
             sites.append((create_demo_college(issuer=settings.issuer, client_id=client_id, name=name,
                                               client_secret=college["client_secret"], base_url=url,
-                                              secret_key=settings.secret_key), host, int(url.rsplit(":", 1)[1])))
+                                              secret_key=secrets.token_urlsafe(32)),
+                          host, int(url.rsplit(":", 1)[1])))
 
         def ready() -> None:
             print(f"{settings.ent_name} (démonstration) : {settings.issuer}")

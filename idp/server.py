@@ -1,41 +1,123 @@
 """Serving the provider: gunicorn in production, Werkzeug for the demo."""
 from __future__ import annotations
 
+import io
 import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import gevent
 from flask import Flask
 from gunicorn import glogging
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from idp.app import create_app
-from idp.config import Settings
+from idp.config import Settings, SettingsError
 from idp.directory import DirectoryError, connect
 
+KEEPALIVE_SECONDS = 5
+"""gunicorn's gevent worker reads each request header (and waits for the next one on a kept
+connection) under a timeout of this many seconds: a header that never ends costs a greenlet
+for that long, then its connection is dropped."""
+BODY_TIMEOUT_SECONDS = 10
+"""How long a client has to send a whole request body (see WholeBodies)."""
+MAX_BODY_BYTES = 64 * 1024
+"""The app's own limit (MAX_CONTENT_LENGTH, idp.app): a larger body is not read at all, the
+app answers 413 from its Content-Length."""
 
-def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int = 4) -> None:
-    """gunicorn with `workers` processes of `threads` threads each; each worker opens its
-    own directory connections (see idp.directory.connection)."""
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int, connections: int = 1000) -> None:
+    """gunicorn with `workers` processes of gevent's greenlets, up to `connections` connections
+    each: a slow client (half a header, a body that never ends) then holds a greenlet for a few
+    seconds, not a thread for ever. Each worker opens its own directory connections (see
+    idp.directory.connection)."""
     from gunicorn.app.base import BaseApplication
 
+    if workers > 1 and settings.rate_limits and settings.ratelimit_storage_url.startswith("memory://"):
+        raise SettingsError([f"ratelimit_storage_url : memory:// ne compte que dans un processus ; avec {workers} "
+                             "processus, les limites ne tiendraient pas : choisissez database ou redis://…"])
     apply_lockout_policy(settings)
 
     class Provider(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in {
-                "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                "worker_class": "gthread", "accesslog": "-", "logger_class": AccessLog,
+                "bind": f"{host}:{port}", "workers": workers, "worker_class": "gevent",
+                "worker_connections": connections, "keepalive": KEEPALIVE_SECONDS,
+                "accesslog": "-", "logger_class": AccessLog,
                 # The app reads the forwarded headers itself, from trusted hops only (idp.proxy).
                 "forwarded_allow_ips": "",
+                "control_socket_disable": True,  # unused; instances on one machine would share its path
             }.items():
                 self.cfg.set(key, value)
 
-        def load(self) -> Flask:
-            return create_app(settings)
+        def load(self) -> WsgiApp:
+            return WholeBodies(create_app(settings))
 
     Provider().run()
+
+
+class WholeBodies:
+    """WSGI middleware: reads each request body whole, within BODY_TIMEOUT_SECONDS, before the
+    app sees it. gunicorn's gevent worker times out header reads only: a body that never ends
+    would otherwise hold its greenlet, its connection and whatever the app had taken before
+    reading the form. Needs gevent's cooperative sockets (the gevent worker)."""
+
+    def __init__(self, app: WsgiApp, timeout: float = BODY_TIMEOUT_SECONDS, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.timeout, self.limit = app, timeout, limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("HTTP_TRANSFER_ENCODING"):
+            return _refuse(start_response, "411 Length Required", "Requête refusée : indiquez la taille du corps "
+                                                                  "(Content-Length).")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return _refuse(start_response, "400 Bad Request", "Requête refusée : taille du corps invalide.")
+        if length == 0:
+            return self.app(environ, start_response)
+        if length > self.limit:  # not worth reading: the app refuses it (413) from its Content-Length
+            _close_connection(start_response)
+            environ["wsgi.input"] = io.BytesIO()
+            return self.app(environ, start_response)
+        timeout = gevent.Timeout(self.timeout)
+        timeout.start()
+        try:
+            body = environ["wsgi.input"].read(length)
+        except gevent.Timeout as error:
+            if error is not timeout:
+                raise
+            return _refuse(start_response, "408 Request Timeout", "Requête trop lente : la connexion a été fermée.")
+        finally:
+            timeout.close()
+        if len(body) < length:  # the client went away mid-body
+            return _refuse(start_response, "400 Bad Request", "Requête incomplète : la connexion a été fermée.")
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self.app(environ, start_response)
+
+
+def _refuse(start_response: Callable[..., Any], status: str, text: str) -> list[bytes]:
+    """A one-line answer, after which the connection is closed."""
+    body = (text + "\n").encode()
+    _close_connection(start_response)
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+                            ("Connection", "close")])
+    return [body]
+
+
+def _close_connection(start_response: Callable[..., Any]) -> None:
+    """Closes the connection after this response: what is left of the request body is still
+    on it. gunicorn drops a Connection header set by the app (hop by hop) and decides by itself,
+    so its response, whose method start_response is, is told directly."""
+    force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+    if callable(force_close):
+        force_close()
 
 
 class AccessLog(glogging.Logger):
@@ -69,9 +151,7 @@ def apply_lockout_policy(settings: Settings) -> None:
 
 def serve_until_stopped(sites: list[tuple[Flask, str, int]], on_ready: Any = None) -> None:
     """Serves each (app, host, port) with Werkzeug (threads) until Ctrl-C or SIGTERM."""
-    from werkzeug.serving import make_server
-
-    servers = [make_server(host, port, app, threaded=True) for app, host, port in sites]
+    servers = [make_server(host, port, app, threaded=True, request_handler=QuietRequestLog) for app, host, port in sites]
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers[1:]]
 
     def shut_down(*_: object) -> None:
@@ -93,3 +173,12 @@ def serve_until_stopped(sites: list[tuple[Flask, str, int]], on_ready: Any = Non
             server.shutdown()
         for server in servers:
             server.server_close()
+
+
+
+class QuietRequestLog(WSGIRequestHandler):
+    """Werkzeug's request log (the demo's) without the query string: reset links and login
+    hints carry secrets or personal data, and stay out of the log."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.log("info", '"%s %s" %s %s', self.command, self.path.split("?", 1)[0], code, size)

@@ -11,6 +11,7 @@ from idp.config import Settings, load_settings
 from idp.directory import Directory, connect
 from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
 from idp.provisioning.service import Provisioner
+from tests.mail import SmtpServer
 
 TEST_ARGON2 = Argon2Cost(memory_kib=1024, iterations=1, parallelism=1)
 """Cheap hashing for tests; production uses OWASP's cost (idp.directory.slapd.OWASP_ARGON2)."""
@@ -37,6 +38,14 @@ def directory_of(slapd: PrivateSlapd) -> Directory:
 @pytest.fixture(scope="session")
 def directory(slapd: PrivateSlapd) -> Directory:
     return directory_of(slapd)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server, started by the test when it wants (before: the server is down)."""
+    server = SmtpServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from idp.cli import main
 from idp.config import Settings
 from idp.directory import Directory
 from tests.conftest import TEST_LOCKOUT, audit_events, has_event
-from tests.flows.conftest import PASSWORD, SmtpServer, csrf_token, new_pending, sign_in, smtp  # noqa: F401
+from tests.flows.conftest import SmtpServer, sign_in
 from tests.flows.test_activation import GOOD, activate
 from tests.flows.test_recovery import ask, choose, reset_link
 
@@ -29,12 +29,12 @@ def cli(capsys: pytest.CaptureFixture[str], config: Path, *arguments: str) -> di
 
 
 @pytest.fixture
-def app(settings: Settings, smtp: SmtpServer) -> Flask:  # noqa: F811
+def app(settings: Settings, smtp: SmtpServer) -> Flask:
     smtp.start()
     return create_app(settings.with_changes(smtp_url=smtp.url))
 
 
-def test_every_security_event_is_written_and_listed(app: Flask, directory: Directory, smtp: SmtpServer,  # noqa: F811
+def test_every_security_event_is_written_and_listed(app: Flask, directory: Directory, smtp: SmtpServer,
                                                     settings: Settings, capsys: pytest.CaptureFixture[str],
                                                     unique_surname: str) -> None:
     config = Path(settings.instance_dir).parent / "idp.toml"

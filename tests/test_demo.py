@@ -11,6 +11,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import requests
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+
 from idp.config import load_settings
 from idp.directory import AccountState, Profile, connect
 from idp.directory.slapd import free_port
@@ -45,6 +49,15 @@ def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 60) -> s
     raise AssertionError(f"{url} did not answer")
 
 
+def forged_session(secret_key: str, content: dict) -> str:
+    """A Flask session cookie signed with `secret_key`."""
+    forger = Flask("forger")
+    forger.secret_key = secret_key
+    serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
+    assert serializer is not None
+    return serializer.dumps(content)
+
+
 def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port_with_next_two()
     process = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)],
@@ -77,10 +90,21 @@ def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path
         college_page = person.http.get(back.headers["Location"], timeout=30)
         assert "Bonjour" in college_page.text and teacher["login"] in college_page.text
         assert "professeur" in college_page.text
+
+        # The college apps sign their cookies with keys of their own: one signed with the
+        # provider's key is not theirs.
+        forged = forged_session(settings.secret_key, {"claims": {"name": "Intrus", "sub": "x"}})
+        intruder = requests.get(college["url"] + "/", cookies={f"demo_college_{port + 1}": forged}, timeout=10)
+        assert "Intrus" not in intruder.text and "Se connecter avec l'ENT" in intruder.text
+        # Secrets in query strings (reset links, login hints) stay out of the logs.
+        requests.get(demo["issuer"] + "/mot-de-passe-oublie/nouveau?jeton=jeton-secret-du-lien", timeout=10)
+        requests.get(demo["issuer"] + "/connexion?login_hint=personne.secrete", timeout=10)
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "Démonstration arrêtée" in out
+    assert "GET /mot-de-passe-oublie/nouveau" in err  # the requests are logged, their queries are not
+    assert "jeton-secret-du-lien" not in out + err and "personne.secrete" not in out + err
     pid = int((tmp_path / "demo" / "ldap" / "slapd.pid").read_text()) if (tmp_path / "demo" / "ldap" / "slapd.pid").exists() else None
     assert pid is None  # slapd removed its pid file: it stopped cleanly

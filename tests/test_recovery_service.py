@@ -21,7 +21,7 @@ from idp.directory import Directory
 from idp.services import services
 from idp.store import ResetToken
 from tests.conftest import audit_events, eventually, has_event, tasks_done
-from tests.flows.conftest import Mailbox, SmtpServer, new_active, smtp  # noqa: F401  (the fixture)
+from tests.flows.conftest import Mailbox, SmtpServer, new_active
 from tests.flows.test_recovery import ask, reset_links
 
 
