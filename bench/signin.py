@@ -6,7 +6,8 @@
 Sets up, in a temporary folder, a private slapd (Argon2 at the chosen cost), active accounts
 whose passwords slapd hashed, one confidential college app, and `ent-idp serve` (gunicorn).
 Then, per concurrency level, that many driver PROCESSES each run complete flows for
---duration seconds, each with a new browser (its own connection and cookies):
+--duration seconds, each with a new browser (its own connection, cookies and loopback
+address: the rate limits and lockout counters are on and count as in production):
 GET /authorize (code, PKCE S256, state, nonce) → the login page → POST login + password →
 the redirect back to the app's redirect URI (not followed) → POST /token
 (client_secret_basic, code_verifier) → GET /userinfo, the last two over the app's own
@@ -161,9 +162,9 @@ def write_settings(folder: Path, slapd: PrivateSlapd, port: int) -> Path:
         f'issuer = "http://127.0.0.1:{port}"\n'
         f'secret_key = "{secrets.token_urlsafe(36)}"\n'
         'instance_dir = "instance"\n'
-        'rate_limits = false\n'
+        'rate_limits = true\n'  # counted as in production: each flow comes from its own address
         '[accounts]\n'
-        'lockout_failures = 1000\n'  # `serve` writes these into slapd's default policy
+        'lockout_failures = 1000\n'  # `serve` writes twice this into slapd's default policy
         'lockout_minutes = 1\n'
         '[ldap]\n'
         f'url = "{slapd.url}"\nbase_dn = "{slapd.base_dn}"\n'
@@ -270,9 +271,11 @@ class Browser:
     them): http.client parses each response's headers with the e-mail parser, which would
     cost the drivers, on the same CPUs, more than a tenth of what the provider spends."""
 
-    def __init__(self, issuer: str) -> None:
+    def __init__(self, issuer: str, source: str | None = None) -> None:
+        """`source`: the local address to connect from (each person's browser its own)."""
         address = urlsplit(issuer)
         self.address = (address.hostname or "127.0.0.1", address.port or 80)
+        self.source = (source, 0) if source else None
         self.host = address.netloc
         self.cookies: dict[str, str] = {}
         self.sock: socket.socket | None = None
@@ -292,7 +295,7 @@ class Browser:
         message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         for attempt in (1, 2):
             if self.sock is None:
-                self.sock = socket.create_connection(self.address, timeout=TIMEOUT)
+                self.sock = socket.create_connection(self.address, timeout=TIMEOUT, source_address=self.source)
                 self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 self.sock.sendall(message)
@@ -364,14 +367,15 @@ def _target(location: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-def sign_in(issuer: str, client_id: str, client_secret: str, login: str, app: Browser) -> dict[str, float]:
-    """One complete flow from a new browser; `app` is the college app's own connection
-    (token and userinfo). Returns each step's duration (s)."""
+def sign_in(issuer: str, client_id: str, client_secret: str, login: str, app: Browser,
+            source: str | None = None) -> dict[str, float]:
+    """One complete flow from a new browser at `source`; `app` is the college app's own
+    connection (token and userinfo). Returns each step's duration (s)."""
     steps: dict[str, float] = {}
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state, nonce = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
-    browser = Browser(issuer)
+    browser = Browser(issuer, source)
     try:
         began = time.perf_counter()
         response = browser.request("GET", "/authorize?" + urlencode({
@@ -424,6 +428,13 @@ def sign_in(issuer: str, client_id: str, client_secret: str, login: str, app: Br
     return steps
 
 
+def visitor_address(slot: int, flow: int) -> str:
+    """A loopback address per flow (127.0.0.0/8 is all this machine's): every person signs in
+    from an address of their own, as in production, so that the rate limits per address and
+    the counters per login and address are counted and cost what they cost there."""
+    return f"127.{1 + slot % 254}.{(flow // 250) % 256}.{flow % 250 + 1}"
+
+
 def drive(slot: int, slots: int, issuer: str, client_id: str, client_secret: str, logins: list[str],
           duration: float, ready, go, start_at, results) -> None:  # type: ignore[no-untyped-def]
     """A driver process: complete flows until the deadline; puts its figures on `results`."""
@@ -441,7 +452,7 @@ def drive(slot: int, slots: int, issuer: str, client_id: str, client_secret: str
         login = logins[(slot + i * slots) % len(logins)]
         i += 1
         try:
-            flows.append(sign_in(issuer, client_id, client_secret, login, app))
+            flows.append(sign_in(issuer, client_id, client_secret, login, app, source=visitor_address(slot, i)))
         except (FlowError, OSError, ValueError, KeyError) as error:
             kind = str(error) if isinstance(error, FlowError) else f"{type(error).__name__}: {str(error)[:80]}"
             errors[kind] = errors.get(kind, 0) + 1
