@@ -42,6 +42,21 @@ def test_activation_code_is_stored_hashed_by_slapd(provisioner: Provisioner, sla
     assert normalize_typed_code(created.activation_code).encode() not in stored
 
 
+def test_personal_password_is_stored_hashed_by_slapd(provisioner: Provisioner, slapd: PrivateSlapd,
+                                                     directory: Directory, unique_surname: str) -> None:
+    """SECURITY.md 4: a personal password set by a reset (a plain modify) is hashed by slapd too."""
+    from ldap3 import BASE, NONE, Connection, Server
+    created = new_parent(provisioner, unique_surname)
+    directory.activate(created.login, password="Tilleul2026")
+    directory.set_password(created.login, "Marronnier2027")
+    admin = Connection(Server(slapd.url, get_info=NONE), slapd.admin_dn, slapd.admin_password, auto_bind=True)
+    admin.search(created.dn, "(objectClass=*)", BASE, attributes=["userPassword"])
+    stored = admin.response[0]["attributes"]["userPassword"][0]
+    admin.unbind()
+    stored = stored if isinstance(stored, bytes) else stored.encode()
+    assert stored.startswith(b"{ARGON2}$argon2") and b"Marronnier2027" not in stored
+
+
 def test_activation_code_verifies_only_while_pending(provisioner: Provisioner, directory: Directory,
                                                      unique_surname: str) -> None:
     created = new_parent(provisioner, unique_surname)

@@ -79,6 +79,7 @@ def test_R1_reset_by_mail_signs_in_with_the_new_password(client: FlaskClient, di
     with pytest.raises(InvalidCredentials):
         directory.verify(login, PASSWORD)
     assert any("mot de passe" in text.lower() for text in mailbox[0].text_to("d@example.fr")[1:])  # notified
+    assert not any(NEW_PASSWORD in text for text in mailbox[0].text_to("d@example.fr"))  # never mailed
     used = client.get(path_of(link))
     assert used.status_code == 400 and "n'est plus valable" in used.text  # single use
 
