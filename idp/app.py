@@ -115,6 +115,7 @@ def setup_security(app: Flask) -> None:
         both are refused before they reach the directory or the database (PostgreSQL rejects
         NUL in text; slapd would hash a password of megabytes)."""
         values = [value for source in (request.args, request.form) for _, items in source.lists() for value in items]
+        values += [str(value) for value in (request.view_args or {}).values()]
         if any("\x00" in value for value in values):
             problem = "NUL character in a parameter"
         elif any(len(value) > FIELD_MAX_CHARS for value in values):

@@ -24,6 +24,7 @@ import unicodedata
 from functools import lru_cache
 from importlib.resources import files
 
+from idp.directory import secret_is_usable
 from idp.i18n import N_, _l
 
 MIN_LENGTH = 8
@@ -41,6 +42,8 @@ _NO_LETTER = _l("Le mot de passe doit contenir au moins une lettre.")
 _NO_DIGIT = _l("Le mot de passe doit contenir au moins un chiffre.")
 _TOO_LONG = _l("Le mot de passe ne doit pas dépasser %(count)d caractères.", count=MAX_LENGTH)
 _COMMON = _l("Ce mot de passe est trop courant : choisissez-en un plus personnel.")
+_UNUSABLE = _l("Ce mot de passe contient un caractère qui ne peut pas servir (caractère invisible ou de contrôle, "
+               "ou mélange d'écritures de droite à gauche et de gauche à droite) : choisissez-en un autre.")
 _PERSONAL = _l("Le mot de passe ne doit pas contenir votre identifiant ni vos nom et prénom.")
 
 _TRAILING_NON_LETTERS = re.compile(r"[\W\d_]+\Z")
@@ -113,4 +116,6 @@ def password_problems(password: str, *, login: str = "", given_name: str = "", s
         problems.append(str(_COMMON))
     if contains_personal_data(text, login=login, given_name=given_name, surname=surname):
         problems.append(str(_PERSONAL))
+    if text and not secret_is_usable(text):
+        problems.append(str(_UNUSABLE))
     return problems

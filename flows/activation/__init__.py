@@ -99,7 +99,9 @@ def _check(form: ActivationForm, login: str, given_name: str, surname: str) -> b
             form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
                                          "prenom.nom@exemple.fr).", address=form.email.data.strip())
                                  if "invalide" in str(error) else str(error)]
-    if (form.mobile.data or "").strip():
+    if not (form.mobile.data or "").strip():
+        form.mobile.data = ""  # blanks only (tabs, non-breaking spaces…): no mobile
+    else:
         try:
             form.mobile.data = normalize_mobile(form.mobile.data)
         except ContactError:

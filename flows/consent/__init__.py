@@ -60,7 +60,8 @@ def applications() -> Response | str:
     form = DecisionForm()
     db = services().store.session
     if form.validate_on_submit():
-        granted = db.get(Consent, int(request.form.get("consent", "0") or 0))
+        typed = request.form.get("consent", "")
+        granted = db.get(Consent, int(typed)) if typed.isascii() and typed.isdigit() and len(typed) <= 18 else None
         if granted is None or granted.login != signed_in.login:
             abort(404)
         db.execute(update(Consent).where(Consent.id == granted.id).values(revoked_at=now()))

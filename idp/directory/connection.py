@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ldap3 import NONE, SIMPLE, Connection, Server
-from ldap3.core.exceptions import LDAPCommunicationError, LDAPException
+from ldap3.core.exceptions import LDAPCommunicationError, LDAPException, LDAPSASLPrepError
+from ldap3.protocol.sasl.sasl import validate_simple_password
 
 from .attributes import PPOLICY_CONTROL
 from .errors import DirectoryError, DirectoryUnavailable
@@ -37,6 +38,21 @@ class OperationFailed(DirectoryError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(f"l'annuaire a refusé l'opération ({code} {message})")
         self.code = code
+
+
+class UnusableSecret(DirectoryError):
+    """A secret no bind can send (RFC 4013 SASLprep: control characters, mixed text
+    directions…): it cannot be anyone's password."""
+
+
+def prepared_secret(secret: str) -> str:
+    """`secret` as a simple bind sends it (SASLprep, as ldap3 prepares it): passwords are
+    stored in this form, so that what is typed later binds. UnusableSecret if it cannot be."""
+    try:
+        prepared = validate_simple_password(secret)
+    except LDAPSASLPrepError as error:
+        raise UnusableSecret(f"secret inutilisable : {error}") from None
+    return prepared.decode("utf-8") if isinstance(prepared, bytes) else prepared
 
 
 class LdapLink:
@@ -100,6 +116,7 @@ class LdapLink:
         Binds go over connections kept for binding only, never for reading: binding again on
         an open connection spares a TCP connection and a slapd session per sign-in."""
         failure: LDAPException | None = None
+        secret = prepared_secret(secret)  # before any connection: a secret no bind can send is nobody's
         for url in self._in_order():
             try:
                 code, control = self._bind_on(url, dn, secret)

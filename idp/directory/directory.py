@@ -13,7 +13,7 @@ from ldap3.utils.dn import escape_rdn
 from . import attributes as attr
 from .connection import (
     ALREADY_EXISTS, ATTRIBUTE_OR_VALUE_EXISTS, INVALID_CREDENTIALS, NO_SUCH_ATTRIBUTE, NO_SUCH_OBJECT, SUCCESS,
-    LdapLink, OperationFailed, check, ppolicy_error,
+    LdapLink, OperationFailed, UnusableSecret, check, ppolicy_error, prepared_secret,
 )
 from .errors import (
     AccountLocked, AccountNotFound, ActivationCodeExpired, AlreadyActivated, CredentialsChanged, DirectoryError,
@@ -136,7 +136,10 @@ class Directory:
             raise InvalidCredentials()  # an empty password would be an anonymous bind (RFC 4513 5.1.2)
         if account and account.stored_state is AccountState.PENDING and normalize_code:
             secret = normalize_code(secret)
-        code, control = self._link.bind_as(account.dn if account else self._timing_decoy(), secret)
+        try:
+            code, control = self._link.bind_as(account.dn if account else self._timing_decoy(), secret)
+        except UnusableSecret:
+            raise InvalidCredentials() from None
         if account is None:
             raise InvalidCredentials()
         if code == INVALID_CREDENTIALS:
@@ -184,7 +187,7 @@ class Directory:
         and forgets the failures). With `expected_stamp` (what a reset link was issued
         under), only if nothing changed since: otherwise CredentialsChanged, and nothing is
         written."""
-        self._modify(login, {attr.PASSWORD: [(MODIFY_REPLACE, [new_password])]}, expected_stamp)
+        self._modify(login, {attr.PASSWORD: [(MODIFY_REPLACE, [prepared_secret(new_password)])]}, expected_stamp)
 
     def issue_activation_code(self, login: str, code: str, expires: datetime) -> None:
         """Back to pending with `code` as the only secret: the old password, the previous
@@ -208,7 +211,7 @@ class Directory:
             attr.ACTIVATION_EXPIRES: [(MODIFY_REPLACE, [])],
         }
         if password is not None:
-            changes[attr.PASSWORD] = [(MODIFY_REPLACE, [password])]
+            changes[attr.PASSWORD] = [(MODIFY_REPLACE, [prepared_secret(password)])]
         if recovery_email is not None:
             changes[attr.RECOVERY_EMAIL] = [(MODIFY_REPLACE, [recovery_email])]
         if mobile is not None:

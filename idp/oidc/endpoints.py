@@ -1,6 +1,8 @@
 """HTTP endpoints of the provider (the ones discovery names)."""
 from __future__ import annotations
 
+import base64
+
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
@@ -13,6 +15,7 @@ from joserfc.errors import JoseError
 from wtforms import ValidationError
 
 from idp.audit import audit
+from idp.i18n import N_
 from idp.services import services
 from idp.sessions import SsoSessions
 from idp.store import Consent
@@ -23,6 +26,8 @@ from .claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
 from .grants import Principal
 
 oidc = Blueprint("oidc", __name__, template_folder="templates")
+
+INCORRECT_REQUEST = N_("La demande de connexion de l'application est incorrecte.")
 
 
 @oidc.get("/.well-known/openid-configuration")
@@ -88,6 +93,8 @@ def answer_authorization(http_request: Request) -> Response:
         grant = provider.server.get_consent_grant(FlaskOAuth2Request(http_request), end_user=principal)
     except OAuth2Error as error:
         return _authorization_error(error)
+    except ValueError:  # Authlib refuses to word an error with what was sent (control or non-ASCII characters)
+        return render_template("oidc/error.html", error=gettext(INCORRECT_REQUEST)), 400
     redirect_uri, state = grant.redirect_uri, params.get("state")
     client = grant.request.client
     try:
@@ -124,7 +131,7 @@ def answer_authorization(http_request: Request) -> Response:
 
 @oidc.post("/token")
 def token() -> Response:
-    return services().provider.server.create_token_response()
+    return _unreadable_credentials() or services().provider.server.create_token_response()
 
 
 @oidc.route("/userinfo", methods=["GET", "POST"])
@@ -150,7 +157,28 @@ def userinfo() -> Response:
 
 @oidc.post("/revoke")
 def revoke() -> Response:
-    return services().provider.server.create_endpoint_response("revocation")
+    return _unreadable_credentials() or services().provider.server.create_endpoint_response("revocation")
+
+
+def _unreadable_credentials() -> Response | None:
+    """An Authorization header that cannot be read (no credentials after its scheme, Basic
+    credentials that are not base64 of UTF-8): invalid_client, as for wrong credentials,
+    rather than letting Authlib trip over it."""
+    header = request.headers.get("Authorization", "")
+    if " " not in header:
+        return None
+    parts = header.split(None, 1)
+    try:
+        if len(parts) < 2:
+            raise ValueError("no credentials")
+        if parts[0].lower() == "basic":
+            base64.b64decode(parts[1]).decode("utf-8")
+    except ValueError:
+        response = jsonify({"error": "invalid_client", "error_description": "unreadable Authorization header"})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Basic realm="ent-idp"'
+        return response
+    return None
 
 
 @oidc.route("/logout", methods=["GET", "POST"])
@@ -242,7 +270,7 @@ def _french(error: OAuth2Error) -> str:
         return gettext("Cette application n'est pas enregistrée auprès de l'ENT.")
     if "redirect_uri" in description.lower() or "Redirect URI" in description:
         return gettext("L'adresse de retour de l'application n'est pas enregistrée auprès de l'ENT.")
-    return gettext("La demande de connexion de l'application est incorrecte.")
+    return gettext(INCORRECT_REQUEST)
 
 
 def _unauthorized() -> Response:
