@@ -107,7 +107,8 @@ def setup_security(app: Flask) -> None:
     hsts = app.config["SESSION_COOKIE_SECURE"]
     settings: Settings = app.config["ENT_IDP"]
     CSRFProtect(app)
-    app.wsgi_app = behind_trusted_proxies(app.wsgi_app, TrustedHops(settings.forwarded_allow_ips))  # type: ignore[method-assign]
+    app.wsgi_app = behind_trusted_proxies(  # type: ignore[method-assign]
+        app.wsgi_app, TrustedHops(settings.forwarded_allow_ips))
 
     @app.before_request
     def refuse_impossible_parameters() -> tuple[object, int] | None:

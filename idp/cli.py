@@ -389,9 +389,9 @@ def _event_line(event: dict[str, Any]) -> str:
     known = ("time", "event", "outcome", "login", "address", "client")
     moment = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00")).astimezone()
     details = " ".join(f"{key}={value}" for key, value in event.items() if key not in known)
-    return "\t".join([moment.strftime("%d/%m/%Y %H:%M:%S"), str(event.get("event")), str(event.get("outcome", "")),
-                      str(event.get("login") or "—"), str(event.get("address") or "—"), str(event.get("client") or "—"),
-                      details]).rstrip()
+    columns = [moment.strftime("%d/%m/%Y %H:%M:%S"), str(event.get("event")), str(event.get("outcome", ""))]
+    columns += [str(event.get(key) or "—") for key in ("login", "address", "client")]
+    return "\t".join([*columns, details]).rstrip()
 
 
 def _conformance(args: argparse.Namespace) -> int:

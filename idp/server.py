@@ -144,14 +144,16 @@ def apply_lockout_policy(settings: Settings) -> None:
     ldap, accounts = settings.ldap, settings.accounts
     directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
     try:
-        directory.configure_lockout(accounts.lockout_failures * DIRECTORY_LOCKOUT_FACTOR, accounts.lockout_minutes * 60)
+        directory.configure_lockout(accounts.lockout_failures * DIRECTORY_LOCKOUT_FACTOR,
+                                    accounts.lockout_minutes * 60)
     except DirectoryError as error:
         logging.getLogger(__name__).warning("password policy not updated: %s", error)
 
 
 def serve_until_stopped(sites: list[tuple[Flask, str, int]], on_ready: Any = None) -> None:
     """Serves each (app, host, port) with Werkzeug (threads) until Ctrl-C or SIGTERM."""
-    servers = [make_server(host, port, app, threaded=True, request_handler=QuietRequestLog) for app, host, port in sites]
+    servers = [make_server(host, port, app, threaded=True, request_handler=QuietRequestLog)
+               for app, host, port in sites]
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers[1:]]
 
     def shut_down(*_: object) -> None:

@@ -56,8 +56,9 @@ def test_every_security_event_is_written_and_listed(app: Flask, directory: Direc
     cli(capsys, config, "clients", "add", "--name", "Auditée", "--redirect-uri", "https://app.example.fr/cb")
 
     events = audit_events(app)
-    expected = [("account.provisioned", "success"), ("login.failed", "failure"), ("activation.code_accepted", "success"),
-                ("account.activated", "success"), ("terms.accepted", "success"), ("login.succeeded", "success"),
+    expected = [("account.provisioned", "success"), ("login.failed", "failure"),
+                ("activation.code_accepted", "success"), ("account.activated", "success"),
+                ("terms.accepted", "success"), ("login.succeeded", "success"),
                 ("login.locked", "refused"), ("recovery.asked", "success"), ("recovery.link_sent", "success"),
                 ("recovery.password_reset", "success"), ("account.locked", "success"),
                 ("account.unlocked", "success"), ("account.reset", "success")]

@@ -101,7 +101,8 @@ def test_rate_limits_count_across_both_instances(limited_pair: Pair, redis_serve
         for attempt in range(LOGIN_LIMIT):
             instance = "AB"[attempt % 2]
             # A new login each time: only the limit per client address is reached, not the one per login.
-            page = browser.via(instance).submit(page, {"login": f"{UNKNOWN_LOGIN}{attempt}", "password": "Pas-le-bon-1"})
+            page = browser.via(instance).submit(page, {"login": f"{UNKNOWN_LOGIN}{attempt}",
+                                                       "password": "Pas-le-bon-1"})
             assert page.status_code == 400 and served_by(page) == instance, (attempt, page.status_code)
             assert "Identifiant ou mot de passe incorrect" in page.text
             served[instance] += 1
