@@ -44,9 +44,6 @@ class Rule:
     amount: int
     seconds: int
 
-    def __str__(self) -> str:
-        return f"{self.amount} / {self.seconds} s"
-
 
 SIGN_IN = Rule("sign-in", 30, 300)
 """Sign-in attempts per client address, whatever the login."""

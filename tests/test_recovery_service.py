@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from idp import recovery as recovery_module
 from idp.app import create_app
@@ -20,6 +20,7 @@ from idp.config import Settings
 from idp.directory import Directory
 from idp.services import services
 from idp.store import ResetToken
+from idp.store.tasks import Task
 from tests.conftest import audit_events, eventually, has_event, tasks_done
 from tests.flows.conftest import Mailbox, SmtpServer, new_active
 from tests.flows.test_recovery import ask, reset_links
@@ -72,7 +73,7 @@ def test_concurrent_wrong_sms_codes_are_checked_three_times_at_most(app: Flask, 
     with app.test_request_context():
         challenge = services().recovery.ask_by_sms(login, text="Code : %(code)s", address="192.0.2.1")
     sms = eventually(lambda: sorted((tmp_path / "sms").glob("*.txt")) if (tmp_path / "sms").exists() else [])
-    code = re.search(r"\d{6}", sms[-1].read_text()).group(0)
+    code = re.search(r"\d{6}", sms[-1].read_text().split("\n\n", 1)[1]).group(0)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     checked = []
     real_compare = recovery_module.secrets.compare_digest
@@ -93,3 +94,29 @@ def test_concurrent_wrong_sms_codes_are_checked_three_times_at_most(app: Flask, 
     with app.app_context():
         row = services().store.session.scalar(select(ResetToken).where(ResetToken.login == login))
         assert row.attempts == recovery_module.SMS_ATTEMPTS
+
+
+def test_an_sms_that_did_not_leave_is_sent_again_with_a_code_that_works(app: Flask, directory: Directory,
+                                                                        tmp_path: Path, unique_surname: str) -> None:
+    """The gateway failed once: the task runs again, and the code of the SMS that left works."""
+    login = new_active(directory, unique_surname, mobile="+33612345678")
+    (tmp_path / "sms").write_text("not a folder: the gateway cannot write")
+    with app.test_request_context():
+        challenge = services().recovery.ask_by_sms(login, text="Code : %(code)s", address="192.0.2.1")
+    recovery = app.extensions["ent_idp"].recovery
+    eventually(lambda: has_event(audit_events(app), event="recovery.sms_sent") or _failed_once(app))
+    (tmp_path / "sms").unlink()
+    with app.app_context():
+        db = services().store.session
+        db.execute(update(Task).values(run_after=0))
+        db.commit()
+    recovery.tasks.run_due()
+    sms = eventually(lambda: sorted((tmp_path / "sms").glob("*.txt")))[-1].read_text()
+    code = re.search(r"\d{6}", sms.split("\n\n", 1)[1]).group(0)
+    with app.app_context():
+        assert services().recovery.try_code(challenge, code) is not None
+
+
+def _failed_once(app: Flask) -> bool:
+    with app.app_context():
+        return bool(services().store.session.scalars(select(Task).where(Task.attempts >= 1)).all())

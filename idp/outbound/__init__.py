@@ -1,4 +1,5 @@
-"""Outgoing messages: mail through an outbox table, SMS at once.
+"""Outgoing messages: mail through an outbox table, SMS at once (from a background task:
+idp.recovery).
 
 A mail is written to the `outbox` table first, then sent at once when possible; when the
 server is down it waits and is retried with back-off (1 min, 2, 4 … at most 1 h apart)
@@ -76,7 +77,8 @@ class Outbound:
         return self._sms_kind is not None
 
     def sms(self, to: str, text: str) -> None:
-        """Sends at once or raises SmsUnavailable (never queued: the codes expire in minutes)."""
+        """Sends at once or raises SmsUnavailable (no outbox: the codes expire in minutes; the
+        recovery task that calls this is tried again instead)."""
         send_sms(self.settings, to, text)
         log.info("sms sent via %s gateway", self._sms_kind)
 

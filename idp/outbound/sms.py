@@ -1,4 +1,5 @@
-"""SMS, sent at once (the codes they carry expire within minutes): never queued.
+"""SMS, sent at once (the codes they carry expire within minutes): no outbox; the background
+task that sends one is tried again if the gateway fails.
 
 sms_gateway: unset or "" = off; http(s)://… = JSON POST {"to": "+336…", "text": "…"} with
 `Authorization: Bearer <sms_gateway_token>`, 10 s timeout, any 2xx = sent;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from .db import Store
 from .models import ResetToken, digest, now
@@ -13,15 +13,23 @@ from .models import ResetToken, digest, now
 def new_link(store: Store, login: str, stamp: str, seconds: int) -> str:
     """A link's token (only its digest is kept), valid `seconds` while `stamp` is the account's."""
     token = secrets.token_urlsafe(32)
-    _add(store, token_digest=digest(token), login=login, stamp=stamp, channel="mail", expires_at=now() + seconds)
+    with store.engine.begin() as connection:
+        connection.execute(insert(ResetToken), {
+            "token_digest": digest(token), "code_digest": None, "login": login, "stamp": stamp, "channel": "mail",
+            "expires_at": now() + seconds, "created_at": now(), "attempts": 0})
     return token
 
 
 def new_code(store: Store, challenge_digest: str, login: str, stamp: str, seconds: int) -> str:
-    """A 6-digit SMS code for the browser holding the challenge of `challenge_digest`."""
+    """A 6-digit SMS code for the browser holding the challenge of `challenge_digest` (it
+    replaces one made for that challenge by an attempt whose SMS did not leave)."""
     code = f"{secrets.randbelow(10**6):06d}"
-    _add(store, token_digest=challenge_digest, code_digest=digest(code), login=login, stamp=stamp, channel="sms",
-         expires_at=now() + seconds)
+    with store.engine.begin() as connection:
+        connection.execute(delete(ResetToken).where(ResetToken.token_digest == challenge_digest,
+                                                    ResetToken.used_at.is_(None)))
+        connection.execute(insert(ResetToken), {
+            "token_digest": challenge_digest, "code_digest": digest(code), "login": login, "stamp": stamp,
+            "channel": "sms", "expires_at": now() + seconds, "created_at": now(), "attempts": 0})
     return code
 
 
@@ -51,7 +59,3 @@ def use(store: Store, row_id: int) -> bool:
         return connection.execute(update(ResetToken).where(ResetToken.id == row_id, ResetToken.used_at.is_(None))
                                   .values(used_at=now())).rowcount == 1
 
-
-def _add(store: Store, **values: object) -> None:
-    with store.engine.begin() as connection:
-        connection.execute(insert(ResetToken), {"created_at": now(), "attempts": 0, "code_digest": None, **values})
