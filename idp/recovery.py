@@ -29,6 +29,8 @@ from idp.tasks import TaskQueue
 
 SMS_CODE_SECONDS = 600
 SMS_ATTEMPTS = 3
+CODE_PLACE = "{code}"
+"""Where the code goes in the text of the SMS."""
 MAIL, SMS, LOGIN_REMINDER = "recovery.mail", "recovery.sms", "recovery.login"
 """Kinds of background tasks."""
 
@@ -65,7 +67,7 @@ class Recovery:
 
     def ask_by_sms(self, who: str, *, text: str, address: str | None) -> str:
         """Returns the challenge the browser keeps to type the code against. `text`: the SMS,
-        in the person's language, with `%(code)s` where the code goes."""
+        in the person's language, with CODE_PLACE where the code goes."""
         challenge = secrets.token_urlsafe(16)
         self.tasks.submit(SMS, {"who": who, "challenge": digest(challenge), "text": text, "address": address})
         return challenge
@@ -122,7 +124,7 @@ class Recovery:
             return
         code = tokens.new_code(self.store, task["challenge"], account.login, account.security_stamp,
                                SMS_CODE_SECONDS)
-        self.outbound.sms(account.mobile or "", task["text"] % {"code": code})
+        self.outbound.sms(account.mobile or "", task["text"].replace(CODE_PLACE, code))
         audit("recovery.sms_sent", login=account.login, address=task["address"])
 
     def _send_login(self, task: dict[str, Any]) -> None:

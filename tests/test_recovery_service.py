@@ -71,7 +71,7 @@ def test_concurrent_wrong_sms_codes_are_checked_three_times_at_most(app: Flask, 
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     login = new_active(directory, unique_surname, mobile="+33612345678")
     with app.test_request_context():
-        challenge = services().recovery.ask_by_sms(login, text="Code : %(code)s", address="192.0.2.1")
+        challenge = services().recovery.ask_by_sms(login, text="Code : {code}", address="192.0.2.1")
     sms = eventually(lambda: sorted((tmp_path / "sms").glob("*.txt")) if (tmp_path / "sms").exists() else [])
     code = re.search(r"\d{6}", sms[-1].read_text().split("\n\n", 1)[1]).group(0)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -102,7 +102,7 @@ def test_an_sms_that_did_not_leave_is_sent_again_with_a_code_that_works(app: Fla
     login = new_active(directory, unique_surname, mobile="+33612345678")
     (tmp_path / "sms").write_text("not a folder: the gateway cannot write")
     with app.test_request_context():
-        challenge = services().recovery.ask_by_sms(login, text="Code : %(code)s", address="192.0.2.1")
+        challenge = services().recovery.ask_by_sms(login, text="Code : {code}", address="192.0.2.1")
     recovery = app.extensions["ent_idp"].recovery
     eventually(lambda: has_event(audit_events(app), event="recovery.sms_sent") or _failed_once(app))
     (tmp_path / "sms").unlink()

@@ -1,9 +1,11 @@
 """Sign-in (guide steps C1–C4, S1–S4): « Identifiant », « Mot de passe », « Se souvenir
 de moi », « Connexion ».
 
-The secret is checked by slapd (a bind as the person), so its password policy counts
-failures. A pending account's activation code leads to the activation page (C4); a
-personal password signs the browser in and goes back to the app that asked, or home.
+The secret is checked by slapd (a bind as the person) behind the sign-in guard's counters
+(idp.signin), which tell how many tries are left and refuse for a while after too many. A
+pending account's activation code leads to the activation page (C4), for as long as no new
+code or lock changed the account; a personal password signs the browser in and goes back to
+the app that asked, or home.
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from idp.forms import Form
 from idp.i18n import _l
 from idp.passwords import RULES_TEXT, normalize_password, password_problems
 from idp.ratelimit import RECOVERY, SMS_CODE, limited
+from idp.recovery import CODE_PLACE
 from idp.services import services
 from idp.sessions import sign_out_everywhere
 
@@ -62,7 +63,7 @@ def ask() -> Response | str:
         who, core = form.who.data.strip(), services().recovery
         if request.form.get("channel") == "sms" and sms_enabled:
             text = gettext("%(ent_name)s : votre code de réinitialisation est %(code)s. Il expire dans 10 minutes.",
-                           ent_name=current_app.config["ENT_IDP"].ent_name, code="%(code)s")
+                           ent_name=current_app.config["ENT_IDP"].ent_name, code=CODE_PLACE)
             session[_SMS_CHALLENGE] = core.ask_by_sms(who, text=text, address=request.remote_addr)
             audit("recovery.asked", login=who.lower(), channel="sms")
             return redirect(url_for("recovery.sms_code"))
