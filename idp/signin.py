@@ -56,7 +56,7 @@ class SignInGuard:
         keys = {self.per_login: (login, account.security_stamp if account else "")}
         if not self.limits.is_exempt(address):
             keys[self.per_address] = (*keys[self.per_login], address or "")
-        counts = [self.limits.hit(rule, *identifiers) for rule, identifiers in keys.items()]
+        counts = self.limits.hit_each(list(keys.items()))
         refused = [count for count in counts if not count.allowed]
         if refused:
             raise TemporarilyRefused(self._window_end(refused[0], keys[refused[0].rule]))
@@ -68,8 +68,7 @@ class SignInGuard:
             if locked.until is None:  # by an admin: told like a wrong secret (the login exists)
                 raise self._wrong(counts, keys) from None
             raise TemporarilyRefused(locked.until) from None
-        for rule, identifiers in keys.items():
-            self.limits.clear(rule, *identifiers)
+        self.limits.clear_each(list(keys.items()))
         return found
 
     def _wrong(self, counts: list[Count], keys: dict[Rule, tuple[str, ...]]) -> Exception:

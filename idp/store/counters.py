@@ -47,7 +47,7 @@ class SqlCounters(Storage):
         self._upsert = statement.on_conflict_do_update(index_elements=[table.c.key], set_={
             "count": case((expired, statement.excluded.count), else_=table.c.count + statement.excluded.count),
             "expires_at": case((expired, statement.excluded.expires_at), else_=table.c.expires_at),
-        }).returning(table.c.count)
+        }).returning(table.c.key, table.c.count)
         self._hits = itertools.count(1)
 
     @property
@@ -55,13 +55,17 @@ class SqlCounters(Storage):
         return SQLAlchemyError
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self.incr_many([(key, expiry)], amount)[0]
+
+    def incr_many(self, keys: list[tuple[str, int]], amount: int = 1) -> list[int]:
+        """One hit on each (key, expiry), in one statement: the counts after it, in order."""
         moment = time.time()
+        rows = [{"key": key, "count": amount, "expires_at": moment + expiry, "now": moment} for key, expiry in keys]
         with self.engine.begin() as connection:
-            count = connection.execute(self._upsert, {"key": key, "count": amount, "expires_at": moment + expiry,
-                                                      "now": moment}).scalar_one()
+            counts = dict(connection.execute(self._upsert, rows).tuples().all())
         if next(self._hits) % PURGE_EVERY == 0:
             self._purge(moment)
-        return int(count)
+        return [int(counts[key]) for key, _ in keys]
 
     def get(self, key: str) -> int:
         with self.engine.connect() as connection:
@@ -87,8 +91,11 @@ class SqlCounters(Storage):
             return connection.execute(delete(RateCounter)).rowcount
 
     def clear(self, key: str) -> None:
+        self.clear_many([key])
+
+    def clear_many(self, keys: list[str]) -> None:
         with self.engine.begin() as connection:
-            connection.execute(delete(RateCounter).where(RateCounter.key == key))
+            connection.execute(delete(RateCounter).where(RateCounter.key.in_(keys)))
 
     def _purge(self, moment: float) -> None:
         with self.engine.begin() as connection:
