@@ -62,7 +62,7 @@ class SqlCounters(Storage):
         moment = time.time()
         rows = [{"key": key, "count": amount, "expires_at": moment + expiry, "now": moment} for key, expiry in keys]
         with self.engine.begin() as connection:
-            counts = dict(connection.execute(self._upsert, rows).tuples().all())
+            counts = {key: count for key, count in connection.execute(self._upsert, rows)}
         if next(self._hits) % PURGE_EVERY == 0:
             self._purge(moment)
         return [int(counts[key]) for key, _ in keys]

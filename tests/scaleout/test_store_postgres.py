@@ -80,3 +80,37 @@ def test_a_database_of_an_older_version_is_upgraded(postgres: Postgres) -> None:
         assert store.session.scalar(select(Token)).expires_at == 2**31 + 1
     finally:
         store.dispose()
+
+
+def test_rate_counters_on_postgresql_count_every_hit_once(postgres: Postgres) -> None:
+    """The default counters' storage (`database`) on PostgreSQL: concurrent hits from many
+    connections all count, each sees its own count, and a window ends."""
+    import time
+
+    from idp.store.counters import SqlCounters
+    stores = [Store(postgres.url) for _ in range(4)]
+    counters = [SqlCounters(store=store) for store in stores]
+    key = f"test/{secrets.token_hex(4)}"
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def hit(index: int) -> None:
+        for _ in range(25):
+            count = counters[index % 4].incr(key, 60)
+            with lock:
+                seen.append(count)
+    workers = [threading.Thread(target=hit, args=(index,)) for index in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    try:
+        assert sorted(seen) == list(range(1, 201)) and counters[0].get(key) == 200
+        assert counters[1].incr_many([(key, 60), (key + "/other", 1)]) == [201, 1]
+        time.sleep(1.1)
+        assert counters[2].get(key + "/other") == 0 and counters[2].incr(key + "/other", 1) == 1
+        counters[3].clear_many([key, key + "/other"])
+        assert counters[0].get(key) == 0
+    finally:
+        for store in stores:
+            store.dispose()
