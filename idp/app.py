@@ -7,18 +7,19 @@ from pathlib import Path
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from idp.audit import EXTENSION as AUDIT_EXTENSION, AuditLog
+from idp.audit import EXTENSION as AUDIT_EXTENSION
+from idp.audit import AuditLog
 from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.directory import DirectoryUnavailable, connect
+from idp.i18n import setup_i18n
 from idp.proxy import TrustedHops, behind_trusted_proxies
 from idp.ratelimit import RateLimits, exempt_addresses, open_storage
-from idp.i18n import setup_i18n
+from idp.recovery import Recovery
 from idp.services import EXTENSION, Services, services
 from idp.sessions import SessionPolicy, SsoSessions
-from idp.recovery import Recovery
 from idp.signin import SignInGuard
-from idp.tasks import TaskQueue
 from idp.store import Store
+from idp.tasks import TaskQueue
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -121,7 +121,6 @@ class SsoSessions:
                        .values(ended_at=now()))
         return signed_in.login
 
-
     @staticmethod
     def sid(session_digest: str | None) -> str | None:
         """The `sid` of a browser session in ID tokens (OpenID Connect session id): derived
