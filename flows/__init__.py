@@ -10,6 +10,8 @@ from flows.helpdesk import helpdesk
 from flows.login import login
 from flows.portal import portal
 from flows.recovery import recovery
+from idp.interactions import EXTENSION as INTERACTIONS
+from idp.interactions import Need
 
 ALL_FLOWS = (help, portal, login, activation, consent, recovery, helpdesk)
 """`help` comes before `portal`: both name /aide (`help.form`, and `portal.help` in older links)
@@ -17,5 +19,10 @@ and the first registered serves it."""
 
 
 def register_flows(app: Flask) -> None:
+    """The blueprints, and the pages that serve the protocols' interactions."""
     for blueprint in ALL_FLOWS:
         app.register_blueprint(blueprint)
+    pages = app.extensions[INTERACTIONS]
+    pages.serve(Need.SIGN_IN, "login.form")
+    pages.serve(Need.CONSENT, "consent.form")
+    pages.serve(Need.HOME, "portal.home")

@@ -12,6 +12,8 @@ from idp.audit import AuditLog
 from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.directory import DirectoryUnavailable, connect
 from idp.i18n import setup_i18n
+from idp.interactions import EXTENSION as INTERACTIONS
+from idp.interactions import setup_interactions
 from idp.proxy import TrustedHops, behind_trusted_proxies
 from idp.ratelimit import RateLimits, exempt_addresses, open_storage
 from idp.recovery import Recovery
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     setup_config(app, settings)
     setup_i18n(app)
     setup_audit(app, settings)
+    setup_interactions(app)
     setup_services(app, settings)
     setup_security(app)
     setup_errors(app)
@@ -170,9 +173,10 @@ def setup_errors(app: Flask) -> None:
 
 
 def setup_oidc(app: Flask) -> None:
-    from idp.oidc.endpoints import oidc
+    from idp.oidc.endpoints import PROTOCOL, oidc, resume_authorization
 
     app.extensions[EXTENSION].provider.init_app(app)
+    app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_authorization)
     app.register_blueprint(oidc)
     app.extensions["csrf"].exempt(oidc)
 

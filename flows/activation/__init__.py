@@ -17,7 +17,7 @@ from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import AccountState, AlreadyActivated, CredentialsChanged
 from idp.forms import Form
 from idp.i18n import _l
-from idp.oidc import interaction
+from idp import interactions
 from idp.passwords import RULES_TEXT, normalize_password, password_problems
 from idp.services import services
 from idp.store.models import now
@@ -66,10 +66,10 @@ def form() -> Response | str | tuple[str, int]:
         session.pop(ACTIVATION, None)
         audit("account.activated", login=account.login)
         audit("terms.accepted", login=account.login, terms_version=terms_version)
-        pending = interaction.pending(started.get("interaction"))
+        waiting = interactions.pending(started.get("interaction"))
         activated = services().directory.get(account.login)  # with its new contact details
         services().sessions.start(activated, amr=["pwd"], remember=bool(started.get("remember")))
-        return interaction.resume(pending.id) if pending else redirect(url_for("portal.welcome"))
+        return interactions.resume(waiting.id) if waiting else redirect(url_for("portal.welcome"))
     status = 400 if request.method == "POST" else 200
     return render_template("activation/form.html", form=form, account=account, rules=gettext(RULES_TEXT),
                            sms_enabled=bool(current_app.config["ENT_IDP"].sms_gateway)), status

@@ -3,16 +3,14 @@ College apps of the ENT (first-party clients) never ask."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from sqlalchemy import select, update
 from wtforms import HiddenField
 
+from idp import interactions
 from idp.audit import audit
 from idp.forms import Form
 from idp.i18n import _l
-from idp.oidc import interaction
 from idp.services import services
-from idp.store import Client, Consent, Token
-from idp.store.models import now
+from idp.store import consents
 
 consent = Blueprint("consent", __name__, template_folder="templates")
 
@@ -32,23 +30,21 @@ class DecisionForm(Form):
 def form() -> Response | str:
     signed_in = services().sessions.current()
     form = DecisionForm()
-    interaction_id = request.values.get("interaction") or form.interaction.data
-    pending = interaction.pending(interaction_id)
-    if signed_in is None or pending is None:
+    waiting = interactions.pending(request.values.get("interaction") or form.interaction.data)
+    if signed_in is None or waiting is None:
         return redirect(url_for("portal.home"))
-    scope = pending.params.get("scope", "")
+    app_id, scope = waiting.request.get("client_id", ""), waiting.request.get("scope", "")
     if form.validate_on_submit():
         if request.form.get("decision") == "allow":
-            with services().store.transaction() as db:
-                db.add(Consent(login=signed_in.login, client_id=pending.params.get("client_id", ""), scope=scope))
-            interaction.record(pending.id, consent_given=True)
-            audit("consent.given", login=signed_in.login, client=pending.params.get("client_id"))
+            consents.give(services().store, signed_in.login, app_id, scope)
+            interactions.record(waiting.id, consent_given=True)
+            audit("consent.given", login=signed_in.login, client=app_id)
         else:
-            interaction.record(pending.id, denied=True)
-        return interaction.resume(pending.id)
-    form.interaction.data = pending.id
+            interactions.record(waiting.id, denied=True)
+        return interactions.resume(waiting.id)
+    form.interaction.data = waiting.id
     words = [SCOPE_WORDS[item] for item in scope.split() if item in SCOPE_WORDS]
-    return render_template("consent/form.html", form=form, client_name=pending.client_name, words=words)
+    return render_template("consent/form.html", form=form, client_name=waiting.app_name, words=words)
 
 
 @consent.route("/applications", methods=["GET", "POST"])
@@ -58,18 +54,13 @@ def applications() -> Response | str:
     if signed_in is None:
         return redirect(url_for("login.form"))
     form = DecisionForm()
-    db = services().store.session
     if form.validate_on_submit():
         typed = request.form.get("consent", "")
-        granted = db.get(Consent, int(typed)) if typed.isascii() and typed.isdigit() and len(typed) <= 18 else None
-        if granted is None or granted.login != signed_in.login:
+        client_id = consents.withdraw(services().store, signed_in.login, int(typed)) \
+            if typed.isascii() and typed.isdigit() and len(typed) <= 18 else None
+        if client_id is None:
             abort(404)
-        db.execute(update(Consent).where(Consent.id == granted.id).values(revoked_at=now()))
-        db.execute(update(Token).where(Token.login == signed_in.login, Token.client_id == granted.client_id,
-                                       Token.revoked_at.is_(None)).values(revoked_at=now()))
-        db.commit()
-        audit("consent.revoked", login=signed_in.login, client=granted.client_id)
+        audit("consent.revoked", login=signed_in.login, client=client_id)
         return redirect(url_for("consent.applications"))
-    rows = db.execute(select(Consent, Client).join(Client, Client.client_id == Consent.client_id)
-                      .where(Consent.login == signed_in.login, Consent.revoked_at.is_(None))).all()
-    return render_template("consent/applications.html", form=form, granted=rows)
+    return render_template("consent/applications.html", form=form,
+                           granted=consents.in_force(services().store, signed_in.login))

@@ -20,7 +20,7 @@ from idp.audit import audit
 from idp.directory import Account, AccountState, ActivationCodeExpired
 from idp.forms import Form
 from idp.i18n import _l
-from idp.oidc import interaction
+from idp import interactions
 from idp.provisioning.codes import normalize_typed_code
 from idp.ratelimit import SIGN_IN, limited
 from idp.services import services
@@ -55,7 +55,7 @@ def form() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form.interaction.data = request.args.get("interaction", "")
         form.login.data = (request.args.get("login_hint") or "").strip()
-    pending = interaction.pending(form.interaction.data)
+    waiting = interactions.pending(form.interaction.data)
     problem = request.args.get("message") and _MESSAGES.get(request.args["message"])
     if form.validate_on_submit():
         name = form.login.data.strip().lower()
@@ -72,21 +72,21 @@ def form() -> Response | str | tuple[str, int]:
             problem = gettext("Votre code d'activation a expiré. Demandez un nouveau code à votre établissement.")
             audit("login.code_expired", login=name, outcome="refused")
         else:
-            return _signed_in(account, bool(form.remember.data), pending)
+            return _signed_in(account, bool(form.remember.data), waiting)
     status = 400 if request.method == "POST" else 200
     return render_template("login/form.html", form=form, problem=problem,
-                           client_name=pending.client_name if pending else None), status
+                           client_name=waiting.app_name if waiting else None), status
 
 
-def _signed_in(account: Account, remember: bool, pending: interaction.Interaction | None) -> Response:
+def _signed_in(account: Account, remember: bool, waiting: interactions.Interaction | None) -> Response:
     if account.stored_state is AccountState.PENDING:
         session[ACTIVATION] = {"login": account.login, "at": now(), "remember": remember,
-                               "stamp": account.security_stamp, "interaction": pending.id if pending else None}
+                               "stamp": account.security_stamp, "interaction": waiting.id if waiting else None}
         audit("activation.code_accepted", login=account.login)
         return redirect(url_for("activation.form"))
     services().sessions.start(account, amr=["pwd"], remember=remember)
     audit("login.succeeded", login=account.login)
-    return interaction.resume(pending.id) if pending else redirect(url_for("portal.welcome"))
+    return interactions.resume(waiting.id) if waiting else redirect(url_for("portal.welcome"))
 
 
 def _wrong_secret_message(tries_left: int | None) -> str:

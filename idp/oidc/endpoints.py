@@ -3,29 +3,33 @@ from __future__ import annotations
 
 import base64
 
+from urllib.parse import urlencode
+
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import Blueprint, Request, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, validate_csrf
 from joserfc import jwt
 from joserfc.errors import JoseError
+from werkzeug.datastructures import MultiDict
 from wtforms import ValidationError
 
+from idp import interactions
 from idp.audit import audit
 from idp.i18n import N_
+from idp.interactions import ConsentWanted, Demands, Need
 from idp.services import services
-from idp.sessions import SsoSessions
-from idp.store import Consent
-from idp.store.models import now
+from idp.sessions import SignedIn, SsoSessions
+from idp.store import Client
 
-from . import interaction
 from .claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
-from .grants import Principal
 
 oidc = Blueprint("oidc", __name__, template_folder="templates")
+PROTOCOL = "oidc"
 
 INCORRECT_REQUEST = N_("La demande de connexion de l'application est incorrecte.")
 
@@ -77,20 +81,23 @@ def jwks() -> Response:
 
 @oidc.route("/authorize", methods=["GET", "POST"])
 def authorize() -> Response:
-    return answer_authorization(request)
+    return answer_authorization(FlaskOAuth2Request(request), {key: value for key, value in request.values.items()})
 
 
-def answer_authorization(http_request: Request) -> Response:
+def resume_authorization(waiting: interactions.Interaction) -> Response:
+    """The authorization request kept while the person signed in or consented, answered now."""
+    kept = KeptAuthorizationRequest(request.host_url.rstrip("/") + url_for("oidc.authorize"), waiting.request)
+    return answer_authorization(kept, waiting.request, waiting)
+
+
+def answer_authorization(oauth_request: OAuth2Request, params: dict[str, str],
+                         waiting: interactions.Interaction | None = None) -> Response:
     """Checks, in order: client and redirect URI (an error page, never a redirect),
-    the request itself, then whether a person must sign in or consent.
-
-    `http_request` is this request, or the authorization request a flow resumes once the
-    person signed in or consented (see interaction.resume)."""
-    provider, sessions = services().provider, services().sessions
-    principal = sessions.current()
-    params = {key: value for key, value in http_request.values.items() if key != "interaction"}
+    the request itself, then whether a person must sign in or consent (`waiting`: the
+    request as kept while they did)."""
+    provider = services().provider
     try:
-        grant = provider.server.get_consent_grant(FlaskOAuth2Request(http_request), end_user=principal)
+        grant = provider.server.get_consent_grant(oauth_request, end_user=services().sessions.current())
     except OAuth2Error as error:
         return _authorization_error(error)
     except ValueError:  # Authlib refuses to word an error with what was sent (control or non-ASCII characters)
@@ -103,30 +110,61 @@ def answer_authorization(http_request: Request) -> Response:
                 error = InvalidRequestError(f"'{unsupported}' is not supported", redirect_uri=redirect_uri)
                 error.error = f"{unsupported}_not_supported"
                 raise error
-        pending = interaction.pending(http_request.values.get("interaction"))
-        if pending and pending.denied:
-            interaction.finish(pending.id)
+        if waiting and waiting.denied:
+            interactions.finish(waiting.id)
             return provider.server.create_authorization_response(grant.request, grant_user=None, grant=grant)
         prompts = set(params.get("prompt", "").split())
-        if principal is None or _must_sign_in_again(principal, params, prompts, pending):
+        verdict = interactions.person_for(_demands(params, prompts, client, grant.request.scope), waiting)
+        if verdict.need is not None:
             if "none" in prompts:
-                raise LoginRequiredError(redirect_uri=redirect_uri)
-            started = interaction.start(params, client.name)
-            return redirect(url_for("login.form", interaction=started.id, login_hint=params.get("login_hint")))
-        if not client.first_party and not (pending and pending.consent_given) \
-                and ("consent" in prompts or not _has_consent(principal.login, client.client_id, grant.request.scope)):
-            if "none" in prompts:
-                raise ConsentRequiredError(redirect_uri=redirect_uri)
-            started = interaction.start(params, client.name)
-            return redirect(url_for("consent.form", interaction=started.id))
+                raise (LoginRequiredError if verdict.need is Need.SIGN_IN else ConsentRequiredError)(
+                    redirect_uri=redirect_uri)
+            return interactions.ask(PROTOCOL, verdict.need, params, client.name, login_hint=params.get("login_hint"))
     except OAuth2Error as error:
         error.state = state
         error.redirect_uri = error.redirect_uri or redirect_uri  # the client and its URI are known by now
         return _authorization_error(error)
-    if pending:
-        interaction.finish(pending.id)
-    audit("oidc.authorized", login=principal.login, client=client.client_id)
-    return provider.server.create_authorization_response(grant.request, grant_user=principal, grant=grant)
+    if waiting:
+        interactions.finish(waiting.id)
+    person = verdict.person
+    audit("oidc.authorized", login=person.login, client=client.client_id)
+    return provider.server.create_authorization_response(grant.request, grant_user=person, grant=grant)
+
+
+class KeptAuthorizationRequest(OAuth2Request):
+    """An authorization request as kept in the flow cookie, for Authlib to answer now."""
+
+    def __init__(self, uri: str, params: dict[str, str]) -> None:
+        super().__init__("GET", uri + "?" + urlencode(params))
+        self.payload = BasicOAuth2Payload(params)
+        self._args = MultiDict(params)
+
+    @property
+    def args(self) -> MultiDict:
+        return self._args
+
+    @property
+    def form(self) -> MultiDict:
+        return MultiDict()
+
+
+def _demands(params: dict[str, str], prompts: set[str], client: Client, scope: str) -> Demands:
+    """What an authorization request demands of the person: prompt=login, max_age, an
+    id_token_hint naming someone, consent for a third-party app."""
+    max_age = params.get("max_age")
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
+        raise InvalidRequestError("Invalid 'max_age'")
+    subject = None
+    if params.get("id_token_hint"):
+        try:
+            claims = jwt.decode(params["id_token_hint"], services().provider.keys.verification_keys(),
+                                algorithms=["RS256"]).claims
+        except (JoseError, ValueError):
+            raise InvalidRequestError("Invalid 'id_token_hint'") from None
+        subject = claims.get("sub")
+    consent = None if client.first_party else ConsentWanted(client.client_id, scope, ask_again="consent" in prompts)
+    return Demands(fresh="login" in prompts, max_age=int(max_age) if max_age is not None else None,
+                   subject=subject, consent=consent)
 
 
 @oidc.post("/token")
@@ -210,42 +248,10 @@ def logout() -> Response | str | tuple[str, int]:
     return response if response is not None else render_template("oidc/logged_out.html")
 
 
-def _names_this_session(claims: dict | None, signed_in: Principal) -> bool:
+def _names_this_session(claims: dict | None, signed_in: SignedIn) -> bool:
     """Whether an ID token's claims are those of the person signed in, in this session (`sid`)."""
     return bool(claims) and claims.get("sub") == signed_in.sub \
         and claims.get("sid") == SsoSessions.sid(signed_in.session_digest)
-
-
-def _must_sign_in_again(principal: Principal, params: dict[str, str], prompts: set[str],
-                        pending: interaction.Interaction | None) -> bool:
-    """prompt=login, max_age or an id_token_hint for someone else ask for a new sign-in,
-    unless the person just signed in for this very request."""
-    if pending is not None and principal.auth_time >= pending.started:
-        return False
-    if "login" in prompts:
-        return True
-    max_age = params.get("max_age")
-    if max_age is not None:
-        try:
-            if now() - principal.auth_time >= int(max_age):
-                return True
-        except ValueError:
-            raise InvalidRequestError("Invalid 'max_age'") from None
-    hint = params.get("id_token_hint")
-    if hint:
-        try:
-            claims = jwt.decode(hint, services().provider.keys.verification_keys(), algorithms=["RS256"]).claims
-        except (JoseError, ValueError):
-            raise InvalidRequestError("Invalid 'id_token_hint'") from None
-        return claims.get("sub") != principal.sub
-    return False
-
-
-def _has_consent(login: str, client_id: str, scope: str) -> bool:
-    db = services().store.session
-    granted = db.query(Consent).filter_by(login=login, client_id=client_id, revoked_at=None).all()
-    wanted = set(scope.split())
-    return any(wanted <= set(consent.scope.split()) for consent in granted)
 
 
 def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:

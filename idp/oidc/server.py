@@ -1,5 +1,5 @@
 """The OpenID Connect provider: Authlib's authorization server wired to our store,
-keys and directory. Pages are not its business (see interaction.py)."""
+keys and directory. Pages are not its business (see idp.interactions)."""
 from __future__ import annotations
 
 import secrets
@@ -115,7 +115,7 @@ class Provider:
 
 class AuthorizationServer(FlaskAuthorizationServer):
     """Authlib's, able to answer an authorization request other than the current HTTP
-    request: the one a flow resumes once the person signed in (interaction.resume)."""
+    request: the one kept while the person signed in (endpoints.resume_authorization)."""
 
     def create_oauth2_request(self, request):  # type: ignore[no-untyped-def]
         return request if isinstance(request, OAuth2Request) else super().create_oauth2_request(request)
