@@ -194,7 +194,7 @@ def _die_with_parent() -> None:
         pass
 
 
-class Provider:
+class ServedProvider:
     """`ent-idp serve` (gunicorn) as a child process."""
 
     def __init__(self, config: Path, port: int, workers: int, connections: int, log: Path) -> None:
@@ -641,7 +641,7 @@ def main() -> None:
         port = free_port()
         config = write_settings(work, slapd, port)
         client = register_client(config)
-        provider = Provider(config, port, args.workers, args.connections, work / "provider.log")
+        provider = ServedProvider(config, port, args.workers, args.connections, work / "provider.log")
         stack.callback(provider.stop)
         provider.wait_ready()
         meter = CpuMeter(provider.pid, slapd.pid)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -10,18 +9,12 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from idp.audit import EXTENSION as AUDIT_EXTENSION
 from idp.audit import AuditLog
 from idp.config import Settings, SettingsError, load_settings, web_problems
-from idp.directory import DirectoryUnavailable, connect
+from idp.directory import DirectoryUnavailable
 from idp.i18n import setup_i18n
 from idp.interactions import EXTENSION as INTERACTIONS
 from idp.interactions import setup_interactions
 from idp.proxy import TrustedHops, behind_trusted_proxies
-from idp.ratelimit import RateLimits, exempt_addresses, open_storage
-from idp.recovery import Recovery
 from idp.services import EXTENSION, Services, services
-from idp.sessions import SessionPolicy, SsoSessions
-from idp.signin import SignInGuard
-from idp.store import Store
-from idp.tasks import TaskQueue
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -63,37 +56,14 @@ def setup_audit(app: Flask, settings: Settings) -> None:
 
 
 def setup_services(app: Flask, settings: Settings) -> None:
-    from idp.oidc.keys import KeyRing
-    from idp.oidc.server import Provider
-    from idp.outbound import Outbound
-
-    ldap = settings.ldap
-    directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
-    store = Store.for_instance(settings.database_url, settings.instance_dir)
-    policy = SessionPolicy(
-        idle_seconds=settings.sessions.idle_minutes * 60,
-        absolute_seconds=settings.sessions.absolute_hours * 3600,
-        remember_seconds=settings.sessions.remember_days * 86400,
-        secure=settings.issuer.startswith("https://"),
-    )
-    provider = Provider(settings, store, directory, KeyRing(Path(settings.instance_dir) / "keys"))
-    outbound = Outbound(settings, store)
-    rate_limits = RateLimits(open_storage(settings.ratelimit_storage_url, store), enabled=settings.rate_limits,
-                             exempt=exempt_addresses(settings.rate_limit_exempt))
-    tasks = TaskQueue(store, app.app_context)
-    recovery = Recovery(settings, directory, store, outbound, rate_limits, tasks)
-    app.extensions[EXTENSION] = Services(settings, directory, store, SsoSessions(store, policy), provider, outbound,
-                                         rate_limits, SignInGuard(directory, rate_limits, settings.accounts), recovery)
-    # Daemon threads, each logging and never crashing: one sends the outbox (and retries),
-    # one runs the background tasks.
-    outbound.start_background_sender()
-    tasks.start()
-    app.teardown_appcontext(store.end)
+    built = app.extensions[EXTENSION] = Services(settings, app.app_context)
+    built.start_background_work()
+    app.teardown_appcontext(built.store.end)
 
     @app.get("/healthz")
     def health() -> tuple[dict[str, str], int]:
         try:
-            directory.ping()
+            built.directory.ping()
         except DirectoryUnavailable:
             return {"status": "unavailable", "directory": "down"}, 503
         return {"status": "ok", "directory": "up"}, 200

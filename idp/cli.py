@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from idp.accounts import AccountService
 from idp.audit import AuditLog, audit, read_events, use_for_this_process
 from idp import clients as client_registry
 from idp.config import Settings, SettingsError, load_settings
@@ -25,7 +26,7 @@ from idp.provisioning.letters import ActivationLetter, write_letters
 from idp.provisioning.logins import LoginError, clean_name
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.provisioning.service import Provisioned, Provisioner
-from idp.sessions import sign_out_everywhere
+from idp.services import Services
 from idp.store import Store
 from idp.store.help_requests import PROBLEMS, HelpRequest, find_request, requests_of
 
@@ -251,8 +252,7 @@ def _accounts_show(args: argparse.Namespace) -> int:
 
 def _accounts_reset(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    reset = _provisioner(settings, _directory(settings)).reset(args.login)
-    sign_out_everywhere(_store(settings), args.login)
+    reset = Services(settings).accounts.new_code(args.login, actor="cli")
     _letters(args.letters, [reset], settings)
     _print(args, {"login": reset.login, "activation_code": reset.activation_code, "dn": reset.dn},
            _describe_code(reset))
@@ -260,17 +260,12 @@ def _accounts_reset(args: argparse.Namespace) -> int:
 
 
 def _accounts_unlock(args: argparse.Namespace) -> int:
-    return _admin_action(args, Directory.unlock, "account.unlocked", "déverrouillé")
+    return _admin_action(args, AccountService.unlock, "account.unlocked", "déverrouillé")
 
 
 def _accounts_lock(args: argparse.Namespace) -> int:
     """Locks, ends the account's browser sessions and revokes its tokens."""
-    settings = _settings(args)
-
-    def lock(directory: Directory, login: str) -> None:
-        directory.lock(login)
-        sign_out_everywhere(_store(settings), login)
-    return _admin_action(args, lock, "account.locked", "verrouillé")
+    return _admin_action(args, AccountService.lock, "account.locked", "verrouillé")
 
 
 def _clients_add(args: argparse.Namespace) -> int:
@@ -409,7 +404,7 @@ def _conformance(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from idp.server import serve
+    from idp.http_server import serve
     serve(_settings(args), host=args.host, port=args.port, workers=args.workers, connections=args.connections)
     return 0
 
@@ -434,14 +429,12 @@ def _moment(text: str) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _admin_action(args: argparse.Namespace, action: Callable[[Directory, str], None], event: str,
-                  done: str) -> int:
-    directory = _directory(_settings(args))
-    directory.get(args.login)
-    action(directory, args.login)
+def _admin_action(args: argparse.Namespace, action: Callable[..., Account], event: str, done: str) -> int:
+    accounts = Services(_settings(args)).accounts
+    accounts.directory.get(args.login)
+    account = action(accounts, args.login, actor="cli")
     audit(event, login=args.login, actor="cli")
-    _print(args, {"login": args.login, "state": directory.get(args.login).state.value},
-           [f"{args.login} : {done}"])
+    _print(args, {"login": args.login, "state": account.state.value}, [f"{args.login} : {done}"])
     return 0
 
 

@@ -110,10 +110,6 @@ class Settings:
     oidc: OidcSettings = doc("OpenID Connect tokens.", default_factory=OidcSettings)
     sessions: SessionSettings = doc("Signed-in browsers.", default_factory=SessionSettings)
 
-    @property
-    def instance_path(self) -> Path:
-        return Path(self.instance_dir)
-
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 

@@ -69,7 +69,7 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
     demo college app that signs in through it."""
     from idp.app import create_app
     from idp.demo_college import create_demo_college
-    from idp.server import apply_lockout_policy, serve_until_stopped
+    from idp.http_server import apply_lockout_policy, serve_until_stopped
 
     college_port = college_port or port + 1
     for wanted, option in ((port, "--port"), (college_port, "--college-port"), (college_port + 1, "--college-port")):

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from idp.accounts import AccountService
 from idp.audit import audit
 from idp.config import Settings
 from idp.contact import ContactError, normalize_email
@@ -45,9 +46,10 @@ class ResetLink:
 
 class Recovery:
     def __init__(self, settings: Settings, directory: Directory, store: Store, outbound: Outbound,
-                 limits: RateLimits, tasks: TaskQueue) -> None:
+                 limits: RateLimits, tasks: TaskQueue, accounts: AccountService) -> None:
         self.settings = settings
         self.directory = directory
+        self.accounts = accounts
         self.store = store
         self.outbound = outbound
         self.limits = limits
@@ -55,9 +57,12 @@ class Recovery:
         hourly = settings.accounts.recovery_messages_per_hour
         self.per_account = Rule("recovery-messages/account", hourly, 3600)
         self.per_recipient = Rule("recovery-messages/recipient", hourly, 3600)
-        tasks.register(MAIL, self._send_link)
-        tasks.register(SMS, self._send_code)
-        tasks.register(LOGIN_REMINDER, self._send_login)
+
+    def handle_tasks(self) -> None:
+        """Makes this process's task runner do the work queued by the pages."""
+        self.tasks.register(MAIL, self._send_link)
+        self.tasks.register(SMS, self._send_code)
+        self.tasks.register(LOGIN_REMINDER, self._send_login)
 
     # What the pages ask (the same work whoever is named)
 
@@ -99,10 +104,11 @@ class Recovery:
 
     def reset(self, link: ResetLink, password: str) -> Account:
         """Sets the new password if nothing changed since the link was issued (otherwise
-        CredentialsChanged); the new stamp makes this and every other link useless. The
-        password policy lifts a temporary lock; an admin's lock changed the stamp, so a
-        link never lifts one."""
-        self.directory.set_password(link.account.login, password, expected_stamp=link.token.stamp or "")
+        CredentialsChanged); the new stamp makes this and every other link useless, and
+        every session of the person ends. The password policy lifts a temporary lock; an
+        admin's lock changed the stamp, so a link never lifts one."""
+        self.accounts.set_password(link.account.login, password, expected_stamp=link.token.stamp or "",
+                                   actor=link.account.login)
         tokens.use(self.store, link.token.id)
         return link.account
 

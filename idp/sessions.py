@@ -13,10 +13,9 @@ import secrets
 from dataclasses import dataclass, field
 
 from flask import Response, after_this_request, current_app, g, request
-from sqlalchemy import select, update
 
 from idp.directory import Account
-from idp.store import SsoSession, Store, Token
+from idp.store import Store, sso_sessions
 from idp.store.models import digest, now
 
 COOKIE = "ent_sso"
@@ -61,11 +60,9 @@ class SsoSessions:
         person signed in."""
         self._end(self.current())
         session_id = secrets.token_urlsafe(32)  # 256 bits
-        moment = now()
         lifetime = self.policy.remember_seconds if remember else self.policy.absolute_seconds
-        self.store.insert(SsoSession, id_digest=digest(session_id), login=account.login, sub=account.uuid,
-                          auth_time=moment, amr=amr, remember=remember, created_at=moment, last_seen_at=moment,
-                          expires_at=moment + lifetime)
+        auth_time = sso_sessions.open_session(self.store, digest(session_id), login=account.login, sub=account.uuid,
+                                              amr=amr, remember=remember, lifetime=lifetime)
 
         @after_this_request
         def set_cookie(response: Response) -> Response:
@@ -75,7 +72,7 @@ class SsoSessions:
             )
             return response
 
-        signed_in = SignedIn(account.login, account.uuid, moment, tuple(amr), digest(session_id), account)
+        signed_in = SignedIn(account.login, account.uuid, auth_time, tuple(amr), digest(session_id), account)
         g.ent_signed_in = signed_in
         return signed_in
 
@@ -88,15 +85,13 @@ class SsoSessions:
         if not session_id:
             return None
         moment = now()
-        db = self.store.session
-        row = db.get(SsoSession, digest(session_id))
+        row = sso_sessions.find(self.store, digest(session_id))
         if row is None or row.ended_at is not None or moment >= row.expires_at:
             return None
         if not row.remember and moment - row.last_seen_at > self.policy.idle_seconds:
             return None
         if moment - row.last_seen_at >= _LAST_SEEN_PRECISION:
-            db.execute(update(SsoSession).where(SsoSession.id_digest == row.id_digest).values(last_seen_at=moment))
-            db.commit()
+            sso_sessions.seen(self.store, row.id_digest, moment)
         g.ent_signed_in = SignedIn(row.login, row.sub, row.auth_time, tuple(row.amr), row.id_digest)
         return g.ent_signed_in
 
@@ -116,9 +111,7 @@ class SsoSessions:
         g.ent_signed_in = None
         if signed_in is None:
             return None
-        with self.store.transaction() as db:
-            db.execute(update(SsoSession).where(SsoSession.id_digest == signed_in.session_digest)
-                       .values(ended_at=now()))
+        sso_sessions.end(self.store, signed_in.session_digest)
         return signed_in.login
 
     @staticmethod
@@ -130,20 +123,3 @@ class SsoSessions:
             return None
         mac = hmac.new(current_app.secret_key.encode(), b"sid:" + session_digest.encode(), hashlib.sha256)
         return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
-
-    def active_count(self, login: str) -> int:
-        db = self.store.session
-        rows = db.scalars(select(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None)))
-        return sum(1 for row in rows if row.expires_at > now())
-
-
-def sign_out_everywhere(store: Store, login: str) -> int:
-    """Ends every browser session of `login` and revokes its tokens (new password, lock,
-    new activation code): apps lose access at their next token or userinfo request.
-    Returns how many browser sessions were ended."""
-    moment = now()
-    with store.transaction() as db:
-        ended = db.execute(update(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None))
-                           .values(ended_at=moment)).rowcount or 0
-        db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=moment))
-    return ended

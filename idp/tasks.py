@@ -28,8 +28,9 @@ Handler = Callable[[dict[str, Any]], None]
 
 
 class TaskQueue:
-    def __init__(self, store: Store, context: Callable[[], AbstractContextManager[Any]]) -> None:
-        """`context` enters the app's context (handlers run in it)."""
+    def __init__(self, store: Store, context: Callable[[], AbstractContextManager[Any]] | None) -> None:
+        """`context` enters the app's context (handlers run in it); without one (a command),
+        tasks are written and left for the web app's runner."""
         self.store = store
         self._context = context
         self._handlers: dict[str, Handler] = {}
@@ -49,6 +50,8 @@ class TaskQueue:
 
     def run_due(self) -> int:
         """Runs every due task this process can claim; returns how many ran."""
+        if self._context is None:
+            return 0
         ran = 0
         for task in claim_due(self.store):
             handler = self._handlers.get(task.kind)
@@ -72,6 +75,8 @@ class TaskQueue:
 
     def start(self) -> None:
         """The runner thread of this process (again in a forked child: its own)."""
+        if self._context is None:
+            return
         with self._lock:
             if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
                 return

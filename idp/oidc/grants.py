@@ -9,14 +9,9 @@ from authlib.oidc.core.grants import OpenIDCode
 from sqlalchemy import bindparam, select, update
 
 from idp.audit import audit
-from idp.sessions import SignedIn as Principal
-from idp.sessions import SsoSessions
+from idp.sessions import SignedIn, SsoSessions
 from idp.store import AuthorizationCode, Client, Token
 from idp.store.models import digest, now
-
-ACR = "1"
-"""Authentication context: a password (ISO/IEC 29115 level 1)."""
-
 
 def random_token(*_: object, **__: object) -> str:
     """Codes, access and refresh tokens: 256 random bits, URL-safe (Authlib's own generator
@@ -40,7 +35,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
         provider = self.server.provider
-        user: Principal = request.user
+        user: SignedIn = request.user
         payload = request.payload
         claims = provider.claims_of(user.account, request.scope) if user.account else None
         provider.store.insert(
@@ -74,8 +69,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Nothing to do: the code was marked used when it was read."""
 
-    def authenticate_user(self, authorization_code: AuthorizationCode) -> Principal:
-        return Principal(authorization_code.login, authorization_code.sub, authorization_code.auth_time,
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> SignedIn:
+        return SignedIn(authorization_code.login, authorization_code.sub, authorization_code.auth_time,
                          tuple(authorization_code.amr), authorization_code.sso_session,
                          claims=authorization_code.claims)
 
@@ -104,7 +99,7 @@ class OpenIDCodeFlow(OpenIDCode):
     def exists_nonce(self, nonce: str, request) -> bool:  # type: ignore[no-untyped-def]
         return False  # a nonce is the client's to check; reuse across requests is allowed
 
-    def generate_user_info(self, user: Principal, scope: str) -> dict:
+    def generate_user_info(self, user: SignedIn, scope: str) -> dict:
         """The ID token's claims: those of the scope, and `sid`, the browser session the person
         signed in with (a logout hint names it)."""
         claims = user.claims if user.claims is not None else self.provider.claims(user.login, scope)
@@ -149,7 +144,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
             return None
         return row
 
-    def authenticate_user(self, refresh_token: Token) -> Principal:
+    def authenticate_user(self, refresh_token: Token) -> SignedIn:
         """Called once the request is valid. The account is read first: a locked or deleted
         one is refused (invalid_grant) and the token is kept, usable again once the account
         is (after a temporary lock, say). Then the token is used up, atomically, so that of
@@ -162,7 +157,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if not claimed:
             _revoke_family(db, refresh_token, "oidc.refresh_replayed")
             raise InvalidGrantError("The refresh token was already used.")
-        return Principal(refresh_token.login, refresh_token.sub, refresh_token.auth_time, ("pwd",), claims=claims)
+        return SignedIn(refresh_token.login, refresh_token.sub, refresh_token.auth_time, ("pwd",), claims=claims)
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         with self.server.provider.store.transaction() as db:

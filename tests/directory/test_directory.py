@@ -199,7 +199,7 @@ def test_parent_lists_children_logins(directory: Directory) -> None:
 
 def test_lockout_policy_follows_the_settings(tmp_path) -> None:
     from idp.config import load_settings
-    from idp.server import apply_lockout_policy
+    from idp.http_server import apply_lockout_policy
     from tests.conftest import settings_file, start_slapd
 
     slapd = start_slapd(tmp_path / "ldap")

@@ -12,7 +12,7 @@ from idp.directory import attributes as attr
 from idp.directory.slapd import PrivateSlapd
 from idp.provisioning.service import Provisioner
 from idp.services import services
-from idp.sessions import sign_out_everywhere
+from tests.conftest import audit_events, has_event
 from tests.oidc.conftest import PASSWORD, Browser, LiveProvider
 from tests.oidc.helpers import (
     RelyingParty, code_of, is_login_page, new_rp, sign_in_for_code, silent_code, verify_id_token,
@@ -68,9 +68,10 @@ def test_tokens_carry_the_claims_of_the_sign_in_and_later_ones_read_the_director
 def test_an_account_locked_by_an_admin_loses_its_sessions_and_tokens(live_provider: LiveProvider,
                                                                      browser: Browser, directory: Directory) -> None:
     login, rp, client, token = _signed_in_parent(live_provider, browser, directory)
-    directory.lock(login)
     with live_provider.app.app_context():
-        assert sign_out_everywhere(services().store, login) == 1
+        assert services().accounts.lock(login, actor="cli").locked_by_admin
+    assert has_event(audit_events(live_provider.app), event="sessions.ended_everywhere", login=login, reason="locked",
+                     sessions_ended=1)
 
     assert rp.userinfo(token["access_token"]).status_code == 401
     assert rp.refresh(token["refresh_token"]).json()["error"] == "invalid_grant"

@@ -24,7 +24,7 @@ from idp.config import load_settings
 from idp.directory import Directory, NewAccount, Profile
 from idp.directory.slapd import PrivateSlapd, free_port
 from idp.provisioning.service import Provisioner
-from idp.server import BODY_TIMEOUT_SECONDS, KEEPALIVE_SECONDS
+from idp.http_server import BODY_TIMEOUT_SECONDS, KEEPALIVE_SECONDS
 from idp.store import Store
 from tests.conftest import eventually, settings_file
 from tests.flows.conftest import SmtpServer, csrf_token

@@ -43,7 +43,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, connections
                              "processus, les limites ne tiendraient pas : choisissez database ou redis://…"])
     apply_lockout_policy(settings)
 
-    class Provider(BaseApplication):  # type: ignore[misc]
+    class GunicornApplication(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{host}:{port}", "workers": workers, "worker_class": "gevent",
@@ -58,7 +58,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, connections
         def load(self) -> WsgiApp:
             return WholeBodies(create_app(settings))
 
-    Provider().run()
+    GunicornApplication().run()
 
 
 class WholeBodies:

@@ -17,18 +17,19 @@ from sqlalchemy import bindparam, or_, select, update
 from idp.audit import audit
 from idp.config import Settings
 from idp.directory import Account, AccountState, Directory
+from idp.sessions import SignedIn
 from idp.store import Client, Store, Token
 from idp.store.models import digest, now
 
 from .claims import claims_for
-from .grants import CodeGrant, OpenIDCodeFlow, Principal, RefreshGrant, S256CodeChallenge, random_token
+from .grants import CodeGrant, OpenIDCodeFlow, RefreshGrant, S256CodeChallenge, random_token
 from .keys import KeyRing
 
 CLIENT_CACHE_SECONDS = 10.0
 _TOKEN = select(Token).where(Token.access_digest == bindparam("digest"))
 
 
-class Provider:
+class OidcProvider:
     def __init__(self, settings: Settings, store: Store, directory: Directory, keys: KeyRing) -> None:
         self.settings = settings
         self.store = store
@@ -73,7 +74,7 @@ class Provider:
         """Stores the token with the claims userinfo will answer: those kept with the code
         of a sign-in, or read now (a refresh, a code from the browser's session), which
         refuses a locked or vanished account. The ID token gets the same claims."""
-        user: Principal = request.user
+        user: SignedIn = request.user
         code = getattr(request, "authorization_code", None)
         previous = getattr(request, "refresh_token", None)
         moment = now()

@@ -1,0 +1,54 @@
+"""Changes to a person's credentials or standing, done the same way whoever asks: the
+admins' commands, the help desk, the recovery and activation flows.
+
+Each change is written to the directory first; then, when the person must be signed out
+(a new password, a lock, a new activation code), every browser session of theirs ends and
+every token their apps hold is revoked, in the store, so that apps lose access at their next
+token or userinfo request; then one audit event says so.
+"""
+from __future__ import annotations
+
+from idp.audit import audit
+from idp.config import Settings
+from idp.directory import Account, Directory
+from idp.provisioning.service import Provisioned, Provisioner
+from idp.store import Store, sso_sessions
+
+
+class AccountService:
+    def __init__(self, settings: Settings, directory: Directory, store: Store) -> None:
+        self.settings = settings
+        self.directory = directory
+        self.store = store
+
+    def new_code(self, login: str, *, actor: str) -> Provisioned:
+        """Back to pending with a new activation code (a lost letter, a parent's request):
+        the old code and password stop working, and the person is signed out."""
+        reset = Provisioner(self.directory, self.settings.accounts.activation_code_days).reset(login)
+        self.end_every_session(login, reason="new_code", actor=actor)
+        return reset
+
+    def lock(self, login: str, *, actor: str) -> Account:
+        """Locked until an admin unlocks; the person is signed out."""
+        self.directory.lock(login)
+        self.end_every_session(login, reason="locked", actor=actor)
+        return self.directory.get(login)
+
+    def unlock(self, login: str, *, actor: str) -> Account:
+        """Lifts any lock (an admin's, or one after too many wrong secrets)."""
+        self.directory.unlock(login)
+        return self.directory.get(login)
+
+    def set_password(self, login: str, password: str, *, expected_stamp: str | None = None, actor: str) -> int:
+        """The person's new password (a reset link, « Mon compte »): `expected_stamp`, when
+        given, makes it conditional on nothing having changed since (CredentialsChanged).
+        Every session of theirs ends; returns how many browser sessions did."""
+        self.directory.set_password(login, password, expected_stamp=expected_stamp)
+        return self.end_every_session(login, reason="password_changed", actor=actor)
+
+    def end_every_session(self, login: str, *, reason: str, actor: str) -> int:
+        """Ends every browser session of `login` and revokes their apps' tokens; returns
+        how many browser sessions were ended."""
+        ended = sso_sessions.end_every_session_of(self.store, login)
+        audit("sessions.ended_everywhere", login=login, reason=reason, actor=actor, sessions_ended=ended)
+        return ended

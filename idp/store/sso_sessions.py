@@ -1,0 +1,41 @@
+"""Browser sessions (single sign-on) in SQL: found by the digest of their cookie, never by it."""
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from .db import Store
+from .models import SsoSession, Token, now
+
+
+def open_session(store: Store, id_digest: str, *, login: str, sub: str, amr: list[str], remember: bool,
+                 lifetime: int) -> int:
+    """Writes a new session; returns its sign-in time."""
+    moment = now()
+    store.insert(SsoSession, id_digest=id_digest, login=login, sub=sub, auth_time=moment, amr=amr,
+                 remember=remember, created_at=moment, last_seen_at=moment, expires_at=moment + lifetime)
+    return moment
+
+
+def find(store: Store, id_digest: str) -> SsoSession | None:
+    return store.session.get(SsoSession, id_digest)
+
+
+def seen(store: Store, id_digest: str, moment: int) -> None:
+    with store.transaction() as db:
+        db.execute(update(SsoSession).where(SsoSession.id_digest == id_digest).values(last_seen_at=moment))
+
+
+def end(store: Store, id_digest: str | None) -> None:
+    with store.transaction() as db:
+        db.execute(update(SsoSession).where(SsoSession.id_digest == id_digest).values(ended_at=now()))
+
+
+def end_every_session_of(store: Store, login: str) -> int:
+    """Ends every browser session of `login` and revokes its tokens; returns how many
+    browser sessions were ended."""
+    moment = now()
+    with store.transaction() as db:
+        ended = db.execute(update(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None))
+                           .values(ended_at=moment)).rowcount or 0
+        db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=moment))
+    return ended
