@@ -11,13 +11,13 @@ import json
 import os
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from idp import clients
@@ -137,14 +137,17 @@ def oidc_college(cas_provider: CasProvider) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ["--disable-gpu", "--disable-quic"]}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict) -> dict:
-    return {**browser_context_args, "locale": "fr-FR"}
+@pytest.fixture(scope="module")
+def chromium(cas_provider: CasProvider) -> Iterator[Browser]:
+    """Chromium for one module, stopped after it: pytest-playwright's session-wide browser would
+    keep an event loop running that the Sync API of later tests (conformance reports) refuses."""
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu", "--disable-quic"])
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
 
 
 def sign_in(page: Page, login: str, password: str = PASSWORD) -> None:
@@ -162,5 +165,3 @@ def shown_json(page: Page) -> dict:
     """What the CAS client's page says the app received (its JSON body)."""
     return json.loads(page.locator("body").inner_text())
 
-
-NewPage = Callable[[], Page]

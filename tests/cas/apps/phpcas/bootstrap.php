@@ -20,7 +20,7 @@ function start_phpcas(array $settings, string $session_name): void
 
 function show_user(bool $authenticated): void
 {
-    header('Content-Type: application/json; charset=utf-8');
+    header('Content-Type: text/plain; charset=utf-8'); // shown as is by browsers (no JSON viewer)
     header('Cache-Control: no-store');
     echo json_encode([
         'user' => $authenticated ? phpCAS::getUser() : null,
