@@ -91,8 +91,8 @@ def cas_teacher(directory: Directory) -> str:
 
 
 def _started(client: ApacheCas | PhpCas, provider: CasProvider, name: str) -> Iterator[ApacheCas | PhpCas]:
-    client.start()
     try:
+        client.start()
         provider.add_cas_app(name, client.service_urls)
         yield client
     except BaseException:

@@ -149,7 +149,11 @@ class ApacheCas:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> ApacheCas:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.cleanup()  # what went wrong is in the error's text
+            raise
 
     def __exit__(self, *_: object) -> None:
         self.cleanup()
@@ -285,7 +289,11 @@ class PhpCas:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> PhpCas:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.cleanup()  # what went wrong is in the error's text
+            raise
 
     def __exit__(self, *_: object) -> None:
         self.cleanup()
