@@ -66,7 +66,7 @@ def setup_services(app: Flask, settings: Settings) -> None:
 
     ldap = settings.ldap
     directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
-    store = Store.for_instance(settings.database_url, settings.instance_dir)
+    store = Store.for_instance(settings.database_url, settings.instance_dir, upgrade=settings.demo)
     policy = SessionPolicy(
         idle_seconds=settings.sessions.idle_minutes * 60,
         absolute_seconds=settings.sessions.absolute_hours * 3600,

@@ -17,12 +17,14 @@ from idp.directory import DirectoryError
 from idp.provisioning.csv_import import CsvFileError
 from idp.provisioning.logins import LoginError
 
-from . import accounts, audit, clients, conformance, demo, help_requests, keys, outbox, serve
+from idp.store import SchemaError
+
+from . import accounts, audit, clients, conformance, db, demo, help_requests, keys, outbox, serve
 from .common import EXIT_ERROR, EXIT_SOME_LINES_REJECTED, CommandError
 
 __all__ = ["EXIT_ERROR", "EXIT_SOME_LINES_REJECTED", "CommandError", "main"]
 
-GROUPS = (demo, accounts, clients, keys, outbox, help_requests, audit, conformance, serve)
+GROUPS = (demo, accounts, clients, keys, outbox, help_requests, audit, conformance, serve, db)
 """In the order `ent-idp --help` lists them."""
 
 
@@ -38,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(f"ent-idp : réglages : {problem}", file=sys.stderr)
     except (CommandError, DirectoryError, CsvFileError, LoginError, ContactError, client_registry.ClientError,
-            OSError) as error:
+            SchemaError, OSError) as error:
         print(f"ent-idp : {error}", file=sys.stderr)
     except KeyboardInterrupt:
         print("ent-idp : interrompu", file=sys.stderr)

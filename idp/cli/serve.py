@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+from idp.config import Settings
+from idp.store import Store
+
 from .common import Commands, settings_of
 
 
@@ -18,5 +21,13 @@ def register(commands: Commands) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from idp.server import serve
-    serve(settings_of(args), host=args.host, port=args.port, workers=args.workers, connections=args.connections)
+    settings = settings_of(args)
+    _check_schema(settings)
+    serve(settings, host=args.host, port=args.port, workers=args.workers, connections=args.connections)
     return 0
+
+
+def _check_schema(settings: Settings) -> None:
+    """Before gunicorn forks: a schema to upgrade stops here with one line (SchemaError), not
+    in each worker with a traceback; a new database is created once, not by every worker."""
+    Store.for_instance(settings.database_url, settings.instance_dir).dispose()
