@@ -46,7 +46,7 @@ class Services:
 
     @cached_property
     def store(self) -> Store:
-        return Store.for_instance(self.settings.database_url, self.settings.instance_dir)
+        return Store.for_instance(self.settings.database_url, self.settings.instance_dir, upgrade=self.settings.demo)
 
     @cached_property
     def sessions(self) -> SsoSessions:

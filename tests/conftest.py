@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +18,9 @@ from idp.directory import Directory, connect
 from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
 from idp.provisioning.service import Provisioner
 from tests.mail import SmtpServer
+
+if TYPE_CHECKING:
+    from tests.scaleout.conftest import Postgres
 
 TEST_ARGON2 = Argon2Cost(memory_kib=1024, iterations=1, parallelism=1)
 """Cheap hashing for tests; production uses OWASP's cost (idp.directory.slapd.OWASP_ARGON2)."""
@@ -116,3 +125,49 @@ def tasks_done(app: object) -> None:
         with store.engine.connect() as connection:
             return connection.scalar(select(func.count()).select_from(Task)) == 0
     eventually(none_left)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A private PostgreSQL for the whole run (tests/store and tests/scaleout), on a free port."""
+    from tests.scaleout.conftest import (DATABASE, TIMINGS, Child, Postgres, _postgres_account,
+                                         missing_servers, postgres_bin_dir)
+    reason = missing_servers()
+    if reason:
+        pytest.skip(f"these tests need PostgreSQL and Redis: {reason}")
+    import psycopg
+
+    began = time.monotonic()
+    bin_dir = postgres_bin_dir()
+    # Not under pytest's tmp folder: it is root's (0700) and PostgreSQL runs as PG_USER.
+    root = Path(tempfile.mkdtemp(prefix="ent-idp-postgres-"))
+    account = _postgres_account()
+    if account:
+        os.chown(root, account["user"], account["group"])  # type: ignore[arg-type]
+    data = root / "data"
+    subprocess.run([str(bin_dir / "initdb"), "-D", str(data), "-U", "ent", "--auth=trust", "-E", "UTF8",
+                    "--locale=C", "--no-sync"], check=True, capture_output=True, cwd=root, **account)
+    port = free_port()
+    child = Child.launch("postgres", [
+        str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(data), "-h", "127.0.0.1",
+        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        "-c", "max_connections=200"], root / "postgres.log", cwd=root, **account)
+
+    def accepts() -> bool:
+        try:
+            with psycopg.connect(host="127.0.0.1", port=port, user="ent", dbname="postgres", connect_timeout=1):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    try:
+        child.wait_until(accepts)
+        with psycopg.connect(host="127.0.0.1", port=port, user="ent", dbname="postgres", autocommit=True) as db:
+            db.execute(f"CREATE DATABASE {DATABASE}")
+        TIMINGS["postgres initdb+start+createdb"] = time.monotonic() - began
+        yield Postgres(f"postgresql+psycopg://ent@127.0.0.1:{port}/{DATABASE}", port, child,
+                       time.monotonic() - began)
+        assert child.stop() == 0, child.tail()
+    finally:
+        child.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -23,7 +23,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -181,49 +180,6 @@ class Postgres:
     child: Child
     seconds: float
     """initdb + start + createdb."""
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    reason = missing_servers()
-    if reason:
-        pytest.skip(f"scale-out tests need PostgreSQL and Redis: {reason}")
-    import psycopg
-
-    began = time.monotonic()
-    bin_dir = postgres_bin_dir()
-    # Not under pytest's tmp folder: it is root's (0700) and PostgreSQL runs as PG_USER.
-    root = Path(tempfile.mkdtemp(prefix="ent-idp-postgres-"))
-    account = _postgres_account()
-    if account:
-        os.chown(root, account["user"], account["group"])  # type: ignore[arg-type]
-    data = root / "data"
-    subprocess.run([str(bin_dir / "initdb"), "-D", str(data), "-U", "ent", "--auth=trust", "-E", "UTF8",
-                    "--locale=C", "--no-sync"], check=True, capture_output=True, cwd=root, **account)
-    port = free_port()
-    child = Child.launch("postgres", [
-        str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(data), "-h", "127.0.0.1",
-        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-        "-c", "max_connections=200"], root / "postgres.log", cwd=root, **account)
-
-    def accepts() -> bool:
-        try:
-            with psycopg.connect(host="127.0.0.1", port=port, user="ent", dbname="postgres", connect_timeout=1):
-                return True
-        except psycopg.OperationalError:
-            return False
-
-    try:
-        child.wait_until(accepts)
-        with psycopg.connect(host="127.0.0.1", port=port, user="ent", dbname="postgres", autocommit=True) as db:
-            db.execute(f"CREATE DATABASE {DATABASE}")
-        TIMINGS["postgres initdb+start+createdb"] = time.monotonic() - began
-        yield Postgres(f"postgresql+psycopg://ent@127.0.0.1:{port}/{DATABASE}", port, child,
-                       time.monotonic() - began)
-        assert child.stop() == 0, child.tail()
-    finally:
-        child.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 # Redis

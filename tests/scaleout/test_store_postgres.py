@@ -55,33 +55,6 @@ def test_instances_starting_together_on_an_empty_database_all_start(postgres: Po
             store.dispose()
 
 
-def test_a_database_of_an_older_version_is_upgraded(postgres: Postgres) -> None:
-    """Columns added since, and moments widened to 64 bits (past 2038), without losing rows."""
-    import psycopg
-    from sqlalchemy import select
-
-    from idp.store import Token
-
-    url = fresh_database(postgres)
-    Store(url).dispose()
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as db:
-        db.execute("ALTER TABLE tokens DROP COLUMN claims")
-        db.execute("ALTER TABLE tokens ALTER COLUMN expires_at TYPE integer")
-        db.execute("INSERT INTO tokens (access_digest, client_id, login, sub, scope, auth_time, issued_at,"
-                   " expires_at, family) VALUES ('d', 'c', 'l', 's', 'openid', 1, 1, 2147483647, 'f')")
-    store = Store(url)
-    try:
-        row = store.session.scalar(select(Token))
-        assert row is not None and row.login == "l" and row.claims is None
-        row.expires_at = 2**31 + 1  # 2038-01-19T03:14:09Z
-        row.claims = {"sub": "s"}
-        store.session.commit()
-        store.end()
-        assert store.session.scalar(select(Token)).expires_at == 2**31 + 1
-    finally:
-        store.dispose()
-
-
 def test_rate_counters_on_postgresql_count_every_hit_once(postgres: Postgres) -> None:
     """The default counters' storage (`database`) on PostgreSQL: concurrent hits from many
     connections all count, each sees its own count, and a window ends."""

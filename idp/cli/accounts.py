@@ -1,0 +1,185 @@
+"""`ent-idp accounts …`: the directory's accounts (create, import, show, reset, lock, unlock)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from idp.accounts import AccountService
+from idp.audit import audit
+from idp.config import Settings
+from idp.contact import normalize_email, normalize_mobile
+from idp.directory import Account, Directory, NewAccount, Profile
+from idp.provisioning.csv_import import read_accounts_csv
+from idp.provisioning.letters import ActivationLetter, write_letters
+from idp.provisioning.logins import clean_name
+from idp.provisioning.schools import normalize_uai, uai_problem
+from idp.provisioning.service import Provisioned, Provisioner
+from idp.services import Services
+
+from .common import (EXIT_SOME_LINES_REJECTED, CommandError, Commands, add_json_option, human, open_directory,
+                     print_result, settings_of)
+
+
+def register(commands: Commands) -> None:
+    accounts = commands.add_parser("accounts", help="comptes de l'annuaire").add_subparsers(metavar="ACTION")
+    add = accounts.add_parser("add", help="crée un compte en attente d'activation")
+    add.add_argument("--given-name", required=True)
+    add.add_argument("--surname", required=True)
+    add.add_argument("--profile", required=True, choices=[profile.value for profile in Profile])
+    add.add_argument("--school", action="append", default=[], metavar="UAI")
+    add.add_argument("--email")
+    add.add_argument("--mobile")
+    add.add_argument("--child", action="append", default=[], metavar="LOGIN")
+    add.add_argument("--letters", type=Path, metavar="FILE.pdf", help="lettre d'activation à imprimer")
+    add.set_defaults(run=_add)
+
+    import_ = accounts.add_parser("import", help="crée les comptes d'un export CSV")
+    import_.add_argument("file", type=Path, metavar="FILE.csv")
+    import_.add_argument("--letters", type=Path, metavar="FILE.pdf", help="une lettre d'activation par compte créé")
+    import_.set_defaults(run=_import)
+
+    for name, run, text in (
+        ("show", _show, "état d'un compte (jamais un secret)"),
+        ("reset", _reset, "remet le compte en attente avec un nouveau code"),
+        ("unlock", _unlock, "lève un verrouillage"),
+        ("lock", _lock, "verrouille jusqu'au déverrouillage par un administrateur"),
+    ):
+        command = accounts.add_parser(name, help=text)
+        command.add_argument("login")
+        if name == "reset":
+            command.add_argument("--letters", type=Path, metavar="FILE.pdf", help="nouvelle lettre d'activation")
+        command.set_defaults(run=run)
+
+    for command in accounts.choices.values():
+        add_json_option(command)
+
+
+def _add(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    schools = tuple(normalize_uai(school) for school in args.school)
+    for school in schools:
+        if uai_problem(school):
+            raise CommandError(uai_problem(school))
+    person = NewAccount(
+        given_name=clean_name(args.given_name), surname=clean_name(args.surname),
+        profile=Profile(args.profile), schools=schools,
+        recovery_email=normalize_email(args.email) if args.email else None,
+        mobile=normalize_mobile(args.mobile) if args.mobile else None,
+        children=tuple(child.lower() for child in args.child),
+    )
+    directory = open_directory(settings)
+    for child in person.children:
+        if directory.find(child) is None:
+            raise CommandError(f"enfant inconnu dans l'annuaire : {child}")
+    created = _provisioner(settings, directory).add(person)
+    _letters(args.letters, [created], settings)
+    print_result(args, {"login": created.login, "activation_code": created.activation_code, "dn": created.dn},
+                 _describe_code(created))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    content = read_accounts_csv(args.file)
+    report = _provisioner(settings, open_directory(settings)).import_rows(content.rows)
+    problems = sorted(content.problems + report.problems, key=lambda problem: problem.line)
+    if report.created:
+        _letters(args.letters, report.created, settings)
+    for line in content.warnings + [str(problem) for problem in problems]:
+        print(f"ent-idp : {line}", file=sys.stderr)
+    print_result(args, {
+        "created": [{"login": c.login, "activation_code": c.activation_code, "dn": c.dn} for c in report.created],
+        "existing": [{"line": line, "login": login} for line, login in report.existing],
+        "problems": [{"line": p.line, "message": p.message} for p in problems],
+        "warnings": content.warnings,
+    }, [f"{len(report.created)} compte(s) créé(s), {len(report.existing)} déjà présent(s), "
+        f"{len(problems)} ligne(s) refusée(s)"]
+       + [f"  {c.login}\t{c.activation_code}" for c in report.created])
+    return EXIT_SOME_LINES_REJECTED if problems else 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    account = open_directory(settings).get(args.login)
+    facts = _account_facts(account)
+    print_result(args, facts, [f"{key} : {human(value)}" for key, value in facts.items()])
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    reset = Services(settings).accounts.new_code(args.login, actor="cli")
+    _letters(args.letters, [reset], settings)
+    print_result(args, {"login": reset.login, "activation_code": reset.activation_code, "dn": reset.dn},
+                 _describe_code(reset))
+    return 0
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    return _admin_action(args, AccountService.unlock, "account.unlocked", "déverrouillé")
+
+
+def _lock(args: argparse.Namespace) -> int:
+    """Locks, ends the account's browser sessions and revokes its tokens."""
+    return _admin_action(args, AccountService.lock, "account.locked", "verrouillé")
+
+
+def _admin_action(args: argparse.Namespace, action: Callable[..., Account], event: str, done: str) -> int:
+    accounts = Services(settings_of(args)).accounts
+    accounts.directory.get(args.login)
+    account = action(accounts, args.login, actor="cli")
+    audit(event, login=args.login, actor="cli")
+    print_result(args, {"login": args.login, "state": account.state.value}, [f"{args.login} : {done}"])
+    return 0
+
+
+def _provisioner(settings: Settings, directory: Directory) -> Provisioner:
+    return Provisioner(directory, settings.accounts.activation_code_days)
+
+
+def _letters(path: Path | None, created: list[Provisioned], settings: Settings) -> None:
+    if path is None:
+        return
+    write_letters(path, [
+        ActivationLetter(
+            given_name=c.person.given_name, surname=c.person.surname, login=c.login,
+            activation_code=c.activation_code, profile=c.person.profile.value,
+            school=c.person.schools[0] if c.person.schools else None,
+            school_name=settings.schools.get(c.person.schools[0]) if c.person.schools else None,
+            expires=c.expires.date(),
+        ) for c in created
+    ], portal_url=settings.issuer, ent_name=settings.ent_name)
+
+
+def _account_facts(account: Account) -> dict[str, Any]:
+    return {
+        "login": account.login,
+        "state": account.state.value,
+        "profile": account.profile.value,
+        "school": account.schools[0] if account.schools else None,
+        "schools": list(account.schools),
+        "given_name": account.given_name,
+        "surname": account.surname,
+        "recovery_email_set": bool(account.recovery_email),
+        "mobile_set": bool(account.mobile),
+        "terms_version": account.terms_version,
+        "children": list(account.children),
+        "locked_until": _when(account.locked_until),
+        "activation_expires": _when(account.activation_expires),
+        "dn": account.dn,
+    }
+
+
+def _when(moment: Any) -> str | None:
+    if moment is None:
+        return None
+    return "until-unlocked" if moment.year == 9999 else moment.isoformat()
+
+
+def _describe_code(provisioned: Provisioned) -> list[str]:
+    return [f"identifiant : {provisioned.login}",
+            f"code d'activation : {provisioned.activation_code} "
+            f"(valable jusqu'au {provisioned.expires:%d/%m/%Y})"]

@@ -1,0 +1,64 @@
+"""`ent-idp clients …`: the colleges' applications (OpenID Connect relying parties)."""
+from __future__ import annotations
+
+import argparse
+
+from idp import clients as client_registry
+
+from .common import Commands, add_json_option, human, open_store, print_result, settings_of
+
+
+def register(commands: Commands) -> None:
+    clients = commands.add_parser("clients", help="applications des collèges (OpenID Connect)").add_subparsers(
+        metavar="ACTION")
+    client_add = clients.add_parser("add", help="enregistre une application")
+    client_add.add_argument("--name", required=True)
+    client_add.add_argument("--redirect-uri", action="append", required=True, metavar="URI")
+    client_add.add_argument("--post-logout-redirect-uri", action="append", default=[], metavar="URI")
+    client_add.add_argument("--public", action="store_true", help="sans secret (application mobile ou JavaScript) : PKCE")
+    client_add.add_argument("--third-party", action="store_true", help="hors ENT : consentement demandé")
+    client_add.add_argument("--require-pkce", action="store_true")
+    client_add.set_defaults(run=_add)
+    client_list = clients.add_parser("list", help="liste les applications")
+    client_list.set_defaults(run=_list)
+    for name, run in (("show", _show), ("remove", _remove)):
+        command = clients.add_parser(name, help={"show": "détails d'une application",
+                                                 "remove": "supprime une application"}[name])
+        command.add_argument("client_id")
+        command.set_defaults(run=run)
+    for command in clients.choices.values():
+        add_json_option(command)
+
+
+def _add(args: argparse.Namespace) -> int:
+    registered = client_registry.register(
+        open_store(settings_of(args)), name=args.name, redirect_uris=args.redirect_uri,
+        post_logout_redirect_uris=args.post_logout_redirect_uri, public=args.public,
+        first_party=not args.third_party, require_pkce=args.require_pkce)
+    print_result(args, {"client_id": registered.client.client_id, "client_secret": registered.client_secret},
+                 [f"client_id : {registered.client.client_id}",
+                  f"client_secret : {registered.client_secret or '(aucun : client public, PKCE obligatoire)'}",
+                  "Conservez le secret : il ne sera plus affiché."])
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+    from idp.store import Client
+    rows = open_store(settings_of(args)).session.scalars(select(Client).order_by(Client.name)).all()
+    print_result(args, {"clients": [client_registry.describe(row) for row in rows]},
+                 [f"{row.client_id}\t{row.name}\t{' '.join(row.redirect_uris)}" for row in rows]
+                 or ["aucune application"])
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    facts = client_registry.describe(client_registry.find(open_store(settings_of(args)), args.client_id))
+    print_result(args, facts, [f"{key} : {human(value)}" for key, value in facts.items()])
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    client_registry.remove(open_store(settings_of(args)), args.client_id)
+    print_result(args, {"client_id": args.client_id, "removed": True}, [f"{args.client_id} : supprimée"])
+    return 0
