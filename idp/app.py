@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     setup_security(app)
     setup_errors(app)
     setup_oidc(app)
+    __import__("idp.cas").cas.setup_cas(app)
     setup_flows(app)
     return app
 
