@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from idp.audit import EXTENSION as AUDIT_EXTENSION
 from idp.audit import AuditLog
+from idp.cas import setup_cas
 from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.directory import DirectoryUnavailable
 from idp.i18n import setup_i18n
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     setup_security(app)
     setup_errors(app)
     setup_oidc(app)
+    setup_cas(app)
     setup_flows(app)
     return app
 

@@ -66,6 +66,14 @@ class OidcSettings:
 
 
 @dataclass(frozen=True)
+class CasSettings:
+    ticket_seconds: int = doc("Lifetime of a CAS service or proxy ticket (at most 300): an app validates it at once.",
+                              60)
+    proxy_granting_ticket_minutes: int = doc("Lifetime of a CAS proxy-granting ticket (an app asking for proxy "
+                                             "tickets on the person's behalf).", 120)
+
+
+@dataclass(frozen=True)
 class SessionSettings:
     idle_minutes: int = doc("A browser session unused this long ends (« Se souvenir de moi » unchecked).", 120)
     absolute_hours: int = doc("A browser session ends this long after sign-in, used or not (unchecked).", 12)
@@ -109,6 +117,7 @@ class Settings:
     accounts: AccountSettings = doc("Activation codes and lockout.", default_factory=AccountSettings)
     oidc: OidcSettings = doc("OpenID Connect tokens.", default_factory=OidcSettings)
     sessions: SessionSettings = doc("Signed-in browsers.", default_factory=SessionSettings)
+    cas: CasSettings = doc("CAS tickets.", default_factory=CasSettings)
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -230,7 +239,7 @@ def _check(settings: Settings) -> list[str]:
     for name in ("timeout",):
         if getattr(settings.ldap, name) <= 0:
             problems.append(f"ldap.{name} : doit être positif")
-    for section in ("accounts", "oidc", "sessions"):
+    for section in ("accounts", "oidc", "sessions", "cas"):
         values = getattr(settings, section)
         for item in fields(values):
             if getattr(values, item.name) <= 0:
@@ -241,6 +250,8 @@ def _check(settings: Settings) -> list[str]:
         problems.append("accounts.reset_link_minutes : 60 minutes au plus")
     if settings.oidc.code_seconds > 600:
         problems.append("oidc.code_seconds : 600 secondes au plus (un code sert aussitôt)")
+    if settings.cas.ticket_seconds > 300:
+        problems.append("cas.ticket_seconds : 300 secondes au plus (un ticket sert aussitôt)")
     problems += proxy_problems(settings.forwarded_allow_ips)
     storage = settings.ratelimit_storage_url
     if storage not in ("", "database") and urlsplit(storage).scheme not in (

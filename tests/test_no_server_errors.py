@@ -84,6 +84,11 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "helpdesk.close": (),
     "helpdesk.new_code": (),
     "helpdesk.unlock": (),
+    "cas.validate": ("ticket", "service", "renew"),
+    "cas.service_validate": ("ticket", "service", "renew", "pgtUrl", "format"),
+    "cas.proxy_validate": ("ticket", "service", "renew", "pgtUrl", "format"),
+    "cas.proxy": ("pgt", "targetService", "format"),
+    "cas.saml_validate": ("TARGET",),
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),
@@ -92,7 +97,7 @@ METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.use
            "consent.applications": ("GET", "POST"), "recovery.ask": ("GET", "POST"),
            "recovery.sms_code": ("GET", "POST"), "recovery.new_password": ("GET", "POST"),
            "recovery.lost_login": ("GET", "POST"), "helpdesk.answer": ("POST",), "helpdesk.close": ("POST",),
-           "helpdesk.new_code": ("POST",), "helpdesk.unlock": ("POST",)}
+           "helpdesk.new_code": ("POST",), "helpdesk.unlock": ("POST",), "cas.saml_validate": ("POST",)}
 """The methods of each endpoint (GET only when not listed)."""
 AUTHORIZATION_HEADER = {"oidc.token", "oidc.revoke", "oidc.userinfo"}
 """Endpoints that also read the Authorization header (client authentication, bearer token)."""
@@ -184,6 +189,14 @@ VALID: dict[str, tuple[str | Live, ...]] = {
     "fait": ("answered", "closed", "no-account"),
     "audience": ("parents", "professeurs"),
     "reference": (Live("reference"), Live("reference_elsewhere"), Live("reference_closed")),
+    "ticket": ("ST-abc", "PT-abc", "PGT-abc"),
+    "service": ("http://127.0.0.1:9/moodle/",),
+    "targetService": ("http://127.0.0.1:9/moodle/",),
+    "TARGET": ("http://127.0.0.1:9/moodle/",),
+    "renew": ("true", "false"),
+    "pgtUrl": ("https://127.0.0.1:9/cb", "http://127.0.0.1:9/cb"),
+    "pgt": ("PGT-abc",),
+    "format": ("JSON", "XML"),
 }
 """Valid values of each parameter (and path argument)."""
 

@@ -11,6 +11,7 @@ from .models import AuthorizationCode, Base, Client, Consent, ResetToken, SsoSes
 import idp.outbound.models  # noqa: E402,F401  the outbox table, in Base.metadata with the others
 
 from . import counters, help_requests, tasks  # noqa: E402,F401  rate-limit counters, help requests, tasks
+from . import cas  # noqa: E402,F401  the CAS server's apps and tickets
 
 __all__ = ["AuthorizationCode", "Base", "Client", "Consent", "ResetToken", "SchemaError", "SsoSession", "Store",
            "Token"]

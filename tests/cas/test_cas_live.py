@@ -1,0 +1,182 @@
+"""The CAS endpoints over real HTTP, validated by a real CAS client (python-cas), with tickets
+issued through the API /cas/login will call, for people of the session's slapd."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from cas import CASClient
+
+from idp.cas import services
+from idp.directory import Directory, NewAccount, Profile
+from idp.provisioning.service import Provisioner
+from idp.services import EXTENSION
+from idp.store.models import digest
+from tests.cas.conftest import LiveCas
+from tests.conftest import audit_events, has_event
+
+
+@pytest.fixture(scope="module")
+def teacher(directory: Directory):  # type: ignore[no-untyped-def]
+    created = Provisioner(directory, 90).add(NewAccount("Camille", "Casserveur", Profile.TEACHER,
+                                                        ("0770001H", "0770942F"), "camille@example.fr"))
+    return directory.find(created.login)
+
+
+def register(live: LiveCas, *urls: str, attributes: str = "default") -> services.RegisteredService:
+    with live.app.app_context():  # type: ignore[attr-defined]
+        record = services.add(live.app.extensions[EXTENSION].store, name="Moodle", services=list(urls),  # type: ignore[attr-defined]
+                              attributes=attributes)
+    live.server.registry._cached = None  # registered before the app is configured, in real life
+    return record
+
+
+def issue(live: LiveCas, service_url: str, record: services.RegisteredService, person, new_login: bool = True  # type: ignore[no-untyped-def]
+          ) -> str:
+    with live.app.app_context():  # type: ignore[attr-defined]
+        return live.server.tickets.issue_service_ticket(service_url, record, person, new_login=new_login,
+                                                        session_digest=digest("a browser"))
+
+
+@pytest.fixture(scope="module")
+def moodle(live_cas: LiveCas) -> services.RegisteredService:
+    return register(live_cas, "http://127.0.0.1:9/moodle")
+
+
+SERVICE = "http://127.0.0.1:9/moodle/login/index.php?id=1"
+
+
+def client(live: LiveCas, version: object, service: str = SERVICE, **options: object) -> CASClient:
+    return CASClient(version=version, service_url=service, server_url=live.issuer + "/cas/", **options)
+
+
+def test_cas3_validates_once_with_attributes(live_cas: LiveCas, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
+    ticket = issue(live_cas, SERVICE, moodle, teacher)
+    user, attributes, pgtiou = client(live_cas, 3).verify_ticket(ticket)
+    assert user == teacher.login and pgtiou is None
+    assert attributes["displayName"] == "Camille Casserveur" and attributes["schools"] == ["0770001H", "0770942F"]
+    assert attributes["ENTPersonProfils"] == "National_ENS" and attributes["isFromNewLogin"] == "true"
+    assert client(live_cas, 3).verify_ticket(ticket)[0] is None  # replayed
+    events = audit_events(live_cas.app)
+    assert has_event(events, event="cas.ticket_validated", login=teacher.login, client=moodle.id, outcome="success")
+    assert has_event(events, event="cas.ticket_validated", outcome="failure", code="INVALID_TICKET")
+
+
+def test_cas2_cas1_and_saml(live_cas: LiveCas, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
+    user, attributes, _ = client(live_cas, 2).verify_ticket(issue(live_cas, SERVICE, moodle, teacher))
+    assert user == teacher.login and attributes["sn"] == "Casserveur"
+    assert client(live_cas, 1).verify_ticket(issue(live_cas, SERVICE, moodle, teacher)) == (teacher.login, None, None)
+    user, attributes, _ = client(live_cas, "CAS_2_SAML_1_0").verify_ticket(issue(live_cas, SERVICE, moodle, teacher))
+    assert user == teacher.login and attributes["mail"] == "camille@example.fr"
+    ticket = issue(live_cas, SERVICE, moodle, teacher)
+    assert client(live_cas, "CAS_2_SAML_1_0").verify_ticket(ticket)[0] == teacher.login
+    assert client(live_cas, "CAS_2_SAML_1_0").verify_ticket(ticket)[0] is None
+
+
+def test_another_service_is_refused_and_the_ticket_dies(live_cas: LiveCas, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
+    ticket = issue(live_cas, SERVICE, moodle, teacher)
+    assert client(live_cas, 3, service="http://127.0.0.1:9/moodle/").verify_ticket(ticket)[0] is None
+    assert client(live_cas, 3).verify_ticket(ticket)[0] is None
+    answer = requests.get(f"{live_cas.issuer}/cas/p3/serviceValidate", timeout=10,
+                          params={"service": SERVICE, "ticket": issue(live_cas, SERVICE, moodle, teacher),
+                                  "renew": "true", "format": "JSON"})
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("application/json")
+    assert answer.json()["serviceResponse"]["authenticationSuccess"]["user"] == teacher.login
+    renewed = requests.get(f"{live_cas.issuer}/cas/serviceValidate", timeout=10, params={
+        "service": SERVICE, "ticket": issue(live_cas, SERVICE, moodle, teacher, new_login=False), "renew": "true"})
+    assert 'code="INVALID_TICKET"' in renewed.text
+
+
+def test_validate_refuses_a_proxy_ticket_and_bad_parameters_get_protocol_answers(live_cas: LiveCas) -> None:
+    one = requests.get(f"{live_cas.issuer}/cas/validate", params={"service": SERVICE, "ticket": "PT-x"}, timeout=10)
+    assert (one.status_code, one.text, one.headers["Content-Type"]) == (200, "no\n\n", "text/plain; charset=utf-8")
+    missing = requests.get(f"{live_cas.issuer}/cas/serviceValidate", timeout=10)
+    assert 'code="INVALID_REQUEST"' in missing.text and missing.headers["Cache-Control"] == "no-store"
+    nul = requests.get(f"{live_cas.issuer}/cas/serviceValidate", params={"service": SERVICE, "ticket": "ST-\x00"},
+                       timeout=10)
+    assert nul.status_code == 400 and 'code="INVALID_REQUEST"' in nul.text
+    assert requests.get(f"{live_cas.issuer}/cas/validate", params={"ticket": "x" * 20_000}, timeout=10).text == "no\n\n"
+    saml = requests.post(f"{live_cas.issuer}/cas/samlValidate", params={"TARGET": SERVICE}, data=b"<nope/>",
+                         headers={"Content-Type": "text/xml"}, timeout=10)
+    assert saml.status_code == 200 and "samlp:Requester" in saml.text
+    proxy = requests.get(f"{live_cas.issuer}/cas/proxy", params={"pgt": "PGT-x", "targetService": SERVICE},
+                         timeout=10)
+    assert 'code="INVALID_TICKET"' in proxy.text and "proxyFailure" in proxy.text
+
+
+def test_http_callbacks_are_refused_outside_demo(live_cas: LiveCas, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
+    with Callback() as callback:
+        register(live_cas, callback.url)
+        cas3 = client(live_cas, 3, proxy_callback=callback.url + "/cb")
+        answer = cas3.get_verification_response(issue(live_cas, SERVICE, moodle, teacher))
+        assert b'code="INVALID_PROXY_CALLBACK"' in answer and callback.calls == []
+
+
+class Callback:
+    """An app's proxy callback: a tiny real HTTP server on this machine."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.calls: list[dict[str, list[str]]] = []
+        calls, answer = self.calls, status
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                calls.append(parse_qs(urlsplit(self.path).query))
+                self.send_response(answer)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Callback:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def callback() -> Iterator[Callback]:
+    with Callback() as running:
+        yield running
+
+
+def test_the_proxy_flow_in_demo(live_demo_cas: LiveCas, teacher, callback: Callback) -> None:  # type: ignore[no-untyped-def]
+    portal = register(live_demo_cas, callback.url + "/portal")
+    backend = register(live_demo_cas, "http://127.0.0.1:9/backend")
+    portal_url, pgt_url = callback.url + "/portal/", callback.url + "/portal/cb?x=1"
+    cas3 = client(live_demo_cas, 3, service=portal_url, proxy_callback=pgt_url)
+    user, _, pgtiou = cas3.verify_ticket(issue(live_demo_cas, portal_url, portal, teacher))
+    assert user == teacher.login and pgtiou.startswith("PGTIOU-")
+    assert callback.calls[0] == {"x": ["1"]}  # first without the ticket: is the callback there?
+    assert callback.calls[1]["pgtIou"] == [pgtiou] and callback.calls[1]["x"] == ["1"]
+    pgt = callback.calls[1]["pgtId"][0]
+    target = "http://127.0.0.1:9/backend/api"
+    proxy_ticket = client(live_demo_cas, 3, service=target).get_proxy_ticket(pgt)
+    assert proxy_ticket.startswith("PT-")
+    refused = requests.get(f"{live_demo_cas.issuer}/cas/p3/serviceValidate",
+                           params={"service": target, "ticket": proxy_ticket}, timeout=10)
+    assert 'code="INVALID_TICKET_SPEC"' in refused.text
+    answer = requests.get(f"{live_demo_cas.issuer}/cas/p3/proxyValidate",
+                          params={"service": target, "ticket": proxy_ticket, "format": "JSON"}, timeout=10).json()
+    success = answer["serviceResponse"]["authenticationSuccess"]
+    assert success["user"] == teacher.login and success["proxies"] == [pgt_url]
+    assert has_event(audit_events(live_demo_cas.app), event="cas.proxy_ticket_issued", client=backend.id)
+
+
+def test_a_callback_answering_other_than_200_gets_no_pgt(live_demo_cas: LiveCas, teacher) -> None:  # type: ignore[no-untyped-def]
+    with Callback(status=302) as callback:
+        portal = register(live_demo_cas, callback.url + "/")
+        cas3 = client(live_demo_cas, 3, service=callback.url + "/", proxy_callback=callback.url + "/cb")
+        answer = cas3.get_verification_response(issue(live_demo_cas, callback.url + "/", portal, teacher))
+        assert b'code="INVALID_PROXY_CALLBACK"' in answer and len(callback.calls) == 1
