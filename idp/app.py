@@ -8,12 +8,13 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from idp.audit import EXTENSION as AUDIT_EXTENSION
 from idp.audit import AuditLog
+from idp.apps import setup_apps
 from idp.cas import setup_cas
 from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.directory import DirectoryUnavailable
 from idp.i18n import setup_i18n
-from idp.interactions import EXTENSION as INTERACTIONS
 from idp.interactions import setup_interactions
+from idp.oidc import setup_oidc
 from idp.proxy import TrustedHops, behind_trusted_proxies
 from idp.services import EXTENSION, Services, services
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     setup_i18n(app)
     setup_audit(app, settings)
     setup_interactions(app)
+    setup_apps(app)
     setup_services(app, settings)
     setup_security(app)
     setup_errors(app)
@@ -142,15 +144,6 @@ def setup_errors(app: Flask) -> None:
         if request.path in OAUTH_JSON_PATHS:
             return {"error": "invalid_request", "error_description": "request too large"}, 413
         return render_template("too_large.html", max_kib=REQUEST_MAX_BYTES // 1024), 413
-
-
-def setup_oidc(app: Flask) -> None:
-    from idp.oidc.endpoints import PROTOCOL, oidc, resume_authorization
-
-    app.extensions[EXTENSION].provider.init_app(app)
-    app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_authorization)
-    app.register_blueprint(oidc)
-    app.extensions["csrf"].exempt(oidc)
 
 
 def setup_flows(app: Flask) -> None:

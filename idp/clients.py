@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from idp.apps import AppLink
 from idp.audit import audit
 from idp.store import Client, Store
 from idp.store.models import digest
@@ -84,3 +85,19 @@ def describe(client: Client) -> dict[str, object]:
     return {"client_id": client.client_id, "name": client.name, "redirect_uris": list(client.redirect_uris),
             "post_logout_redirect_uris": list(client.post_logout_redirect_uris), "public": client.public,
             "first_party": client.first_party, "require_pkce": client.require_pkce or client.public}
+
+
+def every_client(store: Store) -> list[Client]:
+    """The registered apps, by name."""
+    return list(store.session.scalars(select(Client).order_by(Client.name)))
+
+
+def college_apps(store: Store) -> list[AppLink]:
+    """The ENT's own OIDC apps (first-party), as the home page opens them: at the root of the
+    site of their first redirect URI."""
+    links = []
+    for client in every_client(store):
+        if client.first_party:
+            parts = urlsplit(client.redirect_uris[0])
+            links.append(AppLink(client.name, f"{parts.scheme}://{parts.netloc}/"))
+    return links

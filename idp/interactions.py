@@ -103,7 +103,18 @@ class Interactions:
 
 def setup_interactions(app: Flask) -> Interactions:
     registry = app.extensions[EXTENSION] = Interactions()
+    app.jinja_env.globals["home_url"] = home_url
     return registry
+
+
+def home_url() -> str:
+    """The ENT's home page, wherever a protocol's page links to it."""
+    return url_for(_registry().pages[Need.HOME])
+
+
+def sign_in_url() -> str:
+    """The sign-in page, for a person who comes with no app's request."""
+    return url_for(_registry().pages[Need.SIGN_IN])
 
 
 def _registry() -> Interactions:
@@ -176,5 +187,5 @@ def resume(interaction_id: str | None) -> Response:
     registry = _registry()
     resumer = registry.resumers.get(waiting.protocol) if waiting else None
     if waiting is None or resumer is None:
-        return redirect(url_for(registry.pages[Need.HOME]))
+        return redirect(home_url())
     return resumer(waiting)

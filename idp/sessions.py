@@ -46,6 +46,8 @@ class SignedIn:
     """The directory entry as this very request read it to sign the person in (never stored)."""
     claims: dict[str, object] | None = field(default=None, compare=False, repr=False)
     """Behind a code or a token: the claims read from the directory when it was issued."""
+    remember: bool = False
+    """Signed in with « Se souvenir de moi »."""
 
 
 class SsoSessions:
@@ -72,7 +74,8 @@ class SsoSessions:
             )
             return response
 
-        signed_in = SignedIn(account.login, account.uuid, auth_time, tuple(amr), digest(session_id), account)
+        signed_in = SignedIn(account.login, account.uuid, auth_time, tuple(amr), digest(session_id), account,
+                             remember=remember)
         g.ent_signed_in = signed_in
         return signed_in
 
@@ -92,7 +95,8 @@ class SsoSessions:
             return None
         if moment - row.last_seen_at >= _LAST_SEEN_PRECISION:
             sso_sessions.seen(self.store, row.id_digest, moment)
-        g.ent_signed_in = SignedIn(row.login, row.sub, row.auth_time, tuple(row.amr), row.id_digest)
+        g.ent_signed_in = SignedIn(row.login, row.sub, row.auth_time, tuple(row.amr), row.id_digest,
+                                   remember=row.remember)
         return g.ent_signed_in
 
     def end_current(self) -> str | None:

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
-from sqlalchemy import select
 
 from conformance.guides import STEPS
+from idp.apps import apps_for
 from idp.i18n import _l
 from idp.services import services
-from idp.store import Client
 
 portal = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/portail-static")
@@ -42,12 +40,9 @@ def welcome():  # type: ignore[no-untyped-def]
         return redirect(url_for("login.form"))
     account = services().directory.get(signed_in.login)
     schools = current_app.config["ENT_IDP"].schools
-    apps = services().store.session.scalars(select(Client).where(Client.first_party.is_(True))
-                                            .order_by(Client.name)).all()
     return render_template(
         "portal/welcome.html", account=account, profile=PROFILE_WORDS[account.profile.value],
-        schools=[schools.get(uai, uai) for uai in account.schools],
-        apps=[(app.name, _home_of(app)) for app in apps])
+        schools=[schools.get(uai, uai) for uai in account.schools], apps=apps_for(account))
 
 
 @portal.get("/guides/<audience>")
@@ -86,9 +81,3 @@ def _shipped_guide(audience: str, step_ids: list[str]) -> tuple[dict[str, dict],
             size = manifest.get("sizes", {}).get(step_id)
             images[step_id] = {"file": file, "size": size if isinstance(size, list) and len(size) == 2 else None}
     return images, shipped(manifest.get("pdf", {}).get(audience, f"guide-{audience}.pdf"))
-
-
-def _home_of(app: Client) -> str:
-    """Where the home page's tile opens an app: the root of its site (its first redirect URI's origin)."""
-    parts = urlsplit(app.redirect_uris[0])
-    return f"{parts.scheme}://{parts.netloc}/"

@@ -1,28 +1,21 @@
 """The CAS server (CAS protocol 3.0, Apereo) for the college apps that speak it: Pronote,
 Moodle, GEPI. A frontend like `idp.oidc`: the registered apps (services.py), their tickets
 (tickets.py), what they learn of a person (attributes.py) and the protocol's answers
-(responses.py, endpoints.py). Signing in (/cas/login) and out (/cas/logout) belong to the flows."""
+(responses.py, endpoints.py), and the browser's side (login.py: /cas/login and /cas/logout), which
+hands the person to the core's interactions to sign in."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import Flask
 
+from idp.apps import AppLink, add_source
+from idp.interactions import EXTENSION as INTERACTIONS
 from idp.services import EXTENSION as SERVICES
 
-from .endpoints import EXTENSION, cas
+from .endpoints import cas
+from .extension import EXTENSION, CasServer, cas_server
+from .login import PROTOCOL, resume_login
 from .services import ServiceRegistry
 from .tickets import CasTickets
-
-
-@dataclass
-class CasServer:
-    """One app's CAS objects, in `app.extensions["ent_idp_cas"]`."""
-
-    registry: ServiceRegistry
-    tickets: CasTickets
-    issuer: str
-    """The provider's public base URL: the SAML assertions' Issuer."""
 
 
 def setup_cas(app: Flask) -> None:
@@ -30,12 +23,11 @@ def setup_cas(app: Flask) -> None:
     registry = ServiceRegistry(provided.store)
     tickets = CasTickets(provided.store, provided.settings, registry, provided.directory)
     app.extensions[EXTENSION] = CasServer(registry, tickets, provided.settings.issuer.rstrip("/"))
+    app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_login)
     app.register_blueprint(cas)
     app.extensions["csrf"].exempt(cas)
-
-
-def cas_server(app: Flask) -> CasServer:
-    return app.extensions[EXTENSION]
+    add_source(app, lambda account: [AppLink(record.name, record.home_url()) for record in registry.all()
+                                     if not record.schools or set(record.schools) & set(account.schools)])
 
 
 __all__ = ["CasServer", "cas_server", "setup_cas"]

@@ -6,23 +6,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from idp.audit import audit
 from idp.directory import DirectoryUnavailable
 
 from . import responses
+from .extension import cas_server
 from .tickets import Code, ProxyTicket, Refused, Validated
 
-EXTENSION = "ent_idp_cas"
-
-cas = Blueprint("cas", __name__, url_prefix="/cas")
+cas = Blueprint("cas", __name__, url_prefix="/cas", template_folder="templates")
 log = logging.getLogger(__name__)
-
-
-def _server():  # type: ignore[no-untyped-def]
-    return current_app.extensions[EXTENSION]
 
 
 @cas.get("/validate")
@@ -51,7 +46,7 @@ def proxy() -> Response:
     pgt, target = request.args.get("pgt", ""), request.args.get("targetService", "")
     result: ProxyTicket | Refused
     try:
-        result = _server().tickets.issue_proxy_ticket(pgt, target)
+        result = cas_server().tickets.issue_proxy_ticket(pgt, target)
     except (SQLAlchemyError, DirectoryUnavailable) as error:
         log.error("CAS proxy ticket not issued: %s", error)
         result = Refused(Code.INTERNAL_ERROR, "erreur interne, réessayez")
@@ -76,7 +71,7 @@ def saml_validate() -> Response:
     else:
         ticket, request_id = asked
         result = _validate(ticket, service, proxy_tickets=False, pgt_url=None)
-    body = responses.saml_response(result, service=service, issuer=_server().issuer, request_id=request_id)
+    body = responses.saml_response(result, service=service, issuer=cas_server().issuer, request_id=request_id)
     return _xml(body, "text/xml")
 
 
@@ -91,7 +86,7 @@ def _validation(*, proxy_tickets: bool) -> Response:
 def _validate(ticket: str, service: str, *, proxy_tickets: bool, pgt_url: str | None) -> Validated | Refused:
     renew = request.args.get("renew", "false").lower() not in ("false", "0", "")
     try:
-        result = _server().tickets.validate(ticket, service, renew=renew, pgt_url=pgt_url,
+        result = cas_server().tickets.validate(ticket, service, renew=renew, pgt_url=pgt_url,
                                             proxy_tickets=proxy_tickets)
     except (SQLAlchemyError, DirectoryUnavailable) as error:
         log.error("CAS ticket not validated: %s", error)
@@ -128,7 +123,7 @@ _PROTOCOL_FORMS: dict[str, Callable[[], Response]] = {
     "cas.proxy_validate": lambda: _xml(responses.validation_xml(_BAD_REQUEST, attributes=False)),
     "cas.proxy": lambda: _xml(responses.proxy_xml(_BAD_REQUEST)),
     "cas.saml_validate": lambda: _xml(responses.saml_response(
-        _BAD_REQUEST, service="", issuer=_server().issuer), "text/xml"),
+        _BAD_REQUEST, service="", issuer=cas_server().issuer), "text/xml"),
 }
 
 

@@ -41,9 +41,16 @@ class RegisteredService:
     services: tuple[str, ...]
     attributes: str
     created_at: int
+    schools: tuple[str, ...] = ()
+    """The UAI of the colleges whose people see it on the ENT's home page; none: every college."""
+
+    def home_url(self) -> str:
+        """Where the home page's tile opens it: its first service URL."""
+        return self.services[0]
 
 
-def add(store: Store, *, name: str, services: list[str], attributes: str = DEFAULT) -> RegisteredService:
+def add(store: Store, *, name: str, services: list[str], attributes: str = DEFAULT,
+        schools: tuple[str, ...] = ()) -> RegisteredService:
     if not name.strip():
         raise ServiceError("le nom de l'application est obligatoire")
     if not services:
@@ -53,7 +60,8 @@ def add(store: Store, *, name: str, services: list[str], attributes: str = DEFAU
     if attributes not in PROFILES:
         raise ServiceError(f"profil d'attributs inconnu : {attributes} (attendu : {' ou '.join(PROFILES)})")
     with store.transaction() as db:
-        row = CasService(id=new_service_id(name), name=name.strip(), services=list(services), attributes=attributes)
+        row = CasService(id=new_service_id(name), name=name.strip(), services=list(services), attributes=attributes,
+                         schools=list(schools))
         db.add(row)
         db.flush()
         record = _record(row)
@@ -79,7 +87,8 @@ def remove(store: Store, service_id: str) -> None:
 
 def as_json(record: RegisteredService) -> dict[str, object]:
     """What `ent-idp cas … --json` prints."""
-    return {"id": record.id, "name": record.name, "services": list(record.services), "attributes": record.attributes}
+    return {"id": record.id, "name": record.name, "services": list(record.services), "attributes": record.attributes,
+            "schools": list(record.schools)}
 
 
 def check_service_url(url: str) -> None:
@@ -112,8 +121,8 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 class ServiceRegistry:
     """The registered apps as one process sees them: read at most once per `CACHE_SECONDS`
-    (every validation asks). An app just removed is still matched for that long; one just
-    added may wait as long, which registering before configuring the app hides."""
+    (every sign-in and validation asks). An app just removed is still matched for that long;
+    one just added is found at once (a miss reads again)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -132,7 +141,11 @@ class ServiceRegistry:
 
     def match(self, service_url: str) -> RegisteredService | None:
         """The app `service_url` belongs to (the most specific registered address wins), or None."""
-        return match(service_url, self.all())
+        found = match(service_url, self.all())
+        if found is None:
+            self._cached = None
+            found = match(service_url, self.all())
+        return found
 
 
 def match(service_url: str, registered: tuple[RegisteredService, ...] | list[RegisteredService]
@@ -196,4 +209,5 @@ def _find(store: Store, service_id: str) -> CasService:
 
 
 def _record(row: CasService) -> RegisteredService:
-    return RegisteredService(row.id, row.name, tuple(row.services), row.attributes, row.created_at)
+    return RegisteredService(row.id, row.name, tuple(row.services), row.attributes, row.created_at,
+                             tuple(row.schools or ()))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+import string
 import time
 from dataclasses import dataclass
 
@@ -238,8 +239,14 @@ class CasTickets:
 
 
 def new_ticket(prefix: str) -> str:
-    """`ST-` and 43 URL-safe characters (256 bits) from `secrets`."""
-    return f"{prefix}-{secrets.token_urlsafe(32)}"
+    """`ST-` and 43 letters and digits (256 bits) from `secrets`. Letters and digits only:
+    CAS clients check the ticket's characters (mod_auth_cas takes letters, digits, `-` and
+    `.`), and a ticket travels unencoded in the app's URL."""
+    return f"{prefix}-{''.join(secrets.choice(_TICKET_ALPHABET) for _ in range(TICKET_CHARS))}"
+
+
+TICKET_CHARS = 43
+_TICKET_ALPHABET = string.ascii_letters + string.digits
 
 
 def kind_of(ticket: str) -> str | None:

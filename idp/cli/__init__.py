@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from idp import clients as client_registry
+from idp.cas.services import ServiceError
 from idp.config import SettingsError
 from idp.contact import ContactError
 from idp.directory import DirectoryError
@@ -19,12 +20,12 @@ from idp.provisioning.logins import LoginError
 
 from idp.store import SchemaError
 
-from . import accounts, audit, clients, conformance, db, demo, help_requests, keys, outbox, serve
+from . import accounts, audit, cas, clients, conformance, db, demo, help_requests, keys, outbox, serve
 from .common import EXIT_ERROR, EXIT_SOME_LINES_REJECTED, CommandError
 
 __all__ = ["EXIT_ERROR", "EXIT_SOME_LINES_REJECTED", "CommandError", "main"]
 
-GROUPS = (demo, accounts, clients, keys, outbox, help_requests, audit, conformance, serve, db)
+GROUPS = (demo, accounts, clients, cas, keys, outbox, help_requests, audit, conformance, serve, db)
 """In the order `ent-idp --help` lists them."""
 
 
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(f"ent-idp : réglages : {problem}", file=sys.stderr)
     except (CommandError, DirectoryError, CsvFileError, LoginError, ContactError, client_registry.ClientError,
-            SchemaError, OSError) as error:
+            ServiceError, SchemaError, OSError) as error:
         print(f"ent-idp : {error}", file=sys.stderr)
     except KeyboardInterrupt:
         print("ent-idp : interrompu", file=sys.stderr)

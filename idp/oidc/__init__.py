@@ -1,3 +1,25 @@
 """OpenID Connect on Authlib: discovery, keys, grants, endpoints. It never renders a
 login page: it hands its request to the core's interactions (idp.interactions), which
 give it back once a flow signed the person in."""
+from __future__ import annotations
+
+from flask import Flask
+
+from idp.apps import add_source
+from idp.interactions import EXTENSION as INTERACTIONS
+from idp.services import EXTENSION as EXTENSION_OF_SERVICES
+from idp.services import services
+
+
+def setup_oidc(app: Flask) -> None:
+    """Authlib's server on the app, the endpoints, how a kept authorization request is
+    answered, and the ENT's own OIDC apps on the home page."""
+    from idp.clients import college_apps
+
+    from .endpoints import PROTOCOL, oidc, resume_authorization
+
+    app.extensions[EXTENSION_OF_SERVICES].provider.init_app(app)
+    app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_authorization)
+    app.register_blueprint(oidc)
+    app.extensions["csrf"].exempt(oidc)
+    add_source(app, lambda account: college_apps(services().store))

@@ -101,7 +101,7 @@ def answer_authorization(oauth_request: OAuth2Request, params: dict[str, str],
     except OAuth2Error as error:
         return _authorization_error(error)
     except ValueError:  # Authlib refuses to word an error with what was sent (control or non-ASCII characters)
-        return render_template("oidc/error.html", error=gettext(INCORRECT_REQUEST)), 400
+        return render_template("sign_in_impossible.html", error=gettext(INCORRECT_REQUEST)), 400
     redirect_uri, state = grant.redirect_uri, params.get("state")
     client = grant.request.client
     try:
@@ -229,7 +229,7 @@ def logout() -> Response | str | tuple[str, int]:
     try:
         end_request = provider.server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        return render_template("oidc/error.html", error=error.description or error.error), 400
+        return render_template("sign_in_impossible.html", error=error.description or error.error), 400
     signed_in = sessions.current()
     confirmed = signed_in is None or _names_this_session(end_request.id_token_claims, signed_in)
     if request.method == "POST" and not confirmed:
@@ -245,7 +245,7 @@ def logout() -> Response | str | tuple[str, int]:
     if login:
         audit("session.ended", login=login, client=end_request.client.client_id if end_request.client else None)
     response = provider.server.create_endpoint_response("end_session", end_request)
-    return response if response is not None else render_template("oidc/logged_out.html")
+    return response if response is not None else render_template("signed_out.html")
 
 
 def _names_this_session(claims: dict | None, signed_in: SignedIn) -> bool:
@@ -262,7 +262,7 @@ def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
         if response.location:
             response.location = _with_issuer(response.location, provider.issuer)
         return response
-    return render_template("oidc/error.html", error=_french(error)), 400
+    return render_template("sign_in_impossible.html", error=_french(error)), 400
 
 
 def _with_issuer(location: str, issuer: str) -> str:

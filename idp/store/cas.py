@@ -21,6 +21,8 @@ class CasService(Base):
     """The URLs it is reached at; a ticket's service must lie under one of them."""
     attributes: Mapped[str] = mapped_column(String(16), default="default")
     """Which attribute profile it is given (idp.cas.attributes)."""
+    schools: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """UAI of the colleges whose home page shows it; empty: every college."""
     created_at: Mapped[int] = mapped_column(Seconds, default=now)
 
 

@@ -22,7 +22,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from idp import clients
 from idp.app import create_app
-from idp.cas import CasServer, cas_server
+from idp.cas import CasServer
+from idp.cas.extension import EXTENSION as CAS_EXTENSION
 from idp.config import Settings, load_settings
 from idp.demo_college import create_demo_college
 from idp.directory import Account, AccountState, Directory, NewAccount, Profile
@@ -192,7 +193,7 @@ class LiveCas:
 
     @property
     def server(self) -> CasServer:
-        return cas_server(self.app)  # type: ignore[arg-type]
+        return self.app.extensions[CAS_EXTENSION]  # type: ignore[attr-defined]
 
     @property
     def settings(self) -> Settings:

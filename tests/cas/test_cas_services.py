@@ -117,7 +117,7 @@ def test_add_list_show_remove(store: Store) -> None:
     assert moodle.id.startswith("moodle-du-college-") and not moodle.id.startswith("-")
     assert moodle.created_at > 0
     assert services.as_json(pronote) == {"id": pronote.id, "name": "Pronote", "services": ["https://pronote.fr/"],
-                                         "attributes": "pronote"}
+                                         "attributes": "pronote", "schools": []}
     assert services.list_services(store) == [moodle, pronote]
     assert services.show(store, pronote.id) == pronote
     services.remove(store, moodle.id)
@@ -134,13 +134,23 @@ def test_ids_never_start_with_a_hyphen() -> None:
     assert services.new_service_id("Vie scolaire") != services.new_service_id("Vie scolaire")
 
 
-def test_the_registry_reads_the_store_at_most_every_ten_seconds(store: Store, monkeypatch: pytest.MonkeyPatch
-                                                                 ) -> None:
+def test_the_registry_reads_the_store_at_most_every_ten_seconds_but_finds_a_new_app_at_once(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     registry = ServiceRegistry(store)
     assert registry.match("https://moodle.college.fr/moodle") is None
     moodle = services.add(store, name="Moodle", services=["https://moodle.college.fr/moodle"])
-    assert registry.match("https://moodle.college.fr/moodle") is None  # still the cached answer
+    assert registry.match("https://moodle.college.fr/moodle") == moodle  # a miss reads again
+    services.remove(store, moodle.id)
+    assert registry.match("https://moodle.college.fr/moodle/x") == moodle  # still the cached answer
     clock = services.time.monotonic() + services.CACHE_SECONDS + 1
     monkeypatch.setattr(services.time, "monotonic", lambda: clock)
-    assert registry.match("https://moodle.college.fr/moodle/x") == moodle
-    assert registry.get(moodle.id) == moodle
+    assert registry.match("https://moodle.college.fr/moodle/x") is None
+    assert registry.get(moodle.id) is None
+
+
+def test_schools_say_whose_home_page_shows_the_app(store: Store) -> None:
+    pronote = services.add(store, name="Pronote", services=["https://pronote.fr/0770001H/"],
+                           schools=("0770001H",))
+    assert services.show(store, pronote.id).schools == ("0770001H",)
+    assert services.as_json(pronote)["schools"] == ["0770001H"]
+    assert pronote.home_url() == "https://pronote.fr/0770001H/"

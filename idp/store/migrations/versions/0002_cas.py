@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("services", sa.JSON(), nullable=False),
         sa.Column("attributes", sa.String(16), nullable=False),
+        sa.Column("schools", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
     )
     op.create_table(
