@@ -24,8 +24,11 @@ from werkzeug.serving import make_server
 
 from conformance.guides import STEPS
 from idp import clients
+from idp.cas import services as cas_services
 from idp.app import create_app
 from idp.config import load_settings
+from idp.demo import DEMO_CAS_APP
+from idp.demo_cas_app import create_cas_app
 from idp.demo_college import create_demo_college
 from idp.directory import NewAccount, Profile, connect
 from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
@@ -81,6 +84,8 @@ class Instance:
     base_url: str
     source: str
     colleges: list[CollegeApp]
+    cas_apps: list[CollegeApp] = field(default_factory=list)
+    """Apps that sign in with CAS (the demo's « Pronote »)."""
     provisioner: Provisioner | None = None
     """Set when the suite may create accounts in the directory (local instance, or --config)."""
     pool: list[dict] = field(default_factory=list)
@@ -95,6 +100,12 @@ class Instance:
             pytest.skip(f"non exécuté : cette étape demande {index + 1} applications de collège, "
                         f"{len(self.colleges)} connue(s) pour ce déploiement")
         return self.colleges[index]
+
+    def cas_app(self, index: int) -> CollegeApp:
+        if index >= len(self.cas_apps):
+            pytest.skip(f"non exécuté : cette étape demande {index + 1} application(s) CAS, "
+                        f"{len(self.cas_apps)} connue(s) pour ce déploiement")
+        return self.cas_apps[index]
 
     def messages(self) -> list[Message]:
         """Mail the ENT sent: received by the suite's SMTP server, or written to the outbox folder."""
@@ -174,9 +185,10 @@ def _deployment(base_url: str) -> Instance:
     listed = json.loads(Path(accounts_file).read_text(encoding="utf-8")) if accounts_file else {}
     colleges = [CollegeApp(client.get("name", ""), client["url"].rstrip("/"))
                 for client in listed.get("clients", []) if client.get("url")]
+    cas_apps = [CollegeApp(app.get("name", ""), app["url"]) for app in listed.get("cas_services", []) if app.get("url")]
     outbox = os.environ.get("ENT_IDP_CONFORMANCE_OUTBOX") or listed.get("outbox_dir")
-    instance = Instance(base_url, "déploiement (fichier de comptes)", colleges, pool=list(listed.get("accounts", [])),
-                        outbox_dir=Path(outbox) if outbox else None)
+    instance = Instance(base_url, "déploiement (fichier de comptes)", colleges, cas_apps,
+                        pool=list(listed.get("accounts", [])), outbox_dir=Path(outbox) if outbox else None)
     config = os.environ.get("ENT_IDP_CONFIG")
     if config:
         settings = load_settings(config)
@@ -198,7 +210,7 @@ def _local_instance(folder: Path) -> Iterator[Instance]:
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    port, college_ports = free_port(), [free_port(), free_port()]
+    port, college_ports, cas_port = free_port(), [free_port(), free_port()], free_port()
     base_url = f"http://127.0.0.1:{port}"
     colleges = [CollegeApp("Collège Les Tilleuls — Vie scolaire", f"http://127.0.0.1:{college_ports[0]}"),
                 CollegeApp("Collège Jean Moulin — Cahier de textes", f"http://127.0.0.1:{college_ports[1]}")]
@@ -222,8 +234,12 @@ def _local_instance(folder: Path) -> Iterator[Instance]:
         servers.append(_serve(create_demo_college(issuer=base_url, client_id=registered.client.client_id,
                                                   client_secret=registered.client_secret, base_url=college.url,
                                                   secret_key="d" * 40), college_port))
+    pronote = CollegeApp(DEMO_CAS_APP[0], f"http://127.0.0.1:{cas_port}/")
+    with app.app_context():
+        cas_services.add(services().store, name=pronote.name, services=[pronote.url], attributes="pronote")
+    servers.append(_serve(create_cas_app(base_url, pronote.url, "p" * 40), cas_port))
     directory = connect(slapd.url, slapd.base_dn, slapd.admin_dn, slapd.admin_password)
-    yield Instance(base_url, "instance locale", colleges, Provisioner(directory, 90), mailbox=mailbox,
+    yield Instance(base_url, "instance locale", colleges, [pronote], Provisioner(directory, 90), mailbox=mailbox,
                    sms_dir=folder / "sms", help_desk=HELP_DESK)
     for server, thread in servers:
         server.shutdown()

@@ -56,6 +56,9 @@ _STEPS = [
     ("O1", "apps", "Authentification unique", "Une application du collège reçoit l'identité et le profil de "
                                               "l'utilisateur après sa connexion."),
     ("O2", "apps", "Authentification unique", "Une deuxième application obtient l'utilisateur sans nouvelle connexion."),
+    ("O3", "apps", "Authentification unique", "Une application qui se connecte par CAS (Pronote, Moodle, GEPI) obtient "
+                                              "l'utilisateur déjà connecté à l'ENT sans nouvelle connexion, avec son "
+                                              "identifiant et les attributs qu'elle attend."),
 ]
 
 STEPS: dict[str, GuideStep] = {step_id: GuideStep(step_id, *rest) for step_id, *rest in _STEPS}

@@ -1,4 +1,4 @@
-"""Teachers' guide and single sign-on: T1, O1, O2."""
+"""Teachers' guide and single sign-on: T1, O1, O2, O3."""
 import re
 
 from playwright.sync_api import Page, expect
@@ -66,3 +66,21 @@ def test_O2_second_app_signs_in_without_a_new_login(page: Page, ent: Instance) -
     # The ENT session is over: the ENT asks to sign in again (each app keeps its own session).
     page.goto(ent.base_url + "/accueil")
     on_login_page(page, ent.base_url)
+
+
+def test_O3_cas_app_signs_in_the_person_already_signed_in(page: Page, ent: Instance) -> None:
+    parent = ent.active(Profile.PARENT, given_name="Nadia", surname="Benali")
+    college, pronote = ent.college(0), ent.cas_app(0)
+    connect_with_ent(page, college.url)
+    sign_in(page, parent.login, parent.secret)
+    on_college_signed_in(page, college.url)
+
+    visits = Visits(page)
+    page.goto(pronote.url)
+    expect(page).to_have_url(pronote.url)
+    expect(page.get_by_role("heading", name=re.compile("^Bonjour "))).to_contain_text(parent.login)
+    assert visits.to(ent.base_url + "/connexion") == [], "the CAS app showed the ENT login page"
+    expect(claim(page, "Identifiant (cas:user)")).to_have_text(parent.login)
+    expect(claim(page, "categories")).to_have_text("National_2")
+    expect(claim(page, "nom")).to_have_text(parent.surname)
+    expect(claim(page, "prenom")).to_have_text(parent.given_name)

@@ -21,6 +21,8 @@ DEMO_CODE_DAYS = 90
 DEMO_COLLEGES = (("demo-college", "Collège Les Tilleuls — Vie scolaire"),
                  ("demo-college-2", "Collège Jean Moulin — Cahier de textes"))
 """Two college apps, so that a person sees the second one sign them in without a login."""
+DEMO_CAS_APP = ("Pronote — Collège Les Tilleuls (démonstration)", "0770001H")
+"""A college app that signs in with CAS, as Pronote does (name, the school whose home page shows it)."""
 
 
 def serve_directory(data_dir: Path, *, port: int, replicas: int = 1) -> None:
@@ -68,11 +70,14 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
     """The README's run command ends here: directory, demo accounts, provider, and a
     demo college app that signs in through it."""
     from idp.app import create_app
+    from idp.demo_cas_app import create_cas_app
     from idp.demo_college import create_demo_college
     from idp.http_server import apply_lockout_policy, serve_until_stopped
 
     college_port = college_port or port + 1
-    for wanted, option in ((port, "--port"), (college_port, "--college-port"), (college_port + 1, "--college-port")):
+    cas_port = college_port + len(DEMO_COLLEGES)
+    for wanted, option in ((port, "--port"), *((college_port + index, "--college-port")
+                                               for index in range(len(DEMO_COLLEGES) + 1))):
         if _port_in_use(host, wanted):
             raise SlapdError(f"le port {wanted} est déjà utilisé : choisissez-en un autre ({option})")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -100,11 +105,16 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
                                               client_secret=college["client_secret"], base_url=url,
                                               secret_key=secrets.token_urlsafe(32)),
                           host, int(url.rsplit(":", 1)[1])))
+        cas_url = f"http://{public_host}:{cas_port}/"
+        with app.app_context():
+            register_demo_cas_app(demo_file, DEMO_CAS_APP[0], cas_url, DEMO_CAS_APP[1])
+        sites.append((create_cas_app(settings.issuer, cas_url, secrets.token_urlsafe(32)), host, cas_port))
 
         def ready() -> None:
             print(f"{settings.ent_name} (démonstration) : {settings.issuer}")
             for (_, name), url in zip(DEMO_COLLEGES, college_urls):
                 print(f"Application de collège de démonstration « {name} » : {url}")
+            print(f"Application CAS de démonstration « {DEMO_CAS_APP[0]} » : {cas_url}")
             print(f"Comptes de démonstration : {demo_file}")
             print(f"Réglages : {config}  (ent-idp --config {config} accounts …)")
             print("Ctrl-C pour arrêter.", flush=True)
@@ -175,6 +185,7 @@ def write_demo_file(path: Path, settings: Settings, directory: Directory) -> Non
     content = {
         "issuer": settings.issuer,
         "clients": [],
+        "cas_services": [],
         "accounts": accounts,
         "outbox_dir": settings.outbox_dir,
     }
@@ -209,6 +220,29 @@ def register_demo_college(demo_file: Path, client_id: str, name: str, base_url: 
                  "redirect_uris": redirect_uris, "url": base_url}
     known[client_id] = entry
     content["clients"] = list(known.values())
+    demo_file.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return entry
+
+
+def register_demo_cas_app(demo_file: Path, name: str, service_url: str, school: str) -> dict[str, Any]:
+    """The demo CAS app as a registered CAS service (kept across runs while its address stays
+    the same), listed in demo.json under `cas_services`."""
+    from idp.cas import services as cas_services
+    from idp.services import services
+
+    store = services().store
+    content = json.loads(demo_file.read_text(encoding="utf-8"))
+    kept = [entry for entry in content.get("cas_services", []) if entry.get("name") == name]
+    registered = {record.id for record in cas_services.list_services(store)}
+    if kept and kept[0]["service"] == service_url and kept[0]["id"] in registered:
+        entry = kept[0]
+    else:
+        for old in kept:
+            if old["id"] in registered:
+                cas_services.remove(store, old["id"])
+        record = cas_services.add(store, name=name, services=[service_url], attributes="pronote", schools=(school,))
+        entry = {"id": record.id, "name": name, "service": service_url, "url": service_url}
+    content["cas_services"] = [entry, *(other for other in content.get("cas_services", []) if other["name"] != name)]
     demo_file.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return entry
 

@@ -24,11 +24,11 @@ from tests.oidc.conftest import Browser
 ENT_IDP = str(Path(sys.executable).parent / "ent-idp")
 
 
-def free_port_with_next_two() -> int:
-    """A free port whose two next ones are free too (the demo college apps take them)."""
+def free_port_with_the_next_ones() -> int:
+    """A free port whose three next ones are free too (the demo's college apps take them)."""
     while True:
         port = free_port()
-        if not any(_in_use(port + offset) for offset in (1, 2)):
+        if not any(_in_use(port + offset) for offset in (1, 2, 3)):
             return port
 
 
@@ -59,7 +59,7 @@ def forged_session(secret_key: str, content: dict) -> str:
 
 
 def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = free_port_with_next_two()
+    port = free_port_with_the_next_ones()
     process = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -90,6 +90,14 @@ def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path
         college_page = person.http.get(back.headers["Location"], timeout=30)
         assert "Bonjour" in college_page.text and teacher["login"] in college_page.text
         assert "professeur" in college_page.text
+
+        # The CAS app (as Pronote) signs the same person in without a login, with Pronote's attributes.
+        [cas_app] = demo["cas_services"]
+        assert cas_app["name"] == "Pronote — Collège Les Tilleuls (démonstration)"
+        assert cas_app["service"] == cas_app["url"] == f"http://127.0.0.1:{port + 3}/" and cas_app["id"]
+        pronote = person.http.get(cas_app["url"], timeout=30)
+        assert pronote.status_code == 200 and teacher["login"] in pronote.text, pronote.text[:500]
+        assert "National_3" in pronote.text and "/connexion" not in pronote.url
 
         # The college apps sign their cookies with keys of their own: one signed with the
         # provider's key is not theirs.

@@ -9,11 +9,11 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from conformance.guides import STEPS
-from tests.test_demo import ENT_IDP, free_port_with_next_two, wait_for
+from tests.test_demo import ENT_IDP, free_port_with_the_next_ones, wait_for
 
 
 def test_conformance_against_the_demo_reports_every_step(tmp_path: Path) -> None:
-    port = free_port_with_next_two()
+    port = free_port_with_the_next_ones()
     demo_dir = tmp_path / "demo"
     demo = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(demo_dir), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
