@@ -1,10 +1,7 @@
-"""The ENT's CAS server with real CAS clients in front of it: a live provider (a real HTTP
-server in a thread) on the session's slapd, Apache + mod_auth_cas and phpCAS registered in it
-as CAS apps, the demo college app (OIDC) for single sign-on across protocols, and Chromium.
-
-Everything that needs the CAS server is skipped, with the reason, while the provider answers
-404 on /cas/login; it runs by itself once the endpoints exist.
-"""
+"""The ENT's CAS server and what talks to it: live providers (real HTTP servers in threads)
+on the session's slapd, Apache + mod_auth_cas and phpCAS registered in them as CAS apps, the
+demo college app (OIDC) for single sign-on across protocols, Chromium, and for unit tests a
+store of their own and accounts as the directory reads them."""
 from __future__ import annotations
 
 import json
@@ -16,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
+from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -37,16 +34,24 @@ from tests.serving import ENT_IDP
 
 PASSWORD = "Tilleul2026"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-NO_CAS_SERVER = "le serveur CAS de l'ENT n'existe pas encore (/cas/login répond 404)"
 
 
 @dataclass
 class CasProvider:
-    """The ENT under test, with the settings file its CLI reads (`ent-idp --config …`)."""
+    """The ENT under test (a real HTTP server in a thread), with the settings file its CLI
+    reads (`ent-idp --config …`)."""
 
     issuer: str
-    app: object
+    app: Flask
     config: Path
+
+    @property
+    def server(self) -> CasServer:
+        return self.app.extensions[CAS_EXTENSION]
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.config["ENT_IDP"]
 
     def add_cas_app(self, name: str, service_urls: list[str], attributes: str = "default") -> dict:
         """Registers a CAS app as an administrator does (`ent-idp cas add … --json`)."""
@@ -66,21 +71,27 @@ def _serve_in_thread(app: object, port: int) -> tuple[BaseWSGIServer, threading.
     return server, thread
 
 
-@pytest.fixture(scope="session")
-def cas_provider(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasProvider]:
-    folder = tmp_path_factory.mktemp("cas-provider")
+def _live(slapd: PrivateSlapd, folder: Path, *, demo: bool) -> Iterator[CasProvider]:
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     config = settings_file(slapd, folder, f'issuer = "{issuer}"\nsecret_key = "{"c" * 40}"\n')
-    app = create_app(load_settings(config, environ={}).with_changes(demo=False))
+    app = create_app(load_settings(config, environ={}).with_changes(demo=demo))
     server, thread = _serve_in_thread(app, port)
-    try:
-        if requests.get(f"{issuer}/cas/login", allow_redirects=False, timeout=10).status_code == 404:
-            pytest.skip(NO_CAS_SERVER)
-        yield CasProvider(issuer, app, config)
-    finally:
-        server.shutdown()
-        thread.join()
+    yield CasProvider(issuer, app, config)
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def cas_provider(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasProvider]:
+    """A provider as in production (demo off): proxy callbacks only over https."""
+    yield from _live(slapd, tmp_path_factory.mktemp("cas-provider"), demo=False)
+
+
+@pytest.fixture(scope="session")
+def live_demo_cas(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasProvider]:
+    """A demo provider: proxy callbacks over http on this machine are accepted."""
+    yield from _live(slapd, tmp_path_factory.mktemp("cas-demo-provider"), demo=True)
 
 
 @pytest.fixture(scope="session")
@@ -184,43 +195,3 @@ def account(profile: Profile = Profile.TEACHER, **changes: object) -> Account:
                     "recovery_email": "thomas@example.fr", "uuid": "4f1e0c1a-0000-4000-8000-000000000001"}
     values.update(changes)
     return Account(**values)
-
-
-@dataclass
-class LiveCas:
-    issuer: str
-    app: object
-
-    @property
-    def server(self) -> CasServer:
-        return self.app.extensions[CAS_EXTENSION]  # type: ignore[attr-defined]
-
-    @property
-    def settings(self) -> Settings:
-        return self.app.config["ENT_IDP"]  # type: ignore[attr-defined]
-
-
-def _live(slapd: PrivateSlapd, folder: Path, demo: bool) -> Iterator[LiveCas]:
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    settings = load_settings(settings_file(slapd, folder, f'issuer = "{issuer}"\nsecret_key = "{"k" * 40}"\n'),
-                             environ={})
-    app = create_app(settings.with_changes(demo=demo))
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveCas(issuer, app)
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture(scope="session")
-def live_cas(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCas]:
-    """A provider as in production (demo off): proxy callbacks only over https."""
-    yield from _live(slapd, tmp_path_factory.mktemp("cas-provider"), demo=False)
-
-
-@pytest.fixture(scope="session")
-def live_demo_cas(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCas]:
-    """A demo provider: proxy callbacks over http on this machine are accepted."""
-    yield from _live(slapd, tmp_path_factory.mktemp("cas-demo-provider"), demo=True)

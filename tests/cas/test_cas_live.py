@@ -16,7 +16,7 @@ from idp.directory import Directory, NewAccount, Profile
 from idp.provisioning.service import Provisioner
 from idp.services import EXTENSION
 from idp.store.models import digest
-from tests.cas.conftest import LiveCas
+from tests.cas.conftest import CasProvider
 from tests.conftest import audit_events, has_event
 
 
@@ -27,7 +27,7 @@ def teacher(directory: Directory):  # type: ignore[no-untyped-def]
     return directory.find(created.login)
 
 
-def register(live: LiveCas, *urls: str, attributes: str = "default") -> services.RegisteredService:
+def register(live: CasProvider, *urls: str, attributes: str = "default") -> services.RegisteredService:
     with live.app.app_context():  # type: ignore[attr-defined]
         record = services.add(live.app.extensions[EXTENSION].store, name="Moodle", services=list(urls),  # type: ignore[attr-defined]
                               attributes=attributes)
@@ -35,7 +35,7 @@ def register(live: LiveCas, *urls: str, attributes: str = "default") -> services
     return record
 
 
-def issue(live: LiveCas, service_url: str, record: services.RegisteredService, person, new_login: bool = True  # type: ignore[no-untyped-def]
+def issue(live: CasProvider, service_url: str, record: services.RegisteredService, person, new_login: bool = True  # type: ignore[no-untyped-def]
           ) -> str:
     with live.app.app_context():  # type: ignore[attr-defined]
         return live.server.tickets.issue_service_ticket(service_url, record, person, new_login=new_login,
@@ -43,76 +43,76 @@ def issue(live: LiveCas, service_url: str, record: services.RegisteredService, p
 
 
 @pytest.fixture(scope="module")
-def moodle(live_cas: LiveCas) -> services.RegisteredService:
-    return register(live_cas, "http://127.0.0.1:9/moodle")
+def moodle(cas_provider: CasProvider) -> services.RegisteredService:
+    return register(cas_provider, "http://127.0.0.1:9/moodle")
 
 
 SERVICE = "http://127.0.0.1:9/moodle/login/index.php?id=1"
 
 
-def client(live: LiveCas, version: object, service: str = SERVICE, **options: object) -> CASClient:
+def client(live: CasProvider, version: object, service: str = SERVICE, **options: object) -> CASClient:
     return CASClient(version=version, service_url=service, server_url=live.issuer + "/cas/", **options)
 
 
-def test_cas3_validates_once_with_attributes(live_cas: LiveCas, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
-    ticket = issue(live_cas, SERVICE, moodle, teacher)
-    user, attributes, pgtiou = client(live_cas, 3).verify_ticket(ticket)
+def test_cas3_validates_once_with_attributes(cas_provider: CasProvider, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
+    ticket = issue(cas_provider, SERVICE, moodle, teacher)
+    user, attributes, pgtiou = client(cas_provider, 3).verify_ticket(ticket)
     assert user == teacher.login and pgtiou is None
     assert attributes["displayName"] == "Camille Casserveur" and attributes["schools"] == ["0770001H", "0770942F"]
     assert attributes["ENTPersonProfils"] == "National_ENS" and attributes["isFromNewLogin"] == "true"
-    assert client(live_cas, 3).verify_ticket(ticket)[0] is None  # replayed
-    events = audit_events(live_cas.app)
+    assert client(cas_provider, 3).verify_ticket(ticket)[0] is None  # replayed
+    events = audit_events(cas_provider.app)
     assert has_event(events, event="cas.ticket_validated", login=teacher.login, client=moodle.id, outcome="success")
     assert has_event(events, event="cas.ticket_validated", outcome="failure", code="INVALID_TICKET")
 
 
-def test_cas2_cas1_and_saml(live_cas: LiveCas, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
-    user, attributes, _ = client(live_cas, 2).verify_ticket(issue(live_cas, SERVICE, moodle, teacher))
+def test_cas2_cas1_and_saml(cas_provider: CasProvider, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
+    user, attributes, _ = client(cas_provider, 2).verify_ticket(issue(cas_provider, SERVICE, moodle, teacher))
     assert user == teacher.login and attributes["sn"] == "Casserveur"
-    assert client(live_cas, 1).verify_ticket(issue(live_cas, SERVICE, moodle, teacher)) == (teacher.login, None, None)
-    user, attributes, _ = client(live_cas, "CAS_2_SAML_1_0").verify_ticket(issue(live_cas, SERVICE, moodle, teacher))
+    assert client(cas_provider, 1).verify_ticket(issue(cas_provider, SERVICE, moodle, teacher)) == (teacher.login, None, None)
+    user, attributes, _ = client(cas_provider, "CAS_2_SAML_1_0").verify_ticket(issue(cas_provider, SERVICE, moodle, teacher))
     assert user == teacher.login and attributes["mail"] == "camille@example.fr"
-    ticket = issue(live_cas, SERVICE, moodle, teacher)
-    assert client(live_cas, "CAS_2_SAML_1_0").verify_ticket(ticket)[0] == teacher.login
-    assert client(live_cas, "CAS_2_SAML_1_0").verify_ticket(ticket)[0] is None
+    ticket = issue(cas_provider, SERVICE, moodle, teacher)
+    assert client(cas_provider, "CAS_2_SAML_1_0").verify_ticket(ticket)[0] == teacher.login
+    assert client(cas_provider, "CAS_2_SAML_1_0").verify_ticket(ticket)[0] is None
 
 
-def test_another_service_is_refused_and_the_ticket_dies(live_cas: LiveCas, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
-    ticket = issue(live_cas, SERVICE, moodle, teacher)
-    assert client(live_cas, 3, service="http://127.0.0.1:9/moodle/").verify_ticket(ticket)[0] is None
-    assert client(live_cas, 3).verify_ticket(ticket)[0] is None
-    answer = requests.get(f"{live_cas.issuer}/cas/p3/serviceValidate", timeout=10,
-                          params={"service": SERVICE, "ticket": issue(live_cas, SERVICE, moodle, teacher),
+def test_another_service_is_refused_and_the_ticket_dies(cas_provider: CasProvider, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
+    ticket = issue(cas_provider, SERVICE, moodle, teacher)
+    assert client(cas_provider, 3, service="http://127.0.0.1:9/moodle/").verify_ticket(ticket)[0] is None
+    assert client(cas_provider, 3).verify_ticket(ticket)[0] is None
+    answer = requests.get(f"{cas_provider.issuer}/cas/p3/serviceValidate", timeout=10,
+                          params={"service": SERVICE, "ticket": issue(cas_provider, SERVICE, moodle, teacher),
                                   "renew": "true", "format": "JSON"})
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("application/json")
     assert answer.json()["serviceResponse"]["authenticationSuccess"]["user"] == teacher.login
-    renewed = requests.get(f"{live_cas.issuer}/cas/serviceValidate", timeout=10, params={
-        "service": SERVICE, "ticket": issue(live_cas, SERVICE, moodle, teacher, new_login=False), "renew": "true"})
+    renewed = requests.get(f"{cas_provider.issuer}/cas/serviceValidate", timeout=10, params={
+        "service": SERVICE, "ticket": issue(cas_provider, SERVICE, moodle, teacher, new_login=False), "renew": "true"})
     assert 'code="INVALID_TICKET"' in renewed.text
 
 
-def test_validate_refuses_a_proxy_ticket_and_bad_parameters_get_protocol_answers(live_cas: LiveCas) -> None:
-    one = requests.get(f"{live_cas.issuer}/cas/validate", params={"service": SERVICE, "ticket": "PT-x"}, timeout=10)
+def test_validate_refuses_a_proxy_ticket_and_bad_parameters_get_protocol_answers(cas_provider: CasProvider) -> None:
+    one = requests.get(f"{cas_provider.issuer}/cas/validate", params={"service": SERVICE, "ticket": "PT-x"}, timeout=10)
     assert (one.status_code, one.text, one.headers["Content-Type"]) == (200, "no\n\n", "text/plain; charset=utf-8")
-    missing = requests.get(f"{live_cas.issuer}/cas/serviceValidate", timeout=10)
+    missing = requests.get(f"{cas_provider.issuer}/cas/serviceValidate", timeout=10)
     assert 'code="INVALID_REQUEST"' in missing.text and missing.headers["Cache-Control"] == "no-store"
-    nul = requests.get(f"{live_cas.issuer}/cas/serviceValidate", params={"service": SERVICE, "ticket": "ST-\x00"},
+    nul = requests.get(f"{cas_provider.issuer}/cas/serviceValidate", params={"service": SERVICE, "ticket": "ST-\x00"},
                        timeout=10)
     assert nul.status_code == 400 and 'code="INVALID_REQUEST"' in nul.text
-    assert requests.get(f"{live_cas.issuer}/cas/validate", params={"ticket": "x" * 20_000}, timeout=10).text == "no\n\n"
-    saml = requests.post(f"{live_cas.issuer}/cas/samlValidate", params={"TARGET": SERVICE}, data=b"<nope/>",
+    assert requests.get(f"{cas_provider.issuer}/cas/validate", params={"ticket": "x" * 20_000}, timeout=10).text == "no\n\n"
+    saml = requests.post(f"{cas_provider.issuer}/cas/samlValidate", params={"TARGET": SERVICE}, data=b"<nope/>",
                          headers={"Content-Type": "text/xml"}, timeout=10)
     assert saml.status_code == 200 and "samlp:Requester" in saml.text
-    proxy = requests.get(f"{live_cas.issuer}/cas/proxy", params={"pgt": "PGT-x", "targetService": SERVICE},
+    proxy = requests.get(f"{cas_provider.issuer}/cas/proxy", params={"pgt": "PGT-x", "targetService": SERVICE},
                          timeout=10)
     assert 'code="INVALID_TICKET"' in proxy.text and "proxyFailure" in proxy.text
 
 
-def test_http_callbacks_are_refused_outside_demo(live_cas: LiveCas, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
+def test_http_callbacks_are_refused_outside_demo(cas_provider: CasProvider, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
     with Callback() as callback:
-        register(live_cas, callback.url)
-        cas3 = client(live_cas, 3, proxy_callback=callback.url + "/cb")
-        answer = cas3.get_verification_response(issue(live_cas, SERVICE, moodle, teacher))
+        register(cas_provider, callback.url)
+        cas3 = client(cas_provider, 3, proxy_callback=callback.url + "/cb")
+        answer = cas3.get_verification_response(issue(cas_provider, SERVICE, moodle, teacher))
         assert b'code="INVALID_PROXY_CALLBACK"' in answer and callback.calls == []
 
 
@@ -151,7 +151,7 @@ def callback() -> Iterator[Callback]:
         yield running
 
 
-def test_the_proxy_flow_in_demo(live_demo_cas: LiveCas, teacher, callback: Callback) -> None:  # type: ignore[no-untyped-def]
+def test_the_proxy_flow_in_demo(live_demo_cas: CasProvider, teacher, callback: Callback) -> None:  # type: ignore[no-untyped-def]
     portal = register(live_demo_cas, callback.url + "/portal")
     backend = register(live_demo_cas, "http://127.0.0.1:9/backend")
     portal_url, pgt_url = callback.url + "/portal/", callback.url + "/portal/cb?x=1"
@@ -174,7 +174,7 @@ def test_the_proxy_flow_in_demo(live_demo_cas: LiveCas, teacher, callback: Callb
     assert has_event(audit_events(live_demo_cas.app), event="cas.proxy_ticket_issued", client=backend.id)
 
 
-def test_a_callback_answering_other_than_200_gets_no_pgt(live_demo_cas: LiveCas, teacher) -> None:  # type: ignore[no-untyped-def]
+def test_a_callback_answering_other_than_200_gets_no_pgt(live_demo_cas: CasProvider, teacher) -> None:  # type: ignore[no-untyped-def]
     with Callback(status=302) as callback:
         portal = register(live_demo_cas, callback.url + "/")
         cas3 = client(live_demo_cas, 3, service=callback.url + "/", proxy_callback=callback.url + "/cb")
