@@ -71,6 +71,8 @@ class Interaction:
     request: dict[str, str]
     """The protocol's own parameters, given back to it by `resume`."""
     app_name: str
+    consent_wanted: ConsentWanted | None = None
+    """What the consent page asks the person to allow."""
     consent_given: bool = False
     denied: bool = False
 
@@ -146,11 +148,13 @@ def _must_sign_in_again(signed_in: SignedIn, demands: Demands, waiting: Interact
 
 
 def ask(protocol: str, need: Need, request: dict[str, str], app_name: str, *,
-        login_hint: str | None = None) -> Response:
+        login_hint: str | None = None, consent: ConsentWanted | None = None) -> Response:
     """Keeps the protocol's request and sends the person to the page serving `need`."""
     kept = {key: value for key, value in session.get(_KEY, {}).items() if now() - value["started"] < _LIFETIME}
     interaction_id = secrets.token_urlsafe(12)
     kept[interaction_id] = {"protocol": protocol, "started": now(), "request": request, "app_name": app_name}
+    if consent is not None:
+        kept[interaction_id]["consent"] = {"app_id": consent.app_id, "scope": consent.scope}
     session[_KEY] = dict(sorted(kept.items(), key=lambda item: item[1]["started"])[-_KEPT:])
     hint = {"login_hint": login_hint} if login_hint and need is Need.SIGN_IN else {}
     return redirect(url_for(_registry().pages[need], interaction=interaction_id, **hint))
@@ -161,8 +165,10 @@ def pending(interaction_id: str | None) -> Interaction | None:
     value = session.get(_KEY, {}).get(interaction_id or "")
     if value is None or now() - value["started"] >= _LIFETIME or "protocol" not in value:
         return None
+    wanted = value.get("consent")
     return Interaction(interaction_id or "", value["protocol"], value["started"], value["request"],
-                       value["app_name"], value.get("consent_given", False), value.get("denied", False))
+                       value["app_name"], ConsentWanted(wanted["app_id"], wanted["scope"]) if wanted else None,
+                       value.get("consent_given", False), value.get("denied", False))
 
 
 def record(interaction_id: str, *, consent_given: bool = False, denied: bool = False) -> None:

@@ -31,9 +31,9 @@ def form() -> Response | str:
     signed_in = services().sessions.current()
     form = DecisionForm()
     waiting = interactions.pending(request.values.get("interaction") or form.interaction.data)
-    if signed_in is None or waiting is None:
+    if signed_in is None or waiting is None or waiting.consent_wanted is None:
         return redirect(url_for("portal.home"))
-    app_id, scope = waiting.request.get("client_id", ""), waiting.request.get("scope", "")
+    app_id, scope = waiting.consent_wanted.app_id, waiting.consent_wanted.scope
     if form.validate_on_submit():
         if request.form.get("decision") == "allow":
             consents.give(services().store, signed_in.login, app_id, scope)

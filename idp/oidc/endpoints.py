@@ -114,12 +114,14 @@ def answer_authorization(oauth_request: OAuth2Request, params: dict[str, str],
             interactions.finish(waiting.id)
             return provider.server.create_authorization_response(grant.request, grant_user=None, grant=grant)
         prompts = set(params.get("prompt", "").split())
-        verdict = interactions.person_for(_demands(params, prompts, client, grant.request.scope), waiting)
+        demands = _demands(params, prompts, client, grant.request.scope)
+        verdict = interactions.person_for(demands, waiting)
         if verdict.need is not None:
             if "none" in prompts:
                 raise (LoginRequiredError if verdict.need is Need.SIGN_IN else ConsentRequiredError)(
                     redirect_uri=redirect_uri)
-            return interactions.ask(PROTOCOL, verdict.need, params, client.name, login_hint=params.get("login_hint"))
+            return interactions.ask(PROTOCOL, verdict.need, params, client.name, login_hint=params.get("login_hint"),
+                                    consent=demands.consent)
     except OAuth2Error as error:
         error.state = state
         error.redirect_uri = error.redirect_uri or redirect_uri  # the client and its URI are known by now
