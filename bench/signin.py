@@ -368,10 +368,10 @@ def _target(location: str) -> str:
 
 
 def through_login_page(browser: Browser, issuer: str, start: str, first_step: str, login: str, back_to: str,
-                       steps: dict[str, float]) -> str:
+                       steps: dict[str, float], straight: bool = False) -> str:
     """From a new browser: `GET start` → 302 to the login page → the page (hidden fields, CSRF
     token) → `POST /connexion` (login + password: one password verification) → the redirect
-    to `back_to` (not followed). Puts the durations of `first_step`, `login_page` and
+    to `back_to` (not followed; with `straight`, the POST's own redirect must be it). Puts the durations of `first_step`, `login_page` and
     `login_post` in `steps`; returns the Location that leads back to the app."""
     began = time.perf_counter()
     response = browser.request("GET", start)
@@ -390,6 +390,8 @@ def through_login_page(browser: Browser, issuer: str, start: str, first_step: st
         location = urljoin(issuer + "/", response.headers["location"])
         if location.startswith(back_to):
             break
+        if straight:
+            raise FlowError(f"login_post: not straight back to the app ({urlsplit(location).path[:40]})")
         if not location.startswith(issuer):
             raise FlowError(f"login_post: redirect elsewhere ({location[:60]})")
         response = browser.request("GET", _target(location))
@@ -486,13 +488,15 @@ def drive(slot: int, slots: int, issuer: str, work: Flows, logins: list[str],
     flows: list[dict[str, float]] = []
     errors: dict[str, int] = {}
     app = Browser(issuer)  # the college app's server keeps its connection to the provider
+    prepared = True
     try:
         work.prepare(issuer, slot, slots, logins, app, duration)
     except (FlowError, OSError, ValueError, KeyError) as error:
         errors[f"prepare: {error}"] = 1
+        prepared = False
     ready.release()
     go.wait()
-    deadline = start_at.value + duration
+    deadline = start_at.value + duration if prepared else 0.0
     cpu = os.times()
     i = 0
     while time.monotonic() < deadline:
