@@ -367,6 +367,40 @@ def _target(location: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
+def through_login_page(browser: Browser, issuer: str, start: str, first_step: str, login: str, back_to: str,
+                       steps: dict[str, float], straight: bool = False) -> str:
+    """From a new browser: `GET start` → 302 to the login page → the page (hidden fields, CSRF
+    token) → `POST /connexion` (login + password: one password verification) → the redirect
+    to `back_to` (not followed; with `straight`, the POST's own redirect must be it). Puts the durations of `first_step`, `login_page` and
+    `login_post` in `steps`; returns the Location that leads back to the app."""
+    began = time.perf_counter()
+    response = browser.request("GET", start)
+    _expect(response, first_step, 302)
+    mark = time.perf_counter()
+    steps[first_step] = mark - began
+
+    page = browser.request("GET", _target(response.headers["location"]))
+    _expect(page, "login_page", 200)
+    action, fields = _form(page)
+    steps["login_page"], mark = time.perf_counter() - mark, time.perf_counter()
+
+    response = browser.request("POST", action, form={**fields, "login": login, "password": PASSWORD})
+    for _ in range(5):  # straight back to the app, or through the protocol's endpoint
+        _expect(response, "login_post", (302, 303))
+        location = urljoin(issuer + "/", response.headers["location"])
+        if location.startswith(back_to):
+            break
+        if straight:
+            raise FlowError(f"login_post: not straight back to the app ({urlsplit(location).path[:40]})")
+        if not location.startswith(issuer):
+            raise FlowError(f"login_post: redirect elsewhere ({location[:60]})")
+        response = browser.request("GET", _target(location))
+    else:
+        raise FlowError("login_post: too many redirects")
+    steps["login_post"] = time.perf_counter() - mark
+    return location
+
+
 def sign_in(issuer: str, client_id: str, client_secret: str, login: str, app: Browser,
             source: str | None = None) -> dict[str, float]:
     """One complete flow from a new browser at `source`; `app` is the college app's own
@@ -377,35 +411,14 @@ def sign_in(issuer: str, client_id: str, client_secret: str, login: str, app: Br
     state, nonce = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     browser = Browser(issuer, source)
     try:
-        began = time.perf_counter()
-        response = browser.request("GET", "/authorize?" + urlencode({
+        location = through_login_page(browser, issuer, "/authorize?" + urlencode({
             "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "scope": SCOPE,
             "state": state, "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256",
-        }))
-        _expect(response, "authorize", 302)
-        mark = time.perf_counter()
-        steps["authorize"] = mark - began
-
-        page = browser.request("GET", _target(response.headers["location"]))
-        _expect(page, "login_page", 200)
-        action, fields = _form(page)
-        steps["login_page"], mark = time.perf_counter() - mark, time.perf_counter()
-
-        response = browser.request("POST", action, form={**fields, "login": login, "password": PASSWORD})
-        for _ in range(5):  # straight to the app's redirect URI, or through /authorize
-            _expect(response, "login_post", (302, 303))
-            location = urljoin(issuer + "/", response.headers["location"])
-            if location.startswith(REDIRECT_URI):
-                break
-            if not location.startswith(issuer):
-                raise FlowError(f"login_post: redirect elsewhere ({location[:60]})")
-            response = browser.request("GET", _target(location))
-        else:
-            raise FlowError("login_post: too many redirects")
+        }), "authorize", login, REDIRECT_URI, steps)
         params = {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
         if "code" not in params or params.get("state") != state:
             raise FlowError(f"login_post: no code ({params.get('error', 'state mismatch')})")
-        steps["login_post"], mark = time.perf_counter() - mark, time.perf_counter()
+        mark = time.perf_counter()
     finally:
         browser.close()
 
@@ -428,6 +441,38 @@ def sign_in(issuer: str, client_id: str, client_secret: str, login: str, app: Br
     return steps
 
 
+class Flows:
+    """What a driver process repeats: `prepare` runs before the level starts (not measured),
+    `one` is one flow (its steps' durations, s); `one` raises `Exhausted` when the driver has
+    nothing left to do before the deadline."""
+
+    name = "flow"
+    steps: tuple[str, ...] = ()
+
+    def prepare(self, issuer: str, slot: int, slots: int, logins: list[str], app: Browser, duration: float) -> None:
+        pass
+
+    def one(self, issuer: str, login: str, app: Browser, source: str) -> dict[str, float]:
+        raise NotImplementedError
+
+
+class Exhausted(Exception):
+    """The driver has no more flows to run."""
+
+
+class OidcSignIns(Flows):
+    """The complete OpenID Connect sign-in (`sign_in`)."""
+
+    name = "oidc"
+    steps = STEPS
+
+    def __init__(self, client_id: str, client_secret: str) -> None:
+        self.client_id, self.client_secret = client_id, client_secret
+
+    def one(self, issuer: str, login: str, app: Browser, source: str) -> dict[str, float]:
+        return sign_in(issuer, self.client_id, self.client_secret, login, app, source=source)
+
+
 def visitor_address(slot: int, flow: int) -> str:
     """A loopback address per flow (127.0.0.0/8 is all this machine's): every person signs in
     from an address of their own, as in production, so that the rate limits per address and
@@ -435,24 +480,32 @@ def visitor_address(slot: int, flow: int) -> str:
     return f"127.{1 + slot % 254}.{(flow // 250) % 256}.{flow % 250 + 1}"
 
 
-def drive(slot: int, slots: int, issuer: str, client_id: str, client_secret: str, logins: list[str],
+def drive(slot: int, slots: int, issuer: str, work: Flows, logins: list[str],
           duration: float, ready, go, start_at, results) -> None:  # type: ignore[no-untyped-def]
-    """A driver process: complete flows until the deadline; puts its figures on `results`."""
+    """A driver process: `work`'s flows until the deadline; puts its figures on `results`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     flows: list[dict[str, float]] = []
     errors: dict[str, int] = {}
     app = Browser(issuer)  # the college app's server keeps its connection to the provider
+    prepared = True
+    try:
+        work.prepare(issuer, slot, slots, logins, app, duration)
+    except (FlowError, OSError, ValueError, KeyError) as error:
+        errors[f"prepare: {error}"] = 1
+        prepared = False
     ready.release()
     go.wait()
-    deadline = start_at.value + duration
+    deadline = start_at.value + duration if prepared else 0.0
     cpu = os.times()
     i = 0
     while time.monotonic() < deadline:
         login = logins[(slot + i * slots) % len(logins)]
         i += 1
         try:
-            flows.append(sign_in(issuer, client_id, client_secret, login, app, source=visitor_address(slot, i)))
+            flows.append(work.one(issuer, login, app, visitor_address(slot, i)))
+        except Exhausted:
+            break
         except (FlowError, OSError, ValueError, KeyError) as error:
             kind = str(error) if isinstance(error, FlowError) else f"{type(error).__name__}: {str(error)[:80]}"
             errors[kind] = errors.get(kind, 0) + 1
@@ -464,11 +517,11 @@ def drive(slot: int, slots: int, issuer: str, client_id: str, client_secret: str
                  "cpu_s": (used.user - cpu.user) + (used.system - cpu.system)})
 
 
-def run_level(context, concurrency: int, duration: float, issuer: str, client: tuple[str, str],  # type: ignore[no-untyped-def]
+def run_level(context, concurrency: int, duration: float, issuer: str, work: Flows,  # type: ignore[no-untyped-def]
               logins: list[str], meter: CpuMeter | None) -> dict:
     ready, go = context.Semaphore(0), context.Event()
     start_at, results = context.Value("d", 0.0), context.Queue()
-    processes = [context.Process(target=drive, args=(slot, concurrency, issuer, *client, logins, duration,
+    processes = [context.Process(target=drive, args=(slot, concurrency, issuer, work, logins, duration,
                                                      ready, go, start_at, results), daemon=True)
                  for slot in range(concurrency)]
     try:
@@ -502,7 +555,7 @@ def run_level(context, concurrency: int, duration: float, issuer: str, client: t
         "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95),
                        "p99": _percentile(latencies, 99), "max": round(latencies[-1], 1) if latencies else None},
         "step_median_ms": {step: round(statistics.median(flow[step] for flow in flows) * 1000, 1) if flows else None
-                           for step in STEPS},
+                           for step in work.steps},
         "errors": sum(errors.values()), "error_kinds": errors,
         "driver_cpu_ms_per_flow": round(sum(r["cpu_s"] for r in reports) * 1000 / done, 1) if done else None,
     }
@@ -604,55 +657,101 @@ def _combined(samples: list[dict]) -> dict:
 
 # Main
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the set-up and of the levels (signin.py's and those reusing it)."""
     parser.add_argument("--cost", choices=sorted(COSTS), default="owasp")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per concurrency level")
     parser.add_argument("--concurrency", default="1,4,8", help="driver processes per level, comma-separated")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--connections", type=int, default=1000, help="simultaneous connections per gunicorn worker")
     parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured flows first")
+    parser.add_argument("--keep", action="store_true", help="leave the provider and slapd running until Ctrl-C "
+                                                            "(to attach a profiler)")
+
+
+def levels_of(args: argparse.Namespace) -> list[int]:
+    return [int(c) for c in args.concurrency.split(",") if c.strip()]
+
+
+class Bench:
+    """The set-up every sign-in benchmark shares, in the temporary folder `work`: a private
+    slapd at `args.cost`, `args.accounts` active accounts, `idp.toml`, one confidential
+    college app (`client`: id and secret), and `ent-idp serve` ready; `stack` stops them.
+    `before_serve(config)` runs once the settings are written, before the provider starts."""
+
+    def __init__(self, args: argparse.Namespace, work: Path, stack: ExitStack, name: str = "signin",
+                 before_serve=None) -> None:  # type: ignore[no-untyped-def]
+        print(f"setting up: slapd (argon2 {args.cost}), {args.accounts} accounts, gunicorn ×{args.workers} "
+              f"in {work}", flush=True)
+        self.work = work
+        self.slapd = PrivateSlapd(work / "slapd", port=free_port(), argon2=COSTS[args.cost],
+                                  lockout=Lockout(max_failures=1000, duration_seconds=60))
+        self.slapd.start()
+        stack.callback(self.slapd.stop)
+        began = time.perf_counter()
+        self.logins = provision(self.slapd, args.accounts)
+        self.setup_seconds = time.perf_counter() - began
+        port = free_port()
+        self.config = write_settings(work, self.slapd, port)
+        self.client = register_client(self.config)
+        if before_serve is not None:
+            before_serve(self.config)
+        self.provider = ServedProvider(self.config, port, args.workers, args.connections, work / "provider.log")
+        stack.callback(self.provider.stop)
+        self.provider.wait_ready()
+        self.meter = CpuMeter(self.provider.pid, self.slapd.pid)
+        print(f"  {args.accounts} accounts in {self.setup_seconds:.1f} s; provider pid {self.provider.pid} "
+              f"(workers {' '.join(map(str, children(self.provider.pid)))}), slapd pid {self.slapd.pid}", flush=True)
+        if args.keep:
+            print(f"  {self.provider.url}  client_id={self.client[0]} client_secret={self.client[1]} "
+                  f"password={PASSWORD}\n  logins: {', '.join(self.logins[:3])}…  (Ctrl-C stops)", flush=True)
+
+    @property
+    def url(self) -> str:
+        return self.provider.url
+
+    def signing_keys(self) -> int:
+        return len(list((self.work / "instance" / "keys").glob("*.pem")))
+
+    def slapd_peak_mib(self) -> float:
+        return round(status_kib(self.slapd.pid, "VmHWM") / 1024, 1)
+
+
+def wait_for_ctrl_c() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+def install_signal_handlers() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)  # stop everything as on Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    add_arguments(parser)
     parser.add_argument("--hash-processes", type=int, default=os.cpu_count() or 2,
                         help="processes binding straight to slapd for the hash-bound limit (default: cores)")
     parser.add_argument("--hash-seconds", type=float, default=None,
                         help="seconds of binds in all, half before and half after the levels (default: --duration, at most 20)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured flows first")
-    parser.add_argument("--keep", action="store_true", help="leave the provider and slapd running until Ctrl-C "
-                                                            "(to attach a profiler)")
     args = parser.parse_args()
-    levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    levels = levels_of(args)
     cost = COSTS[args.cost]
     hash_seconds = args.hash_seconds or min(args.duration, 20.0)
     context = multiprocessing.get_context("fork")
-    signal.signal(signal.SIGTERM, _interrupt)  # stop everything as on Ctrl-C
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+    install_signal_handlers()
 
     with tempfile.TemporaryDirectory(prefix="bench-signin-") as folder, ExitStack() as stack:
-        work = Path(folder)
-        print(f"setting up: slapd (argon2 {args.cost}), {args.accounts} accounts, gunicorn ×{args.workers} "
-              f"in {work}", flush=True)
-        slapd = PrivateSlapd(work / "slapd", port=free_port(), argon2=cost,
-                             lockout=Lockout(max_failures=1000, duration_seconds=60))
-        slapd.start()
-        stack.callback(slapd.stop)
-        began = time.perf_counter()
-        logins = provision(slapd, args.accounts)
-        setup_seconds = time.perf_counter() - began
-        port = free_port()
-        config = write_settings(work, slapd, port)
-        client = register_client(config)
-        provider = ServedProvider(config, port, args.workers, args.connections, work / "provider.log")
-        stack.callback(provider.stop)
-        provider.wait_ready()
-        meter = CpuMeter(provider.pid, slapd.pid)
-        print(f"  {args.accounts} accounts in {setup_seconds:.1f} s; provider pid {provider.pid} "
-              f"(workers {' '.join(map(str, children(provider.pid)))}), slapd pid {slapd.pid}", flush=True)
-        if args.keep:
-            print(f"  {provider.url}  client_id={client[0]} client_secret={client[1]} password={PASSWORD}\n"
-                  f"  logins: {', '.join(logins[:3])}…  (Ctrl-C stops)", flush=True)
+        bench = Bench(args, Path(folder), stack)
+        slapd, logins, meter = bench.slapd, bench.logins, bench.meter
+        oidc = OidcSignIns(*bench.client)
 
         if args.warmup > 0:
-            warm = run_level(context, max(levels), args.warmup, provider.url, client, logins, None)
+            warm = run_level(context, max(levels), args.warmup, bench.url, oidc, logins, None)
             print(f"  warm-up: {warm['flows']} flows, {warm['errors']} errors {warm['error_kinds'] or ''}", flush=True)
 
         # The limit is measured half before and half after the levels: the machine's speed drifts.
@@ -661,19 +760,15 @@ def main() -> None:
         results = []
         for concurrency in levels:
             print(f"concurrency {concurrency}: {args.duration:.0f} s…", flush=True)
-            results.append(run_level(context, concurrency, args.duration, provider.url, client, logins, meter))
+            results.append(run_level(context, concurrency, args.duration, bench.url, oidc, logins, meter))
         print(f"hash-bound limit again: {hash_seconds / 2:.0f} s…", flush=True)
         limits.append(hash_bound(context, slapd, logins[-1], args.hash_processes, hash_seconds / 2))
         limit = _combined(limits)
-        slapd_peak = round(status_kib(slapd.pid, "VmHWM") / 1024, 1)
-        keys = sorted(p.name for p in (work / "instance" / "keys").glob("*.pem"))
+        slapd_peak = bench.slapd_peak_mib()
+        keys = bench.signing_keys()
         if args.keep:
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
-    report(args, cost, results, limit, slapd_peak, len(keys))
+            wait_for_ctrl_c()
+    report(args, cost, results, limit, slapd_peak, keys)
 
 
 def _interrupt(*_: object) -> None:
