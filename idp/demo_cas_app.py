@@ -14,8 +14,7 @@ from urllib.parse import urlencode, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import requests
-from defusedxml.ElementTree import fromstring  # no entities, no external DTDs: fpdf2 already needs it
-
+from defusedxml.ElementTree import fromstring  # no entities, no external DTDs
 from flask import Flask, Response, redirect, render_template_string, request, session
 
 CAS = "{http://www.yale.edu/tp/cas}"
