@@ -14,7 +14,7 @@ import logging.handlers
 import sys
 import weakref
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,7 +72,7 @@ def audit(event: str, *, login: str | None = None, address: str | None = None, c
     if address is None and has_request_context():
         address = request.remote_addr
     record: dict[str, object] = {
-        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "event": event, "outcome": outcome, "login": login, "address": address, "client": client,
         **details,
     }

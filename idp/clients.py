@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,7 +26,7 @@ class Registered:
     """Shown once; only its digest is stored. None for a public client."""
 
 
-def register(store: Store, *, name: str, redirect_uris: list[str], post_logout_redirect_uris: list[str] = (),
+def register(store: Store, *, name: str, redirect_uris: list[str], post_logout_redirect_uris: Sequence[str] = (),
              public: bool = False, first_party: bool = True, require_pkce: bool = False,
              client_id: str | None = None) -> Registered:
     if not name.strip():

@@ -169,7 +169,7 @@ def _build(cls: type, data: dict[str, Any], environ: Mapping[str, str], section:
     for item in fields(cls):
         kind = hints[item.name]
         name = f"{section}{item.name}"
-        if is_dataclass(kind):
+        if isinstance(kind, type) and is_dataclass(kind):
             sub = data.get(item.name, {})
             if not isinstance(sub, dict):
                 problems.append(f"{name} : une table [{name}] est attendue")
@@ -282,7 +282,8 @@ def settings_documentation() -> list[tuple[str, str, str]]:
             if is_dataclass(hints[item.name]):
                 walk(hints[item.name], f"{section}{item.name}.")
             else:
-                env = "" if hints[item.name] == dict[str, str] else ENV_PREFIX + f"{section}{item.name}".replace(".", "_").upper()
+                env = ("" if hints[item.name] == dict[str, str]
+                       else ENV_PREFIX + f"{section}{item.name}".replace(".", "_").upper())
                 rows.append((f"{section}{item.name}", env, item.metadata["doc"]))
     walk(Settings, "")
     return rows

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
-
-from flask import Flask, Response, redirect, render_template_string, request, session
+from flask import Flask, redirect, render_template_string, request, session
 from joserfc.errors import JoseError
+from werkzeug.wrappers import Response
 
 REDIRECT_PATH = "/callback"
 SCOPE = "openid profile email"

@@ -43,7 +43,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, connections
                              "processus, les limites ne tiendraient pas : choisissez database ou redis://…"])
     apply_lockout_policy(settings)
 
-    class GunicornApplication(BaseApplication):  # type: ignore[misc]
+    class GunicornApplication(BaseApplication):
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{host}:{port}", "workers": workers, "worker_class": "gevent",
@@ -125,7 +125,7 @@ class AccessLog(glogging.Logger):
     its query (login hints and interaction ids stay out of the logs), status, size and
     duration. gunicorn's own format costs about a millisecond per sign-in."""
 
-    def access(self, resp, req, environ, request_time) -> None:  # type: ignore[no-untyped-def]
+    def access(self, resp, req, environ, request_time) -> None:
         if self.access_log_enabled:
             status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
             self.access_log.info('%s [%s] "%s %s" %s %s %.1fms', environ.get("REMOTE_ADDR", "-"),

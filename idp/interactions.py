@@ -16,8 +16,10 @@ import enum
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from flask import Flask, Response, current_app, redirect, session, url_for
+from flask import Flask, current_app, redirect, session, url_for
+from werkzeug.wrappers import Response
 
 from idp.services import services
 from idp.sessions import SignedIn
@@ -85,7 +87,9 @@ class Verdict:
     need: Need | None = None
 
 
-Resumer = Callable[[Interaction], Response]
+Answer = Response | tuple[str, int]
+"""What a protocol answers a browser: a response, or a page with its status."""
+Resumer = Callable[[Interaction], Answer]
 
 
 @dataclass
@@ -156,7 +160,7 @@ def ask(protocol: str, need: Need, request: dict[str, str], app_name: str, *,
     if consent is not None:
         kept[interaction_id]["consent"] = {"app_id": consent.app_id, "scope": consent.scope}
     session[_KEY] = dict(sorted(kept.items(), key=lambda item: item[1]["started"])[-_KEPT:])
-    hint = {"login_hint": login_hint} if login_hint and need is Need.SIGN_IN else {}
+    hint: dict[str, Any] = {"login_hint": login_hint} if login_hint and need is Need.SIGN_IN else {}
     return redirect(url_for(_registry().pages[need], interaction=interaction_id, **hint))
 
 
@@ -186,7 +190,7 @@ def finish(interaction_id: str) -> None:
         session[_KEY] = kept
 
 
-def resume(interaction_id: str | None) -> Response:
+def resume(interaction_id: str | None) -> Answer:
     """The answer to the request that waited (the app's redirect, or the next page the
     protocol needs); the home page when nothing waits any more."""
     waiting = pending(interaction_id)

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+WsgiApp = Callable[[dict[str, Any], "StartResponse"], Iterable[bytes]]
 
 
 class TrustedHops:
@@ -60,7 +63,7 @@ def problems(setting: str) -> list[str]:
 def behind_trusted_proxies(app: WsgiApp, hops: TrustedHops) -> WsgiApp:
     """Wraps a WSGI app: REMOTE_ADDR becomes the client's address, wsgi.url_scheme the
     scheme the client used (from a trusted proxy only)."""
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def wrapped(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         peer = environ.get("REMOTE_ADDR")
         if hops.trusts(peer):
             environ["REMOTE_ADDR"] = hops.client_of(peer, environ.get("HTTP_X_FORWARDED_FOR"))

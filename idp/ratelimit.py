@@ -90,7 +90,7 @@ class RateLimits:
             if isinstance(storage, SqlCounters):
                 return storage.incr_many(keys)
             return [storage.incr(key, seconds) for key, seconds in keys]
-        return [Count(rule, count) for (rule, _), count in zip(counters, self._call(incr))]
+        return [Count(rule, count) for (rule, _), count in zip(counters, self._call(incr), strict=True)]
 
     def window_end(self, rule: Rule, *identifiers: str) -> float:
         """When the counter of `identifiers` starts again from zero (seconds since 1970)."""
@@ -132,7 +132,10 @@ def open_storage(url: str, store: Store) -> Storage:
     options: dict[str, float | str | bool] = {}
     if url.startswith(("redis://", "rediss://", "redis+")) and "socket_timeout" not in url:
         options = {"socket_timeout": REDIS_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
-    return storage_from_string(url, **options)
+    storage = storage_from_string(url, **options)
+    if not isinstance(storage, Storage):  # an async+… URL: limits' asyncio storages
+        raise ValueError(f"ratelimit_storage_url : stockage asynchrone non pris en charge : {url}")
+    return storage
 
 
 def limited(rule: Rule) -> Callable[[Callable[..., R]], Callable[..., R | tuple[str, int, dict[str, str]]]]:

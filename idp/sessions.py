@@ -125,5 +125,7 @@ class SsoSessions:
         and needs no storage."""
         if not session_digest:
             return None
-        mac = hmac.new(current_app.secret_key.encode(), b"sid:" + session_digest.encode(), hashlib.sha256)
+        key = current_app.secret_key
+        assert isinstance(key, str)  # set by idp.app.setup_config
+        mac = hmac.new(key.encode(), b"sid:" + session_digest.encode(), hashlib.sha256)
         return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()

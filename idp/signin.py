@@ -16,7 +16,7 @@ afresh. slapd's password policy stays as the backstop, at twice `lockout_failure
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from idp.config import AccountSettings
 from idp.directory import Account, AccountLocked, Directory, InvalidCredentials
@@ -53,7 +53,7 @@ class SignInGuard:
         """The account whose secret this is. Raises WrongSecret, TemporarilyRefused or
         ActivationCodeExpired."""
         account = self.directory.find(login)
-        keys = {self.per_login: (login, account.security_stamp if account else "")}
+        keys: dict[Rule, tuple[str, ...]] = {self.per_login: (login, account.security_stamp if account else "")}
         if not self.limits.is_exempt(address):
             keys[self.per_address] = (*keys[self.per_login], address or "")
         counts = self.limits.hit_each(list(keys.items()))
@@ -80,4 +80,4 @@ class SignInGuard:
         return WrongSecret(last.remaining)
 
     def _window_end(self, count: Count, identifiers: tuple[str, ...]) -> datetime:
-        return datetime.fromtimestamp(self.limits.window_end(count.rule, *identifiers), timezone.utc)
+        return datetime.fromtimestamp(self.limits.window_end(count.rule, *identifiers), UTC)

@@ -130,8 +130,15 @@ def tasks_done(app: object) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     """A private PostgreSQL for the whole run (tests/store and tests/scaleout), on a free port."""
-    from tests.scaleout.conftest import (DATABASE, TIMINGS, Child, Postgres, _postgres_account,
-                                         missing_servers, postgres_bin_dir)
+    from tests.scaleout.conftest import (
+        DATABASE,
+        TIMINGS,
+        Child,
+        Postgres,
+        _postgres_account,
+        missing_servers,
+        postgres_bin_dir,
+    )
     reason = missing_servers()
     if reason:
         pytest.skip(f"these tests need PostgreSQL and Redis: {reason}")

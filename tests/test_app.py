@@ -65,7 +65,8 @@ def test_weak_secret_key_stops_the_app_outside_demo(settings: Settings) -> None:
     ("GET", "/connexion?login_hint=a%00b", None),
     ("POST", "/authorize", {"client_id": "x", "nonce": "a\x00b"}),
 ])
-def test_a_nul_character_gets_a_french_error_page(settings: Settings, method: str, path: str, data: dict | None) -> None:
+def test_a_nul_character_gets_a_french_error_page(settings: Settings, method: str, path: str,
+                                                  data: dict | None) -> None:
     response = create_app(settings).test_client().open(path, method=method, data=data)
     assert response.status_code == 400 and "Demande incorrecte" in response.text
 

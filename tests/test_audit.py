@@ -4,7 +4,7 @@ client address and app, never a secret; `ent-idp audit list` reads it back."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -82,7 +82,7 @@ def test_every_security_event_is_written_and_listed(app: Flask, directory: Direc
     assert failures and {event["event"] for event in failures} == {"login.failed"}
     family = cli(capsys, config, "audit", "list", "--event", "login", "--login", login)["events"]
     assert {event["event"] for event in family} == {"login.failed", "login.succeeded", "login.locked"}
-    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%d")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
     assert cli(capsys, config, "audit", "list", "--since", tomorrow)["events"] == []
     assert main(["--config", str(config), "audit", "list"]) == 0
     assert f"login.failed\tfailure\t{login}\t127.0.0.1" in capsys.readouterr().out

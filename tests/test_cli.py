@@ -83,7 +83,8 @@ def test_import_with_letters_and_a_bad_line(capsys: pytest.CaptureFixture[str], 
     report = json.loads(out)
     assert [created["login"] for created in report["created"]] == [
         f"anne.{unique_surname.lower()}", f"zoe.{unique_surname.lower()}"]
-    assert report["problems"] == [{"line": 3, "message": "profil « boss » inconnu (attendu : parent, teacher, student, staff)"}]
+    assert report["problems"] == [
+        {"line": 3, "message": "profil « boss » inconnu (attendu : parent, teacher, student, staff)"}]
     assert "ligne 3 : profil « boss » inconnu" in err
     pages = PdfReader(tmp_path / "letters.pdf").pages
     assert len(pages) == 2 and report["created"][0]["activation_code"] in pages[0].extract_text()

@@ -25,7 +25,8 @@ def test_email_domain_is_lower_cased() -> None:
     assert normalize_email(" Danièle@Example.FR ".replace("è", "e")) == "Daniele@example.fr"
 
 
-@pytest.mark.parametrize("typed", ["daniele", "daniele@", "@example.fr", "a b@example.fr", "a@example", "a..b@example.fr"])
+@pytest.mark.parametrize("typed", ["daniele", "daniele@", "@example.fr", "a b@example.fr", "a@example",
+                                   "a..b@example.fr"])
 def test_malformed_emails_are_refused(typed: str) -> None:
     with pytest.raises(ContactError):
         normalize_email(typed)

@@ -114,5 +114,6 @@ def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path
     assert "Démonstration arrêtée" in out
     assert "GET /mot-de-passe-oublie/nouveau" in err  # the requests are logged, their queries are not
     assert "jeton-secret-du-lien" not in out + err and "personne.secrete" not in out + err
-    pid = int((tmp_path / "demo" / "ldap" / "slapd.pid").read_text()) if (tmp_path / "demo" / "ldap" / "slapd.pid").exists() else None
+    pid_file = tmp_path / "demo" / "ldap" / "slapd.pid"
+    pid = int(pid_file.read_text()) if pid_file.exists() else None
     assert pid is None  # slapd removed its pid file: it stopped cleanly

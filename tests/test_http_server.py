@@ -23,8 +23,8 @@ from idp import clients
 from idp.config import load_settings
 from idp.directory import Directory, NewAccount, Profile
 from idp.directory.slapd import PrivateSlapd, free_port
-from idp.provisioning.service import Provisioner
 from idp.http_server import BODY_TIMEOUT_SECONDS, KEEPALIVE_SECONDS
+from idp.provisioning.service import Provisioner
 from idp.store import Store
 from tests.conftest import eventually, settings_file
 from tests.flows.conftest import SmtpServer, csrf_token

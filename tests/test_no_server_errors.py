@@ -23,7 +23,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, Phase, given, note, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, note
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 

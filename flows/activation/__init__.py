@@ -7,17 +7,18 @@ working at once. Every refusal keeps what was typed (but secrets) and says what 
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
+from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, PasswordField, TelField
 
 from flows.login import ACTIVATION
+from idp import interactions
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import AccountState, AlreadyActivated, CredentialsChanged
 from idp.forms import Form
 from idp.i18n import _l
-from idp import interactions
 from idp.passwords import RULES_TEXT, normalize_password, password_problems
 from idp.services import services
 from idp.store.models import now
@@ -54,7 +55,7 @@ def form() -> Response | str | tuple[str, int]:
     if form.validate_on_submit() and _check(form, account.login, account.given_name, account.surname):
         try:
             services().directory.activate(
-                account.login, password=normalize_password(form.password.data),
+                account.login, password=normalize_password(form.password.data or ""),
                 recovery_email=form.email.data, mobile=form.mobile.data or "",
                 terms_version=terms_version, expected_stamp=started["stamp"])
         except AlreadyActivated:
@@ -94,16 +95,16 @@ def _check(form: ActivationForm, login: str, given_name: str, surname: str) -> b
                                      "mot de passe.")]
     else:
         try:
-            form.email.data = normalize_email(form.email.data)
+            form.email.data = normalize_email(form.email.data or "")
         except ContactError as error:
             form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
-                                         "prenom.nom@exemple.fr).", address=form.email.data.strip())
+                                         "prenom.nom@exemple.fr).", address=(form.email.data or "").strip())
                                  if "invalide" in str(error) else str(error)]
     if not (form.mobile.data or "").strip():
         form.mobile.data = ""  # blanks only (tabs, non-breaking spaces…): no mobile
     else:
         try:
-            form.mobile.data = normalize_mobile(form.mobile.data)
+            form.mobile.data = normalize_mobile(form.mobile.data or "")
         except ContactError:
             form.mobile.errors = [gettext("Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78.")]
     if not form.accept.data:

@@ -2,7 +2,8 @@
 College apps of the ENT (first-party clients) never ask."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
 from idp import interactions
@@ -27,7 +28,7 @@ class DecisionForm(Form):
 
 
 @consent.route("/autorisation", methods=["GET", "POST"])
-def form() -> Response | str:
+def form() -> interactions.Answer | str:
     signed_in = services().sessions.current()
     form = DecisionForm()
     waiting = interactions.pending(request.values.get("interaction") or form.interaction.data)

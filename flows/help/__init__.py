@@ -9,11 +9,18 @@ login typed exists: it is never looked up here.
 """
 from __future__ import annotations
 
-
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from sqlalchemy.exc import IntegrityError
-from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField, TelField, TextAreaField
+from werkzeug.wrappers import Response
+from wtforms import (  # type: ignore[attr-defined]  # SelectChoice (WTForms 3.2) is missing from types-WTForms
+    EmailField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 
 from idp.audit import audit
 from idp.config import Settings
@@ -24,7 +31,8 @@ from idp.i18n import _l, current_language
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.ratelimit import HELP, limited
 from idp.services import services
-from idp.store.help_requests import PROBLEMS, HelpRequest, new_reference
+from idp.store import help_requests
+from idp.store.help_requests import PROBLEMS, HelpRequest
 
 help = Blueprint("help", __name__, template_folder="templates")  # noqa: A001 - the flow is called « aide »
 
@@ -34,7 +42,6 @@ for the confirmation page."""
 MESSAGE_MAX = 2000
 NAME_MAX = 200
 CLASS_MAX = 40
-_SAVE_ATTEMPTS = 3
 
 
 class HelpForm(Form):
@@ -46,7 +53,7 @@ class HelpForm(Form):
                                    "placeholder": _l("prénom.nom")})
     child_name = StringField(_l("Nom et prénom de votre enfant"), render_kw={"autocomplete": "off"})
     child_class = StringField(_l("Classe"), render_kw={"autocomplete": "off"})
-    school = SelectField(_l("Collège"), validate_choice=False)
+    school: SelectField | StringField = SelectField(_l("Collège"), validate_choice=False)
     problem = RadioField(_l("Votre problème"), validate_choice=False,
                          choices=[SelectChoice(key, _l(words)) for key, words in PROBLEMS.items()])
     message = TextAreaField(_l("Message"), render_kw={"rows": 6})
@@ -64,14 +71,14 @@ class HelpFormByUai(HelpForm):
 def form() -> Response | str | tuple[str, int]:
     settings: Settings = current_app.config["ENT_IDP"]
     form = HelpForm() if settings.schools else HelpFormByUai()
-    if settings.schools:
+    if isinstance(form.school, SelectField):  # the colleges of the settings, to choose from
         form.school.choices = [SelectChoice("", gettext("— Choisissez le collège —"))] + [
             SelectChoice(uai, name) for uai, name in sorted(settings.schools.items(), key=lambda item: item[1])]
         if request.method == "GET" and len(settings.schools) == 1:
             form.school.data = next(iter(settings.schools))
     values = _check(form, settings) if form.validate_on_submit() else None
     if values:
-        saved = _save(values)
+        saved = help_requests.file_request(services().store, values, request.remote_addr)
         audit("help.requested", address=request.remote_addr, reference=saved.reference, school=saved.school)
         _notify(saved, settings)
         session[RECEIVED] = {"reference": saved.reference, "email": bool(saved.email)}
@@ -116,8 +123,8 @@ def _check(form: HelpForm, settings: Settings) -> dict[str, str | None] | None:
         form.email.errors = [gettext("Indiquez un courriel ou un numéro de téléphone, pour que le collège puisse "
                                      "vous répondre.")]
     if typed["login"]:
-        values["login"] = typed["login"].lower()
-        if not LOGIN_PATTERN.match(values["login"]):
+        values["login"] = login = typed["login"].lower()
+        if not LOGIN_PATTERN.match(login):
             form.login.errors = [gettext("Un identifiant a la forme prénom.nom (par exemple daniele.adams). "
                                          "Laissez ce champ vide si vous ne le connaissez pas.")]
     if not typed["child_name"]:
@@ -153,21 +160,6 @@ def _check_school(form: HelpForm, settings: Settings, typed: str) -> str:
         form.school.errors = [gettext("Code UAI invalide : « %(uai)s ». Il compte 7 chiffres suivis d'une lettre "
                                       "(par exemple 0770001H) ; il figure sur la lettre du collège.", uai=typed)]
     return uai
-
-
-def _save(values: dict[str, str | None]) -> HelpRequest:
-    """Written in one transaction before anything is mailed. A reference drawn twice (about
-    one chance in a billion) is drawn again."""
-    for attempt in range(_SAVE_ATTEMPTS):
-        row = HelpRequest(reference=new_reference(), address=request.remote_addr, **values)
-        try:
-            with services().store.transaction() as db:
-                db.add(row)
-            return row
-        except IntegrityError:
-            if attempt == _SAVE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _notify(row: HelpRequest, settings: Settings) -> None:

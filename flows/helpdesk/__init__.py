@@ -14,9 +14,9 @@ from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
+from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
 from idp.audit import audit
@@ -27,8 +27,8 @@ from idp.i18n import _l
 from idp.provisioning.letters import ActivationLetter, write_letters
 from idp.provisioning.service import Provisioned
 from idp.services import services
-from idp.store.help_requests import CLOSED, OPEN, PROBLEMS, HelpRequest, find_request, requests_of
-from idp.store.models import now
+from idp.store import help_requests
+from idp.store.help_requests import CLOSED, OPEN, PROBLEMS, HelpRequest
 
 helpdesk = Blueprint("helpdesk", __name__, template_folder="templates")
 
@@ -75,7 +75,7 @@ def staff_only() -> Response | tuple[str, int] | None:
 @helpdesk.get("/assistance")
 def index() -> str:
     closed = request.args.get("etat") == "closes"
-    rows = requests_of(services().store.session, g.staff.schools, CLOSED if closed else OPEN)
+    rows = help_requests.requests_of(services().store, g.staff.schools, CLOSED if closed else OPEN)
     return render_template("helpdesk/index.html", rows=rows, closed=closed, **_words())
 
 
@@ -98,12 +98,11 @@ def answer(reference: str) -> Response | tuple[str, int]:
                                       count=len(text), max=ANSWER_MAX)]
     if form.answer.errors:
         return _page(row, answer_form=form), 400
-    with services().store.transaction():
-        row.answer, row.answered_by, row.answered_at = text, g.staff.login, now()
+    help_requests.answer(services().store, row, text, by=g.staff.login)
     audit("helpdesk.answered", login=g.staff.login, address=request.remote_addr, reference=row.reference)
     if not row.email:
         return _back(row, "answer-kept")
-    return _back(row, "answered" if _mail_answer(row) else "answer-not-mailed")
+    return _back(row, "answered" if _mail_answer(row, row.email) else "answer-not-mailed")
 
 
 @helpdesk.post("/assistance/<reference>/cloture")
@@ -111,8 +110,7 @@ def close(reference: str) -> Response:
     row = _request_of_staff(reference)
     if not row.is_open:
         return _back(row, "already-closed")
-    with services().store.transaction():
-        row.close(g.staff.login)
+    help_requests.close(services().store, row, by=g.staff.login)
     audit("helpdesk.closed", login=g.staff.login, address=request.remote_addr, reference=row.reference)
     return _back(row, "closed")
 
@@ -120,9 +118,10 @@ def close(reference: str) -> Response:
 @helpdesk.post("/assistance/<reference>/code")
 def new_code(reference: str) -> Response:
     """Back to pending with a new activation code; the letter to print comes back as a PDF."""
-    row, account, refusal = _actionable(reference)
-    if refusal is not None:
-        return refusal
+    found = _actionable(reference)
+    if isinstance(found, Response):
+        return found
+    row, account = found
     settings: Settings = current_app.config["ENT_IDP"]
     reset = services().accounts.new_code(account.login, actor=g.staff.login)
     audit("helpdesk.code_reissued", login=g.staff.login, address=request.remote_addr, reference=row.reference,
@@ -135,9 +134,10 @@ def new_code(reference: str) -> Response:
 
 @helpdesk.post("/assistance/<reference>/deblocage")
 def unlock(reference: str) -> Response:
-    row, account, refusal = _actionable(reference)
-    if refusal is not None:
-        return refusal
+    found = _actionable(reference)
+    if isinstance(found, Response):
+        return found
+    row, account = found
     services().accounts.unlock(account.login, actor=g.staff.login)
     audit("helpdesk.unlocked", login=g.staff.login, address=request.remote_addr, reference=row.reference,
           account=account.login)
@@ -146,21 +146,21 @@ def unlock(reference: str) -> Response:
 
 def _request_of_staff(reference: str) -> HelpRequest:
     """The request, if it belongs to one of the staff's colleges; otherwise « page introuvable »."""
-    row = find_request(services().store.session, reference)
+    row = help_requests.find_request(services().store, reference)
     if row is None or row.school not in g.staff.schools:
         abort(404)
     return row
 
 
-def _actionable(reference: str) -> tuple[HelpRequest, Account, None] | tuple[HelpRequest, None, Response]:
+def _actionable(reference: str) -> tuple[HelpRequest, Account] | Response:
     """The open request and its parent account, or the page saying why nothing can be done."""
     row = _request_of_staff(reference)
     if not row.is_open:
-        return row, None, _back(row, "already-closed")
+        return _back(row, "already-closed")
     account = _account_of(row)
     if account is None:
-        return row, None, _back(row, "no-account")
-    return row, account, None
+        return _back(row, "no-account")
+    return row, account
 
 
 def _account_of(row: HelpRequest) -> Account | None:
@@ -196,10 +196,10 @@ def _when(moment: int | None) -> str:
     return "" if moment is None else datetime.fromtimestamp(moment).astimezone().strftime("%d/%m/%Y %H:%M")
 
 
-def _mail_answer(row: HelpRequest) -> bool:
+def _mail_answer(row: HelpRequest, to: str) -> bool:
     """Queued (and sent at once if the mail server is up); False when it could not even be queued."""
     try:
-        services().outbound.mail(row.email, "help_answer", {"reference": row.reference, "name": row.parent_name,
+        services().outbound.mail(to, "help_answer", {"reference": row.reference, "name": row.parent_name,
                                                  "answer": row.answer})
     except Exception:  # the answer is saved: the page tells the staff to call instead
         current_app.logger.exception("help request %s: answer could not be queued", row.reference)

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext, ngettext
+from flask_babel.speaklater import LazyString
+from werkzeug.wrappers import Response
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from idp import interactions
 from idp.audit import audit
 from idp.directory import Account, AccountState, ActivationCodeExpired
 from idp.forms import Form
 from idp.i18n import _l
-from idp import interactions
 from idp.provisioning.codes import normalize_typed_code
 from idp.ratelimit import SIGN_IN, limited
 from idp.services import services
@@ -56,11 +58,11 @@ def form() -> Response | str | tuple[str, int]:
         form.interaction.data = request.args.get("interaction", "")
         form.login.data = (request.args.get("login_hint") or "").strip()
     waiting = interactions.pending(form.interaction.data)
-    problem = request.args.get("message") and _MESSAGES.get(request.args["message"])
+    problem: str | LazyString | None = request.args.get("message") and _MESSAGES.get(request.args["message"])
     if form.validate_on_submit():
-        name = form.login.data.strip().lower()
+        name = (form.login.data or "").strip().lower()
         try:
-            account = services().sign_in_guard.check(name, form.password.data, request.remote_addr,
+            account = services().sign_in_guard.check(name, form.password.data or "", request.remote_addr,
                                                      normalize_code=normalize_typed_code)
         except WrongSecret as wrong:
             problem = _wrong_secret_message(wrong.tries_left)
@@ -78,7 +80,8 @@ def form() -> Response | str | tuple[str, int]:
                            client_name=waiting.app_name if waiting else None), status
 
 
-def _signed_in(account: Account, remember: bool, waiting: interactions.Interaction | None) -> Response:
+def _signed_in(account: Account, remember: bool,
+               waiting: interactions.Interaction | None) -> interactions.Answer:
     if account.stored_state is AccountState.PENDING:
         session[ACTIVATION] = {"login": account.login, "at": now(), "remember": remember,
                                "stamp": account.security_stamp, "interaction": waiting.id if waiting else None}

@@ -33,7 +33,7 @@ def home() -> str:
 
 
 @portal.get("/accueil")
-def welcome():  # type: ignore[no-untyped-def]
+def welcome():
     """The ENT home page: who is signed in, and the college apps to open."""
     signed_in = services().sessions.current()
     if signed_in is None:

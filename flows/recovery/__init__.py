@@ -9,8 +9,9 @@ other session ended, a notification mail, and the person signed in.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext
+from werkzeug.wrappers import Response
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
@@ -59,7 +60,7 @@ def ask() -> Response | str:
     form = AskForm()
     sms_enabled = services().outbound.sms_enabled
     if form.validate_on_submit():
-        who, core = form.who.data.strip(), services().recovery
+        who, core = (form.who.data or "").strip(), services().recovery
         if request.form.get("channel") == "sms" and sms_enabled:
             text = gettext("%(ent_name)s : votre code de réinitialisation est %(code)s. Il expire dans 10 minutes.",
                            ent_name=current_app.config["ENT_IDP"].ent_name, code=CODE_PLACE)
@@ -83,7 +84,8 @@ def sms_code() -> Response | str | tuple[str, int]:
     form = CodeForm()
     problem = None
     if form.validate_on_submit():
-        token = services().recovery.try_code(challenge, "".join(char for char in form.code.data if char.isdigit()))
+        digits = "".join(char for char in form.code.data or "" if char.isdigit())
+        token = services().recovery.try_code(challenge, digits)
         if token is not None:
             session.pop(_SMS_CHALLENGE, None)
             return redirect(url_for("recovery.new_password", jeton=token))
@@ -102,7 +104,7 @@ def new_password() -> Response | str | tuple[str, int]:
     form.token.data = token
     if form.validate_on_submit() and _check_password(form, link.account):
         try:
-            account = services().recovery.reset(link, normalize_password(form.password.data))
+            account = services().recovery.reset(link, normalize_password(form.password.data or ""))
         except CredentialsChanged:  # used meanwhile, or the account changed
             return render_template("recovery/invalid.html"), 400
         return _signed_in_again(account)
@@ -116,7 +118,7 @@ def new_password() -> Response | str | tuple[str, int]:
 def lost_login() -> str:
     form = EmailForm()
     if form.validate_on_submit():
-        services().recovery.remind_login(form.email.data, locale=_locale(), address=request.remote_addr)
+        services().recovery.remind_login(form.email.data or "", locale=_locale(), address=request.remote_addr)
         audit("recovery.login_asked")
         return render_template("recovery/sent.html", login_reminder=True)
     return render_template("recovery/lost_login.html", form=form)

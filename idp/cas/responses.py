@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -112,15 +112,16 @@ def saml_request(body: bytes) -> tuple[str, str | None] | None:
         return None
     request = envelope.find(f"{{{SOAP_NS}}}Body/{{{SAMLP_NS}}}Request")
     artifact = request.find(f"{{{SAMLP_NS}}}AssertionArtifact") if request is not None else None
-    if artifact is None or not (artifact.text or "").strip():
+    ticket = (artifact.text or "").strip() if artifact is not None else ""
+    if request is None or not ticket:
         return None
-    return artifact.text.strip(), request.get("RequestID")
+    return ticket, request.get("RequestID")
 
 
 def saml_response(result: Result, *, service: str, issuer: str, request_id: str | None = None) -> bytes:
     envelope = ET.Element("SOAP-ENV:Envelope", {"xmlns:SOAP-ENV": SOAP_NS})
     _sub(envelope, "SOAP-ENV:Header")
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     response = _sub(_sub(envelope, "SOAP-ENV:Body"), "samlp:Response", **{
         "xmlns:samlp": SAMLP_NS, "xmlns:saml": SAML_NS, "IssueInstant": _instant(moment.timestamp()),
         "MajorVersion": "1", "MinorVersion": "1", "Recipient": service, "ResponseID": _saml_id()})
@@ -180,7 +181,7 @@ def _document(root: ET.Element) -> bytes:
 
 
 def _instant(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _boolean(value: bool) -> str:

@@ -17,7 +17,6 @@ from idp.contact import ContactError
 from idp.directory import DirectoryError
 from idp.provisioning.csv_import import CsvFileError
 from idp.provisioning.logins import LoginError
-
 from idp.store import SchemaError
 
 from . import accounts, audit, cas, clients, conformance, db, demo, help_requests, keys, outbox, serve

@@ -19,8 +19,16 @@ from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.provisioning.service import Provisioned, Provisioner
 from idp.services import Services
 
-from .common import (EXIT_SOME_LINES_REJECTED, CommandError, Commands, add_json_option, human, open_directory,
-                     print_result, settings_of)
+from .common import (
+    EXIT_SOME_LINES_REJECTED,
+    CommandError,
+    Commands,
+    add_json_option,
+    human,
+    open_directory,
+    print_result,
+    settings_of,
+)
 
 
 def register(commands: Commands) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from idp.audit import AuditLog, read_events
@@ -51,7 +51,8 @@ def _moment(text: str) -> str:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"date invalide : {text!r} (exemple : 2026-12-01 ou 2026-12-01T08:30)")
+        raise argparse.ArgumentTypeError(
+            f"date invalide : {text!r} (exemple : 2026-12-01 ou 2026-12-01T08:30)") from None
     if moment.tzinfo is None:
         moment = moment.astimezone()
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

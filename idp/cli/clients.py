@@ -15,7 +15,8 @@ def register(commands: Commands) -> None:
     client_add.add_argument("--name", required=True)
     client_add.add_argument("--redirect-uri", action="append", required=True, metavar="URI")
     client_add.add_argument("--post-logout-redirect-uri", action="append", default=[], metavar="URI")
-    client_add.add_argument("--public", action="store_true", help="sans secret (application mobile ou JavaScript) : PKCE")
+    client_add.add_argument("--public", action="store_true",
+                            help="sans secret (application mobile ou JavaScript) : PKCE")
     client_add.add_argument("--third-party", action="store_true", help="hors ENT : consentement demandé")
     client_add.add_argument("--require-pkce", action="store_true")
     client_add.set_defaults(run=_add)
@@ -44,6 +45,7 @@ def _add(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
+
     from idp.store import Client
     rows = open_store(settings_of(args)).session.scalars(select(Client).order_by(Client.name)).all()
     print_result(args, {"clients": [client_registry.describe(row) for row in rows]},

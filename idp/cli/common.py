@@ -1,5 +1,6 @@
 """What every command group shares: the admin's sentence, the exit codes, the openers of
-settings, store and directory (built as the web app builds them: idp.services), and the output (lines for a person, one JSON object with --json)."""
+settings, store and directory (built as the web app builds them: idp.services), and the output
+(lines for a person, one JSON object with --json)."""
 from __future__ import annotations
 
 import argparse

@@ -7,7 +7,7 @@ from datetime import datetime
 from idp.audit import audit
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.store import Store
-from idp.store.help_requests import PROBLEMS, HelpRequest, find_request, requests_of
+from idp.store.help_requests import PROBLEMS, HelpRequest, close, find_request, requests_of
 
 from .common import CommandError, Commands, add_json_option, human, open_store, print_result, settings_of
 
@@ -34,7 +34,7 @@ def _list(args: argparse.Namespace) -> int:
         schools = (normalize_uai(args.school),)
         if uai_problem(schools[0]):
             raise CommandError(uai_problem(schools[0]))
-    rows = requests_of(open_store(settings).session, schools, None if args.status == "all" else args.status)
+    rows = requests_of(open_store(settings), schools, None if args.status == "all" else args.status)
     print_result(args, {"requests": [row.facts() for row in rows]},
                  [f"{row.reference}\t{_local_time(row.created_at)}\t{row.status}\t{row.school}\t{row.parent_name}\t"
                   f"{PROBLEMS[row.problem]}" for row in rows] or ["aucune demande"])
@@ -52,8 +52,7 @@ def _close(args: argparse.Namespace) -> int:
     store = open_store(settings_of(args))
     row = _request(store, args.reference)
     was_open = row.is_open
-    with store.transaction():
-        row.close("cli")
+    close(store, row, "cli")
     if was_open:
         audit("help.closed", actor="cli", reference=row.reference)
     print_result(args, {"reference": row.reference, "status": row.status, "closed_at": row.facts()["closed_at"],
@@ -63,7 +62,7 @@ def _close(args: argparse.Namespace) -> int:
 
 
 def _request(store: Store, reference: str) -> HelpRequest:
-    row = find_request(store.session, reference)
+    row = find_request(store, reference)
     if row is None:
         raise CommandError(f"demande d'aide inconnue : {reference}")
     return row

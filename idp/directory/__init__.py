@@ -2,8 +2,16 @@
 from .connection import LdapLink, OperationFailed, UnusableSecret, prepared_secret
 from .directory import LOGIN_PATTERN, Directory
 from .errors import (
-    AccountLocked, AccountNotFound, ActivationCodeExpired, AlreadyActivated, CredentialsChanged, DirectoryError,
-    DirectoryUnavailable, InvalidCredentials, LoginTaken, SlapdError,
+    AccountLocked,
+    AccountNotFound,
+    ActivationCodeExpired,
+    AlreadyActivated,
+    CredentialsChanged,
+    DirectoryError,
+    DirectoryUnavailable,
+    InvalidCredentials,
+    LoginTaken,
+    SlapdError,
 )
 from .model import Account, AccountState, NewAccount, Profile
 

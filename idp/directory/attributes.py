@@ -1,7 +1,7 @@
 """The one place where LDAP names meet the domain model (see ldap_schema/README.md)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 PEOPLE_OU = "ou=people"
 POLICY_DN = "cn=default,ou=policies"
@@ -59,7 +59,7 @@ RELAX_RULES_CONTROL = ("1.3.6.1.4.1.4203.666.5.12", True, None)
 
 
 def to_generalized_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%SZ")
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
 
 
 def from_generalized_time(value: str) -> datetime:
@@ -68,4 +68,4 @@ def from_generalized_time(value: str) -> datetime:
     if text.endswith("Z"):
         text = text[:-1]
     text = text.split(".")[0]
-    return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=UTC)

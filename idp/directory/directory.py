@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ldap3 import BASE, LEVEL, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection
 from ldap3.utils.conv import escape_filter_chars
@@ -12,12 +12,28 @@ from ldap3.utils.dn import escape_rdn
 
 from . import attributes as attr
 from .connection import (
-    ALREADY_EXISTS, ATTRIBUTE_OR_VALUE_EXISTS, INVALID_CREDENTIALS, NO_SUCH_ATTRIBUTE, NO_SUCH_OBJECT, SUCCESS,
-    LdapLink, OperationFailed, UnusableSecret, check, ppolicy_error, prepared_secret,
+    ALREADY_EXISTS,
+    ATTRIBUTE_OR_VALUE_EXISTS,
+    INVALID_CREDENTIALS,
+    NO_SUCH_ATTRIBUTE,
+    NO_SUCH_OBJECT,
+    SUCCESS,
+    LdapLink,
+    OperationFailed,
+    UnusableSecret,
+    check,
+    ppolicy_error,
+    prepared_secret,
 )
 from .errors import (
-    AccountLocked, AccountNotFound, ActivationCodeExpired, AlreadyActivated, CredentialsChanged, DirectoryError,
-    InvalidCredentials, LoginTaken,
+    AccountLocked,
+    AccountNotFound,
+    ActivationCodeExpired,
+    AlreadyActivated,
+    CredentialsChanged,
+    DirectoryError,
+    InvalidCredentials,
+    LoginTaken,
 )
 from .model import Account, AccountState, NewAccount, Profile
 
@@ -218,7 +234,7 @@ class Directory:
             changes[attr.RECOVERY_MOBILE] = [(MODIFY_REPLACE, [mobile] if mobile else [])]
         if terms_version is not None:
             changes[attr.TERMS_VERSION] = [(MODIFY_REPLACE, [terms_version])]
-            changes[attr.TERMS_ACCEPTED_AT] = [(MODIFY_REPLACE, [attr.to_generalized_time(datetime.now(timezone.utc))])]
+            changes[attr.TERMS_ACCEPTED_AT] = [(MODIFY_REPLACE, [attr.to_generalized_time(datetime.now(UTC))])]
         try:
             self._modify(login, changes, expected_stamp)
         except CredentialsChanged:
@@ -361,9 +377,9 @@ class Directory:
             dn=entry["dn"],
             given_name=one(attr.GIVEN_NAME) or "",
             surname=one(attr.SURNAME) or "",
-            profile=Profile(one(attr.PROFILE)),
+            profile=Profile(one(attr.PROFILE) or ""),
             schools=many(attr.SCHOOL),
-            stored_state=AccountState(one(attr.STATE)),
+            stored_state=AccountState(one(attr.STATE) or ""),
             locked_until=self._lock_end(locked_since) if locked_since else None,
             activation_expires=moment(attr.ACTIVATION_EXPIRES),
             recovery_email=one(attr.RECOVERY_EMAIL),
@@ -385,7 +401,7 @@ class Directory:
         return attr.from_generalized_time(locked_since) + timedelta(seconds=duration)
 
 
-_FOREVER = datetime.max.replace(tzinfo=timezone.utc)
+_FOREVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _first(value: object) -> str:

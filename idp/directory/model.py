@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class Profile(enum.StrEnum):
@@ -73,7 +73,7 @@ class Account:
 
     @property
     def state(self) -> AccountState:
-        if self.locked_until is not None and self.locked_until > datetime.now(timezone.utc):
+        if self.locked_until is not None and self.locked_until > datetime.now(UTC):
             return AccountState.LOCKED
         return self.stored_state
 
@@ -85,4 +85,4 @@ class Account:
     def activation_expired(self, now: datetime | None = None) -> bool:
         if self.activation_expires is None:
             return False
-        return (now or datetime.now(timezone.utc)) >= self.activation_expires
+        return (now or datetime.now(UTC)) >= self.activation_expires

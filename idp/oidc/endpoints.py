@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-
 from urllib.parse import urlencode
 
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
@@ -10,12 +9,13 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, validate_csrf
 from joserfc import jwt
 from joserfc.errors import JoseError
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
 from idp import interactions
@@ -80,18 +80,18 @@ def jwks() -> Response:
 
 
 @oidc.route("/authorize", methods=["GET", "POST"])
-def authorize() -> Response:
+def authorize() -> interactions.Answer:
     return answer_authorization(FlaskOAuth2Request(request), {key: value for key, value in request.values.items()})
 
 
-def resume_authorization(waiting: interactions.Interaction) -> Response:
+def resume_authorization(waiting: interactions.Interaction) -> interactions.Answer:
     """The authorization request kept while the person signed in or consented, answered now."""
     kept = KeptAuthorizationRequest(request.host_url.rstrip("/") + url_for("oidc.authorize"), waiting.request)
     return answer_authorization(kept, waiting.request, waiting)
 
 
 def answer_authorization(oauth_request: OAuth2Request, params: dict[str, str],
-                         waiting: interactions.Interaction | None = None) -> Response:
+                         waiting: interactions.Interaction | None = None) -> interactions.Answer:
     """Checks, in order: client and redirect URI (an error page, never a redirect),
     the request itself, then whether a person must sign in or consent (`waiting`: the
     request as kept while they did)."""
@@ -107,9 +107,9 @@ def answer_authorization(oauth_request: OAuth2Request, params: dict[str, str],
     try:
         for unsupported in ("request", "request_uri"):
             if unsupported in params:
-                error = InvalidRequestError(f"'{unsupported}' is not supported", redirect_uri=redirect_uri)
-                error.error = f"{unsupported}_not_supported"
-                raise error
+                refusal = InvalidRequestError(f"'{unsupported}' is not supported", redirect_uri=redirect_uri)
+                refusal.error = f"{unsupported}_not_supported"
+                raise refusal
         if waiting and waiting.denied:
             interactions.finish(waiting.id)
             return provider.server.create_authorization_response(grant.request, grant_user=None, grant=grant)
@@ -129,6 +129,7 @@ def answer_authorization(oauth_request: OAuth2Request, params: dict[str, str],
     if waiting:
         interactions.finish(waiting.id)
     person = verdict.person
+    assert person is not None  # no need left: someone is signed in
     audit("oidc.authorized", login=person.login, client=client.client_id)
     return provider.server.create_authorization_response(grant.request, grant_user=person, grant=grant)
 
@@ -252,8 +253,9 @@ def logout() -> Response | str | tuple[str, int]:
 
 def _names_this_session(claims: dict | None, signed_in: SignedIn) -> bool:
     """Whether an ID token's claims are those of the person signed in, in this session (`sid`)."""
-    return bool(claims) and claims.get("sub") == signed_in.sub \
-        and claims.get("sid") == SsoSessions.sid(signed_in.session_digest)
+    if not claims:
+        return False
+    return claims.get("sub") == signed_in.sub and claims.get("sid") == SsoSessions.sid(signed_in.session_digest)
 
 
 def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:

@@ -13,6 +13,7 @@ from idp.sessions import SignedIn, SsoSessions
 from idp.store import AuthorizationCode, Client, Token
 from idp.store.models import digest, now
 
+
 def random_token(*_: object, **__: object) -> str:
     """Codes, access and refresh tokens: 256 random bits, URL-safe (Authlib's own generator
     draws one character at a time from the system's random source, 50 times slower)."""
@@ -33,7 +34,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def generate_authorization_code(self) -> str:
         return random_token()
 
-    def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
+    def save_authorization_code(self, code: str, request) -> None:
         provider = self.server.provider
         user: SignedIn = request.user
         payload = request.payload
@@ -78,11 +79,11 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 class OpenIDCodeFlow(OpenIDCode):
     """ID tokens: RS256 with `kid`, `aud` = the client id, integer `auth_time`, `acr`, `amr`."""
 
-    def __init__(self, provider) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, provider) -> None:
         super().__init__(require_nonce=False)
         self.provider = provider
 
-    def resolve_client_private_key(self, client: Client):  # type: ignore[no-untyped-def]
+    def resolve_client_private_key(self, client: Client):
         return self.provider.keys.signing_key
 
     def get_client_algorithm(self, client: Client) -> str:
@@ -96,7 +97,7 @@ class OpenIDCodeFlow(OpenIDCode):
         return {"iss": self.provider.issuer, "aud": client.client_id, "iat": moment,
                 "exp": moment + self.provider.settings.oidc.id_token_seconds}
 
-    def exists_nonce(self, nonce: str, request) -> bool:  # type: ignore[no-untyped-def]
+    def exists_nonce(self, nonce: str, request) -> bool:
         return False  # a nonce is the client's to check; reuse across requests is allowed
 
     def generate_user_info(self, user: SignedIn, scope: str) -> dict:
@@ -114,7 +115,7 @@ class S256CodeChallenge(CodeChallenge):
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
-    def validate_code_challenge(self, grant, redirect_uri):  # type: ignore[no-untyped-def]
+    def validate_code_challenge(self, grant, redirect_uri):
         data = grant.request.payload.data
         client: Client = grant.request.client
         if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
@@ -164,7 +165,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
             db.execute(update(Token).where(Token.id == refresh_token.id).values(revoked_at=now()))
 
 
-def _revoke_family(db, token: Token, event: str) -> None:  # type: ignore[no-untyped-def]
+def _revoke_family(db, token: Token, event: str) -> None:
     db.execute(update(Token).where(Token.family == token.family, Token.revoked_at.is_(None)).values(revoked_at=now()))
     db.commit()
     audit(event, login=token.login, client=token.client_id)

@@ -70,7 +70,7 @@ class OidcProvider:
             self._clients[client_id] = (client, moment + CLIENT_CACHE_SECONDS)
         return client
 
-    def save_token(self, token: dict, request) -> None:  # type: ignore[no-untyped-def]
+    def save_token(self, token: dict, request) -> None:
         """Stores the token with the claims userinfo will answer: those kept with the code
         of a sign-in, or read now (a refresh, a code from the browser's session), which
         refuses a locked or vanished account. The ID token gets the same claims."""
@@ -118,7 +118,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
     """Authlib's, able to answer an authorization request other than the current HTTP
     request: the one kept while the person signed in (endpoints.resume_authorization)."""
 
-    def create_oauth2_request(self, request):  # type: ignore[no-untyped-def]
+    def create_oauth2_request(self, request):
         return request if isinstance(request, OAuth2Request) else super().create_oauth2_request(request)
 
 
@@ -140,7 +140,7 @@ class Revocation(RevocationEndpoint):
         return self.server.provider.store.session.scalar(
             select(Token).where(or_(Token.access_digest == hashed, Token.refresh_digest == hashed)))
 
-    def revoke_token(self, token: Token, request) -> None:  # type: ignore[no-untyped-def]
+    def revoke_token(self, token: Token, request) -> None:
         """Revoking a refresh token revokes its whole family; an access token, itself."""
         hashed = digest(request.form["token"])
         condition = Token.family == token.family if token.refresh_digest == hashed else Token.id == token.id
@@ -149,14 +149,14 @@ class Revocation(RevocationEndpoint):
 
 
 class EndSession(EndSessionEndpoint):
-    def get_server_jwks(self):  # type: ignore[no-untyped-def]
+    def get_server_jwks(self):
         return self.server.provider.keys.verification_keys()
 
     def get_algorithms(self) -> list[str]:
         return ["RS256"]
 
-    def is_post_logout_redirect_uri_legitimate(self, request, post_logout_redirect_uri, client, logout_hint) -> bool:  # type: ignore[no-untyped-def]
+    def is_post_logout_redirect_uri_legitimate(self, request, post_logout_redirect_uri, client, logout_hint) -> bool:
         return True  # the URI was matched exactly against the client's registered list
 
-    def end_session(self, end_session_request) -> None:  # type: ignore[no-untyped-def]
+    def end_session(self, end_session_request) -> None:
         """The view ends the browser's session on the response it sends."""

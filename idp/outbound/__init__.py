@@ -20,17 +20,27 @@ import os
 import ssl
 import threading
 import weakref
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from idp.config import Settings
 from idp.store.models import now
 
-from .mail import (MailError, ServerDown, build_message, check_address, new_message_id, parse_smtp_url, render,
-                   send_smtp, sender_address, write_eml)
+from .mail import (
+    MailError,
+    ServerDown,
+    build_message,
+    check_address,
+    new_message_id,
+    parse_smtp_url,
+    render,
+    send_smtp,
+    sender_address,
+    write_eml,
+)
 from .models import FAILED, QUEUED, SENDING, SENT, OutboxMessage
 from .sms import SmsUnavailable, gateway_kind, send_sms
 
@@ -183,13 +193,13 @@ class Outbound:
         """Claims the message and sends it. Returns sent / failed / queued / "server down",
         or None when another process has it (or it is not due)."""
         with Session(self.store.engine) as session, session.begin():
-            claimed = session.execute(
+            claimed = cast(CursorResult[Any], session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, OutboxMessage.status == QUEUED,
                        OutboxMessage.next_attempt_at <= moment)
                 .values(status=SENDING, claimed_at=moment, attempts=OutboxMessage.attempts + 1)
                 .execution_options(synchronize_session=False)
-            ).rowcount == 1
+            )).rowcount == 1
         if not claimed:
             return None
         with Session(self.store.engine) as session:
@@ -267,4 +277,4 @@ def _send_forever(outbound: weakref.ReferenceType[Outbound], every_seconds: floa
 
 
 def _iso(moment: int | None) -> str | None:
-    return None if moment is None else datetime.fromtimestamp(moment, timezone.utc).isoformat()
+    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from jinja2 import (Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError,
-                    select_autoescape)
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError, select_autoescape
 
 from idp.config import Settings, SettingsError
 

@@ -49,7 +49,8 @@ def read_accounts_csv(path: Path) -> CsvContent:
     except FileNotFoundError:
         raise CsvFileError(f"fichier introuvable : {path}") from None
     except UnicodeDecodeError as error:
-        raise CsvFileError(f"{path} n'est pas en UTF-8 (octet {error.start}) : réenregistrez-le en « CSV UTF-8 »") from None
+        raise CsvFileError(
+            f"{path} n'est pas en UTF-8 (octet {error.start}) : réenregistrez-le en « CSV UTF-8 »") from None
     lines = text.splitlines()
     if not lines:
         raise CsvFileError(f"{path} est vide")

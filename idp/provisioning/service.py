@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from idp.audit import audit
 from idp.directory import Account, Directory, LoginTaken, NewAccount, OperationFailed
@@ -84,7 +84,8 @@ class Provisioner:
                     continue
                 unknown = [child for child in row.person.children if child not in taken]
                 if unknown:
-                    report.problems.append(CsvProblem(row.line, f"enfant inconnu dans l'annuaire : {', '.join(unknown)}"))
+                    report.problems.append(
+                        CsvProblem(row.line, f"enfant inconnu dans l'annuaire : {', '.join(unknown)}"))
                     continue
                 login = homonym_login(base_login(row.person.given_name, row.person.surname), taken)
                 taken.add(login)
@@ -112,7 +113,7 @@ class Provisioner:
         with ThreadPoolExecutor(max_workers=_PARALLEL_REQUESTS) as pool:
             outcomes = list(pool.map(create, planned))
         # A login someone else created meanwhile: choose again, one at a time.
-        return [outcome or self.add(row.person, taken) for outcome, (row, _) in zip(outcomes, planned)]
+        return [outcome or self.add(row.person, taken) for outcome, (row, _) in zip(outcomes, planned, strict=True)]
 
     def _create(self, login: str, person: NewAccount) -> Provisioned | None:
         code, expires = new_activation_code(), self._expiry()
@@ -124,7 +125,7 @@ class Provisioner:
         return Provisioned(login, dn, printed(code), expires, person)
 
     def _expiry(self) -> datetime:
-        return (datetime.now(timezone.utc) + self.code_lifetime).replace(microsecond=0)
+        return (datetime.now(UTC) + self.code_lifetime).replace(microsecond=0)
 
 
 def _identity(person: NewAccount, school: str) -> tuple[str, str, str, str]:

@@ -4,14 +4,12 @@ SQLite in the instance folder by default; a postgresql:// URL lets several insta
 behind a load balancer share it. Nothing of it lives only in one process's memory.
 The schema is made and changed by migrations (idp/store/migrations), never at start.
 """
+import idp.outbound.models  # noqa: F401  the outbox table, in Base.metadata with the others
+
+from . import cas, counters, help_requests, tasks  # noqa: F401  their tables too (CAS, rate limits, help, tasks)
 from .db import Store
 from .migrations import SchemaError
 from .models import AuthorizationCode, Base, Client, Consent, ResetToken, SsoSession, Token
-
-import idp.outbound.models  # noqa: E402,F401  the outbox table, in Base.metadata with the others
-
-from . import counters, help_requests, tasks  # noqa: E402,F401  rate-limit counters, help requests, tasks
-from . import cas  # noqa: E402,F401  the CAS server's apps and tickets
 
 __all__ = ["AuthorizationCode", "Base", "Client", "Consent", "ResetToken", "SchemaError", "SsoSession", "Store",
            "Token"]

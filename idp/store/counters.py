@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import time
+from typing import cast
 
 from limits.storage import Storage
-from sqlalchemy import Float, Integer, String, bindparam, case, delete, select
+from sqlalchemy import Float, Integer, String, Table, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,7 +42,7 @@ class SqlCounters(Storage):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.engine = store.engine
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        table = RateCounter.__table__
+        table = cast(Table, RateCounter.__table__)
         statement = insert(table)
         expired = table.c.expires_at <= bindparam("now")
         self._upsert = statement.on_conflict_do_update(index_elements=[table.c.key], set_={

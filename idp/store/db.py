@@ -4,8 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import Table, create_engine, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -53,7 +54,7 @@ class Store:
         """Writes one row and commits, without the ORM's unit of work (half the CPU: a
         sign-in writes three rows: the browser's session, the code, the tokens)."""
         with self.transaction() as db:
-            db.connection().execute(insert(model.__table__), values)  # type: ignore[attr-defined]
+            db.connection().execute(insert(cast(Table, model.__table__)), values)
 
     def dispose(self) -> None:
         self.sessions.remove()
@@ -78,7 +79,7 @@ def create_store_engine(database_url: str) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # With WAL, NORMAL syncs at checkpoints rather than at every commit: the database stays

@@ -1,18 +1,21 @@
 """Parents' help requests (« Problème de connexion parents »): kept in SQL before any mail
-is sent, so a request is never lost, and read by the school's help desk and by `ent-idp help`."""
+is sent, so a request is never lost, and read by the school's help desk and by `ent-idp help`.
+The flows and the command line read and write them through the functions at the end."""
 from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.i18n import N_
 from idp.provisioning.codes import ALPHABET
 
+from .db import Store
 from .models import Base, Seconds, now
 
 OPEN, CLOSED = "open", "closed"
@@ -26,6 +29,7 @@ line (`gettext(words)` on the parent's page)."""
 REFERENCE_PREFIX = "AIDE"
 _REFERENCE_GROUPS = (3, 3)
 _TYPED_REFERENCE = re.compile(r"[\s\-_.]")
+_SAVE_ATTEMPTS = 3
 
 
 class HelpRequest(Base):
@@ -93,19 +97,47 @@ def normalize_reference(typed: str) -> str:
     return f"{REFERENCE_PREFIX}-{text[:_REFERENCE_GROUPS[0]]}-{text[_REFERENCE_GROUPS[0]:]}"
 
 
-def find_request(db: Session, reference: str) -> HelpRequest | None:
-    return db.scalars(select(HelpRequest).where(HelpRequest.reference == normalize_reference(reference))).first()
+def file_request(store: Store, values: dict[str, str | None], address: str | None) -> HelpRequest:
+    """Saves a parent's request, in one transaction (before anything is mailed). A reference
+    drawn twice (about one chance in a billion) is drawn again."""
+    for attempt in range(_SAVE_ATTEMPTS):
+        row = HelpRequest(reference=new_reference(), address=address, **values)
+        try:
+            with store.transaction() as db:
+                db.add(row)
+            return row
+        except IntegrityError:
+            if attempt == _SAVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
-def requests_of(db: Session, schools: tuple[str, ...] | None, status: str | None = OPEN) -> list[HelpRequest]:
+def find_request(store: Store, reference: str) -> HelpRequest | None:
+    query = select(HelpRequest).where(HelpRequest.reference == normalize_reference(reference))
+    return store.session.scalars(query).first()
+
+
+def requests_of(store: Store, schools: tuple[str, ...] | None, status: str | None = OPEN) -> list[HelpRequest]:
     """Newest first; `schools` None: every school; `status` None: open and closed."""
     query = select(HelpRequest).order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
     if schools is not None:
         query = query.where(HelpRequest.school.in_(schools))
     if status is not None:
         query = query.where(HelpRequest.status == status)
-    return list(db.scalars(query))
+    return list(store.session.scalars(query))
+
+
+def answer(store: Store, row: HelpRequest, text: str, by: str) -> None:
+    """Keeps the help desk's answer (the latest one) with the request."""
+    with store.transaction():
+        row.answer, row.answered_by, row.answered_at = text, by, now()
+
+
+def close(store: Store, row: HelpRequest, by: str) -> None:
+    """Closes an open request (a closed one stays as it was); `by`: the staff login, or `cli`."""
+    with store.transaction():
+        row.close(by)
 
 
 def _iso(moment: int | None) -> str | None:
-    return None if moment is None else datetime.fromtimestamp(moment, timezone.utc).isoformat()
+    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()

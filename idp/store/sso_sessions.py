@@ -1,7 +1,9 @@
 """Browser sessions (single sign-on) in SQL: found by the digest of their cookie, never by it."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
 
 from .db import Store
 from .models import SsoSession, Token, now
@@ -35,7 +37,8 @@ def end_every_session_of(store: Store, login: str) -> int:
     browser sessions were ended."""
     moment = now()
     with store.transaction() as db:
-        ended = db.execute(update(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None))
-                           .values(ended_at=moment)).rowcount or 0
+        ended = cast(CursorResult[Any], db.execute(
+            update(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None))
+            .values(ended_at=moment))).rowcount or 0
         db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=moment))
     return ended

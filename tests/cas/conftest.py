@@ -142,7 +142,8 @@ def oidc_college(cas_provider: CasProvider) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     with cas_provider.app.app_context():  # type: ignore[attr-defined]
         registered = clients.register(services().store, name="Collège Les Tilleuls — Vie scolaire",
-                                      redirect_uris=[base_url + "/callback"], post_logout_redirect_uris=[base_url + "/"])
+                                      redirect_uris=[base_url + "/callback"],
+                                      post_logout_redirect_uris=[base_url + "/"])
     app = create_demo_college(issuer=cas_provider.issuer, client_id=registered.client.client_id,
                               client_secret=registered.client_secret or "", base_url=base_url, secret_key="e" * 40)
     server, thread = _serve_in_thread(app, port)

@@ -273,7 +273,8 @@ class PhpCas:
             encoding="utf-8")
         command = [PHP, "-d", f"include_path=.:{PHPCAS.parent}", "-d", f"session.save_path={sessions}",
                    "-d", "display_errors=Off", "-d", "log_errors=On",
-                   "-d", "error_reporting=E_ALL & ~E_DEPRECATED",  # phpCAS 1.6 deprecates its own CAS.php "-d", "session.use_strict_mode=1",
+                   "-d", "error_reporting=E_ALL & ~E_DEPRECATED",  # phpCAS 1.6 deprecates its own CAS.php
+                   "-d", "session.use_strict_mode=1",
                    "-S", f"127.0.0.1:{self.port}", "-t", str(pages)]
         self.child = launch(command, self.folder / "php.log", pages)
         wait_until_answering(self.child, self.port)

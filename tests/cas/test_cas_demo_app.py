@@ -40,7 +40,8 @@ def test_a_success_gives_the_login_and_every_attribute() -> None:
 
 def test_a_failure_gives_its_code_and_no_user() -> None:
     validated = parse_service_response(b'<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">'
-                                       b'<cas:authenticationFailure code="INVALID_TICKET">non</cas:authenticationFailure>'
+                                       b'<cas:authenticationFailure code="INVALID_TICKET">'
+                                       b"non</cas:authenticationFailure>"
                                        b"</cas:serviceResponse>")
     assert (validated.user, validated.failure) == (None, "INVALID_TICKET")
 

@@ -3,6 +3,7 @@ hashed at rest."""
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import pytest
 from sqlalchemy import select, text
@@ -14,7 +15,6 @@ from idp.directory import Profile
 from idp.store import Store
 from idp.store.cas import CasTicket
 from idp.store.models import digest
-
 from tests.cas.conftest import account
 
 SERVICE = "https://moodle.college.fr/moodle/login/index.php?next=%2F"
@@ -172,8 +172,8 @@ def test_the_proxy_flow(tickets: CasTickets, moodle, store: Store, callbacks: Ca
 
 
 def test_a_proxy_ticket_is_refused_once_the_account_is_locked(store: Store, moodle, callbacks: Callbacks) -> None:  # type: ignore[no-untyped-def]
-    from datetime import datetime, timezone
-    directory = Directory(account(locked_until=datetime.max.replace(tzinfo=timezone.utc)))
+    from datetime import datetime
+    directory = Directory(account(locked_until=datetime.max.replace(tzinfo=UTC)))
     tickets = CasTickets(store, Settings(), directory=directory, proxy_callback=callbacks)  # type: ignore[arg-type]
     pgt_url = "https://moodle.college.fr/moodle/callback"
     assert isinstance(tickets.validate(issue(tickets, moodle), SERVICE, pgt_url=pgt_url), Validated)

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from idp.directory import (
-    AccountLocked, AccountNotFound, AccountState, ActivationCodeExpired, Directory, InvalidCredentials,
-    NewAccount, Profile,
+    AccountLocked,
+    AccountNotFound,
+    AccountState,
+    ActivationCodeExpired,
+    Directory,
+    InvalidCredentials,
+    NewAccount,
+    Profile,
 )
 from idp.directory.slapd import PrivateSlapd
 from idp.provisioning.codes import normalize_typed_code
@@ -26,7 +32,7 @@ def test_provisioned_account_is_pending_with_its_profile(provisioner: Provisione
     account = directory.get(created.login)
     assert account.state is AccountState.PENDING
     assert (account.profile, account.schools, account.given_name) == (Profile.PARENT, ("0770001H",), "Danièle")
-    assert account.activation_expires > datetime.now(timezone.utc) + timedelta(days=89)
+    assert account.activation_expires > datetime.now(UTC) + timedelta(days=89)
 
 
 def test_activation_code_is_stored_hashed_by_slapd(provisioner: Provisioner, slapd: PrivateSlapd,
@@ -72,7 +78,7 @@ def test_activation_code_verifies_only_while_pending(provisioner: Provisioner, d
 def test_expired_activation_code_is_refused(directory: Directory, provisioner: Provisioner,
                                             unique_surname: str) -> None:
     created = new_parent(provisioner, unique_surname)
-    directory.issue_activation_code(created.login, "ABCDEFGH2345", datetime.now(timezone.utc) - timedelta(seconds=1))
+    directory.issue_activation_code(created.login, "ABCDEFGH2345", datetime.now(UTC) - timedelta(seconds=1))
     with pytest.raises(ActivationCodeExpired):
         directory.verify(created.login, "ABCDEFGH2345")
 
@@ -102,7 +108,7 @@ def test_repeated_failures_lock_then_unlock_restores(directory: Directory, provi
     assert directory.get(created.login).state is AccountState.LOCKED
     with pytest.raises(AccountLocked) as locked:
         directory.verify(created.login, code)  # even the right code, while locked
-    assert locked.value.until is not None and locked.value.until > datetime.now(timezone.utc)
+    assert locked.value.until is not None and locked.value.until > datetime.now(UTC)
     directory.unlock(created.login)
     assert directory.get(created.login).state is AccountState.PENDING
     assert directory.verify(created.login, code).login == created.login
@@ -214,7 +220,7 @@ def test_lockout_policy_follows_the_settings(tmp_path) -> None:
                 directory.verify(created.login, "wrong-secret")
         account = directory.get(created.login)
         assert account.state is AccountState.LOCKED
-        assert account.locked_until - datetime.now(timezone.utc) > timedelta(minutes=14)
+        assert account.locked_until - datetime.now(UTC) > timedelta(minutes=14)
     finally:
         slapd.stop()
 

@@ -16,7 +16,14 @@ import pytest
 from ldap3 import BASE, NONE, Connection, Server
 
 from idp.directory import (
-    AccountLocked, Directory, DirectoryUnavailable, InvalidCredentials, LdapLink, NewAccount, Profile, SlapdError,
+    AccountLocked,
+    Directory,
+    DirectoryUnavailable,
+    InvalidCredentials,
+    LdapLink,
+    NewAccount,
+    Profile,
+    SlapdError,
     connect,
 )
 from idp.directory.slapd import MultiProviderSlapd, PrivateSlapd, free_port

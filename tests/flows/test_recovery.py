@@ -15,13 +15,21 @@ from sqlalchemy import update
 from idp.app import create_app
 from idp.config import Settings
 from idp.directory import AccountState, Directory, InvalidCredentials
-from idp.provisioning.codes import normalize_typed_code
 from idp.directory.slapd import free_port
+from idp.provisioning.codes import normalize_typed_code
 from idp.services import services
 from idp.store import ResetToken
 from tests.conftest import TEST_LOCKOUT, eventually, tasks_done
 from tests.flows.conftest import (
-    PASSWORD, Mailbox, SmtpServer, command, csrf_token, new_active, new_pending, reset_by_command, sign_in,
+    PASSWORD,
+    Mailbox,
+    SmtpServer,
+    command,
+    csrf_token,
+    new_active,
+    new_pending,
+    reset_by_command,
+    sign_in,
 )
 
 NEW_PASSWORD = "Marronnier2027"

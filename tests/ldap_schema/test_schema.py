@@ -48,7 +48,8 @@ def test_ldif_loads_into_cn_config(tmp_path: Path) -> None:
     base.write_text(
         "dn: cn=config\nobjectClass: olcGlobal\ncn: config\n\n"
         "dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n"
-        + "\n".join((Path("/etc/ldap/schema") / f"{name}.ldif").read_text() for name in ("core", "cosine", "inetorgperson"))
+        + "\n".join((Path("/etc/ldap/schema") / f"{name}.ldif").read_text()
+                    for name in ("core", "cosine", "inetorgperson"))
         + "\n" + (SCHEMA_DIR / "ent-idp.ldif").read_text(encoding="utf-8"),
         encoding="utf-8",
     )

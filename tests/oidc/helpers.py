@@ -102,7 +102,7 @@ class RelyingParty:
             if secret is not None:
                 data["client_secret"] = secret
         with requests.post(self.metadata["token_endpoint"], data=data, auth=auth, timeout=TIMEOUT) as response:
-            response.content  # read before closing
+            _ = response.content  # read before closing
             return response
 
     def exchange(self, code: str, verifier: str | None = None, **options: object) -> requests.Response:
@@ -120,7 +120,7 @@ class RelyingParty:
             data["token_type_hint"] = hint
         with requests.post(self.metadata["revocation_endpoint"], data=data,
                            auth=(self.client_id, self.client_secret), timeout=TIMEOUT) as response:
-            response.content
+            _ = response.content  # read before closing
             return response
 
     def userinfo(self, access_token: str, how: str = "get") -> requests.Response:
@@ -133,7 +133,7 @@ class RelyingParty:
             call = requests.request(how.upper(), endpoint, headers={"Authorization": f"Bearer {access_token}"},
                                     timeout=TIMEOUT)
         with call as response:
-            response.content
+            _ = response.content  # read before closing
             return response
 
 

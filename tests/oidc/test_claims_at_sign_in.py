@@ -15,7 +15,13 @@ from idp.services import services
 from tests.conftest import audit_events, has_event
 from tests.oidc.conftest import PASSWORD, Browser, LiveProvider
 from tests.oidc.helpers import (
-    RelyingParty, code_of, is_login_page, new_rp, sign_in_for_code, silent_code, verify_id_token,
+    RelyingParty,
+    code_of,
+    is_login_page,
+    new_rp,
+    sign_in_for_code,
+    silent_code,
+    verify_id_token,
 )
 
 

@@ -99,7 +99,7 @@ class Certificates:
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     """A test authority and a certificate for 127.0.0.1 / localhost signed by it."""
     folder = tmp_path_factory.mktemp("tls")
-    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
     end = start + datetime.timedelta(days=2)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ent-idp test CA")])

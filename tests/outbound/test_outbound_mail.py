@@ -18,8 +18,17 @@ from idp.directory.slapd import free_port
 from idp.outbound import Outbound, OutboxMessage, retry_delay
 from idp.outbound.mail import TEMPLATES, template_names
 from idp.store import Store
-from tests.outbound.conftest import (RESET, Logins, SMTP_PASSWORD, SMTP_USER, Certificates, SmtpServers, change,
-                                     make_due, row)
+from tests.outbound.conftest import (
+    RESET,
+    SMTP_PASSWORD,
+    SMTP_USER,
+    Certificates,
+    Logins,
+    SmtpServers,
+    change,
+    make_due,
+    row,
+)
 
 CONTEXTS = {
     "password_reset": RESET,

@@ -83,7 +83,7 @@ class RelyingParty:
         headers = {"X-Backend": via, **options.pop("headers", {})}  # type: ignore[dict-item]
         with requests.request(method, self.issuer + path, headers=headers, timeout=TIMEOUT,
                               allow_redirects=False, **options) as response:
-            response.content  # read before the connection closes
+            _ = response.content  # read before the connection closes
         assert served_by(response) == via, (served_by(response), via, path)
         return response
 

@@ -42,7 +42,7 @@ def known_tables() -> set[str]:
     return set(_shape().tables)
 
 
-def _add_column(operations: Operations, table: Table, column: Column) -> None:  # type: ignore[type-arg]
+def _add_column(operations: Operations, table: Table, column: Column) -> None:
     if not column.nullable:
         raise RuntimeError(f"table {table.name}: column {column.name} is missing and cannot be added")
     operations.add_column(table.name, Column(column.name, column.type, nullable=True))
