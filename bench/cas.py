@@ -39,9 +39,25 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from signin import (COSTS, ENT_IDP, Bench, Browser, Exhausted, FlowError, Flows, OidcSignIns,  # noqa: E402
-                    _expect, _f, add_arguments, install_signal_handlers, levels_of, run_level,
-                    through_login_page, visitor_address, wait_for_ctrl_c)
+from signin import (  # noqa: E402
+    COSTS,
+    ENT_IDP,
+    Bench,
+    Browser,
+    Exhausted,
+    FlowError,
+    Flows,
+    OidcSignIns,
+    _expect,
+    _f,
+    add_arguments,
+    install_signal_handlers,
+    levels_of,
+    run_level,
+    through_login_page,
+    visitor_address,
+    wait_for_ctrl_c,
+)
 
 SERVICE = "http://127.0.0.1:9/pronote/"
 CAS_STEPS = ("cas_login", "login_page", "login_post", "validate")
@@ -172,7 +188,8 @@ def main() -> None:
     registered: dict = {}
 
     with tempfile.TemporaryDirectory(prefix="bench-cas-") as folder, ExitStack() as stack:
-        bench = Bench(args, Path(folder), stack, before_serve=lambda config: registered.update(register_cas_app(config)))
+        bench = Bench(args, Path(folder), stack,
+                      before_serve=lambda config: registered.update(register_cas_app(config)))
         print(f"  CAS app {registered.get('id')}: {SERVICE} (attributes {registered.get('attributes', '?')})",
               flush=True)
         kinds = [OidcSignIns(*bench.client), CasSignIns(), SsoTickets(), Validations()]
@@ -243,19 +260,19 @@ def report(args: argparse.Namespace, results: list[dict], slapd_peak: float) -> 
           "OIDC/CAS/SSO/validation)")
     for level in results:
         for kind in ("oidc", "cas", "sso", "validation"):
-            l = level[kind]
-            steps = "  ".join(f"{step} {_f(ms)}" for step, ms in l["step_median_ms"].items())
+            measure = level[kind]
+            steps = "  ".join(f"{step} {_f(ms)}" for step, ms in measure["step_median_ms"].items())
             print(f"  c={level['concurrency']} {kind:<10} median ms per step: {steps};  slapd "
-                  f"{_f(l['slapd_cpu_ms_per_flow'])} ms/flow, drivers {_f(l['driver_cpu_ms_per_flow'])} ms/flow, "
-                  f"busy {l['machine_cpu_busy'] * 100:.0f}%")
-            if l["error_kinds"]:
-                print(f"  c={level['concurrency']} {kind} errors: {l['error_kinds']}")
-            if (l["other_processes_cpu_share"] or 0) > 0.05:
+                  f"{_f(measure['slapd_cpu_ms_per_flow'])} ms/flow, drivers {_f(measure['driver_cpu_ms_per_flow'])} "
+                  f"ms/flow, busy {measure['machine_cpu_busy'] * 100:.0f}%")
+            if measure["error_kinds"]:
+                print(f"  c={level['concurrency']} {kind} errors: {measure['error_kinds']}")
+            if (measure["other_processes_cpu_share"] or 0) > 0.05:
                 print(f"  c={level['concurrency']} {kind} warning: other processes used "
-                      f"{l['other_processes_cpu_share']:.0%} of the machine's CPU during this level; throughput "
+                      f"{measure['other_processes_cpu_share']:.0%} of the machine's CPU during this level; throughput "
                       "and latency are understated")
-            if l["workers_replaced"]:
-                print(f"  c={level['concurrency']} {kind}: gunicorn workers replaced: {l['workers_replaced']}")
+            if measure["workers_replaced"]:
+                print(f"  c={level['concurrency']} {kind}: gunicorn workers replaced: {measure['workers_replaced']}")
     print(f"CAS / OIDC provider CPU per sign-in: {_f(worst)} at worst (target ≤ {TARGET_CAS_TO_OIDC:.0f}: "
           f"{'met' if summary['target_met'] else 'not met'})")
     print(f"slapd peak memory    {slapd_peak:8.1f} MiB")

@@ -93,7 +93,8 @@ def main() -> None:
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "provisioning.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"accounts            {args.count} (argon2 {args.cost}: m={cost.memory_kib} t={cost.iterations} p={cost.parallelism})")
+    print(f"accounts            {args.count} "
+          f"(argon2 {args.cost}: m={cost.memory_kib} t={cost.iterations} p={cost.parallelism})")
     print(f"ent-idp import      {imported:8.2f} s  {args.count / imported:8.1f} accounts/s")
     print(f"ldapadd (same LDIF) {ldapadd:8.2f} s  {args.count / ldapadd:8.1f} accounts/s")
     print(f"ratio               {imported / ldapadd:8.2f}  (target ≤ 2.00)")

@@ -16,8 +16,8 @@ keep-alive connection.
 Measures flows/s, latency percentiles, errors, the CPU the provider (gunicorn master and
 workers) and slapd spent per flow (/proc/<pid>/stat), the workers' peak memory (VmHWM), and
 the machine's Argon2 limit: binds of one account straight to the same slapd from as many
-processes as cores, half before and half after the levels. Each flow verifies exactly one password, so flows/s ÷ verifications/s
-says how close the provider comes to what hashing allows. Argon2 runs in slapd: the
+processes as cores, half before and half after the levels. Each flow verifies exactly one password,
+so flows/s ÷ verifications/s says how close the provider comes to what hashing allows. Argon2 runs in slapd: the
 provider's CPU per flow is its own work, password verification excluded.
 
 Targets: provider CPU ≤ 15 ms per flow; at OWASP cost, throughput ≥ 0.7 × the hash-bound
@@ -130,7 +130,7 @@ class CpuMeter:
     @staticmethod
     def difference(before: dict, after: dict) -> dict:
         provider = sum(ticks - before["provider"].get(pid, 0) for pid, ticks in after["provider"].items())
-        busy, interrupts, total = (a - b for a, b in zip(after["machine"], before["machine"]))
+        busy, interrupts, total = (a - b for a, b in zip(after["machine"], before["machine"], strict=True))
         return {
             "provider_ms": provider * 1000 / CLOCK_TICKS,
             "slapd_ms": (after["slapd"] - before["slapd"]) * 1000 / CLOCK_TICKS,
@@ -371,8 +371,9 @@ def through_login_page(browser: Browser, issuer: str, start: str, first_step: st
                        steps: dict[str, float], straight: bool = False) -> str:
     """From a new browser: `GET start` → 302 to the login page → the page (hidden fields, CSRF
     token) → `POST /connexion` (login + password: one password verification) → the redirect
-    to `back_to` (not followed; with `straight`, the POST's own redirect must be it). Puts the durations of `first_step`, `login_page` and
-    `login_post` in `steps`; returns the Location that leads back to the app."""
+    to `back_to` (not followed; with `straight`, the POST's own redirect must be it). Puts the
+    durations of `first_step`, `login_page` and `login_post` in `steps`; returns the Location that
+    leads back to the app."""
     began = time.perf_counter()
     response = browser.request("GET", start)
     _expect(response, first_step, 302)
@@ -632,7 +633,7 @@ def hash_bound(context, slapd: PrivateSlapd, login: str, processes: int, seconds
                 worker.join()
     binds = sum(report["binds"] for report in reports)
     elapsed = max(report["ended"] for report in reports) - start_at.value
-    busy, _, total = (a - b for a, b in zip(machine_after, machine_before))
+    busy, _, total = (a - b for a, b in zip(machine_after, machine_before, strict=True))
     others = busy - (slapd_after - slapd_before) - sum(report["cpu_s"] for report in reports) * CLOCK_TICKS
     return {
         "processes": processes, "binds": binds, "failed": sum(report["failed"] for report in reports),
@@ -737,7 +738,8 @@ def main() -> None:
     parser.add_argument("--hash-processes", type=int, default=os.cpu_count() or 2,
                         help="processes binding straight to slapd for the hash-bound limit (default: cores)")
     parser.add_argument("--hash-seconds", type=float, default=None,
-                        help="seconds of binds in all, half before and half after the levels (default: --duration, at most 20)")
+                        help="seconds of binds in all, half before and half after the levels "
+                             "(default: --duration, at most 20)")
     args = parser.parse_args()
     levels = levels_of(args)
     cost = COSTS[args.cost]
@@ -784,9 +786,9 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
         # CPU per verification over the server side's CPU per flow (provider + slapd).
         server_ms = (level["provider_cpu_ms_per_flow"] or 0) + (level["slapd_cpu_ms_per_flow"] or 0)
         level["cpu_bound_ratio"] = round(hash_ms / server_ms, 2) if hash_ms and server_ms else None
-    worst_cpu = max((l["provider_cpu_ms_per_flow"] or 0) for l in results)
-    best = max(results, key=lambda l: l["flows_per_second"])
-    top = next((l for l in results if l["concurrency"] == 8), results[-1])
+    worst_cpu = max((level["provider_cpu_ms_per_flow"] or 0) for level in results)
+    best = max(results, key=lambda level: level["flows_per_second"])
+    top = next((level for level in results if level["concurrency"] == 8), results[-1])
     summary = {
         "provider_cpu_ms_per_flow_worst": worst_cpu,
         "provider_cpu_target_met": worst_cpu <= TARGET_PROVIDER_CPU_MS,
@@ -803,8 +805,8 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
         "accounts": args.accounts, "seconds_per_level": args.duration,
         "levels": results, "hash_bound": limit, "slapd_peak_rss_mib": slapd_peak,
         "signing_keys_created": signing_keys, "summary": summary,
-        "targets": {"provider_cpu_ms_per_flow": TARGET_PROVIDER_CPU_MS, "ratio_to_hash_bound_at_owasp": TARGET_HASH_RATIO,
-                    "errors_at_concurrency_8": 0},
+        "targets": {"provider_cpu_ms_per_flow": TARGET_PROVIDER_CPU_MS,
+                    "ratio_to_hash_bound_at_owasp": TARGET_HASH_RATIO, "errors_at_concurrency_8": 0},
     }
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
@@ -816,24 +818,27 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
           f"{args.accounts} accounts, {args.duration:.0f} s per level")
     print(f"{'conc':>4} {'flows':>6} {'flows/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} "
           f"{'prov ms/flow':>12} {'slapd ms/flow':>13} {'×limit':>6} {'busy':>5} {'worker MiB':>10}")
-    for l in results:
-        peak = max(l["worker_peak_rss_mib"].values(), default=0)
-        print(f"{l['concurrency']:>4} {l['flows']:>6} {l['flows_per_second']:>8.2f} {_f(l['latency_ms']['p50']):>8} "
-              f"{_f(l['latency_ms']['p95']):>8} {_f(l['latency_ms']['p99']):>8} {l['errors']:>6} "
-              f"{_f(l['provider_cpu_ms_per_flow']):>12} {_f(l['slapd_cpu_ms_per_flow']):>13} "
-              f"{_f(l['ratio_to_hash_bound']):>6} {l['machine_cpu_busy'] * 100:>4.0f}% {peak:>10.1f}")
-    for l in results:
-        steps = "  ".join(f"{step} {_f(ms)}" for step, ms in l["step_median_ms"].items())
-        print(f"  c={l['concurrency']} median ms per step: {steps}")
-        if l["error_kinds"]:
-            print(f"  c={l['concurrency']} errors: {l['error_kinds']}")
-        if (l["other_processes_cpu_share"] or 0) > 0.05:
-            print(f"  c={l['concurrency']} warning: other processes used {l['other_processes_cpu_share']:.0%} of the "
-                  "machine's CPU during this level; throughput and latency are understated")
-        if l["workers_replaced"]:
-            print(f"  c={l['concurrency']} gunicorn workers replaced during the run: {l['workers_replaced']}")
+    for level in results:
+        peak = max(level["worker_peak_rss_mib"].values(), default=0)
+        print(f"{level['concurrency']:>4} {level['flows']:>6} {level['flows_per_second']:>8.2f} "
+              f"{_f(level['latency_ms']['p50']):>8} "
+              f"{_f(level['latency_ms']['p95']):>8} {_f(level['latency_ms']['p99']):>8} {level['errors']:>6} "
+              f"{_f(level['provider_cpu_ms_per_flow']):>12} {_f(level['slapd_cpu_ms_per_flow']):>13} "
+              f"{_f(level['ratio_to_hash_bound']):>6} {level['machine_cpu_busy'] * 100:>4.0f}% {peak:>10.1f}")
+    for level in results:
+        steps = "  ".join(f"{step} {_f(ms)}" for step, ms in level["step_median_ms"].items())
+        print(f"  c={level['concurrency']} median ms per step: {steps}")
+        if level["error_kinds"]:
+            print(f"  c={level['concurrency']} errors: {level['error_kinds']}")
+        if (level["other_processes_cpu_share"] or 0) > 0.05:
+            print(f"  c={level['concurrency']} warning: other processes used "
+                  f"{level['other_processes_cpu_share']:.0%} of the machine's CPU during this level; "
+                  "throughput and latency are understated")
+        if level["workers_replaced"]:
+            print(f"  c={level['concurrency']} gunicorn workers replaced during the run: {level['workers_replaced']}")
     print(f"hash-bound limit     {rate:8.1f} verifications/s (before and after the levels: "
-          f"{' and '.join(str(r) for r in limit['samples_per_second'])}; {limit['binds']} binds in {limit['seconds']} s, "
+          f"{' and '.join(str(r) for r in limit['samples_per_second'])}; "
+          f"{limit['binds']} binds in {limit['seconds']} s, "
           f"{limit['processes']} processes; slapd {_f(limit['slapd_cpu_ms_per_verification'])} ms CPU each"
           f"{'; ' + str(limit['failed']) + ' failed' if limit['failed'] else ''})")
     if (limit["other_processes_cpu_share"] or 0) > 0.05:

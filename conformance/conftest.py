@@ -24,8 +24,8 @@ from werkzeug.serving import make_server
 
 from conformance.guides import STEPS
 from idp import clients
-from idp.cas import services as cas_services
 from idp.app import create_app
+from idp.cas import services as cas_services
 from idp.config import load_settings
 from idp.demo import DEMO_CAS_APP
 from idp.demo_cas_app import create_cas_app
@@ -146,7 +146,8 @@ class Instance:
                 pytest.skip("non exécuté : le fichier de comptes ne donne pas de compte avec un mobile connu")
             return self._from_pool("active", profile)
         person = self.pending(profile, given_name, surname)
-        self.provisioner.directory.activate(person.login, password=PASSWORD, recovery_email=f"{person.login}@example.fr",
+        self.provisioner.directory.activate(person.login, password=PASSWORD,
+                                            recovery_email=f"{person.login}@example.fr",
                                             mobile=mobile, terms_version="2026-09")
         return Person(person.login, given_name, surname, PASSWORD)
 
@@ -226,7 +227,7 @@ def _local_instance(folder: Path) -> Iterator[Instance]:
         f'bind_password = "{slapd.admin_password}"\n', encoding="utf-8")
     app = create_app(load_settings(config, environ={}))
     servers = [_serve(app, port)]
-    for college, college_port in zip(colleges, college_ports):
+    for college, college_port in zip(colleges, college_ports, strict=True):
         with app.app_context():
             registered = clients.register(services().store, name=college.name,
                                           redirect_uris=[college.url + "/callback"],

@@ -24,8 +24,10 @@ _STEPS = [
                                  "un bouton y mène."),
     ("P3", "parents", "Portail", "Le portail présente « Problème de connexion parents », « Guides parents » et "
                                  "« Guides professeurs »."),
-    ("C1", "parents", "Première connexion", "(1) L'utilisateur saisit son identifiant prénom.nom dans « Identifiant »."),
-    ("C2", "parents", "Première connexion", "(2) Il saisit le code d'activation dans « Mot de passe » ; il est masqué."),
+    ("C1", "parents", "Première connexion",
+     "(1) L'utilisateur saisit son identifiant prénom.nom dans « Identifiant »."),
+    ("C2", "parents", "Première connexion",
+     "(2) Il saisit le code d'activation dans « Mot de passe » ; il est masqué."),
     ("C3", "parents", "Première connexion", "(4) Un bouton permet de visualiser le mot de passe pour vérifier "
                                             "qu'il n'y a pas d'erreur de saisie."),
     ("C4", "parents", "Première connexion", "(3) « Connexion » mène à la page d'activation du compte."),
@@ -34,11 +36,13 @@ _STEPS = [
     ("A2", "parents", "Activation", "Le mot de passe doit être confirmé dans le champ de saisie suivant."),
     ("A3", "parents", "Activation", "(2) Adresse de messagerie strictement personnelle, pour recevoir un mail de "
                                     "réinitialisation du mot de passe en cas d'oubli."),
-    ("A4", "parents", "Activation", "(3) Numéro de portable : réinitialisation par SMS quand le service sera disponible."),
+    ("A4", "parents", "Activation",
+     "(3) Numéro de portable : réinitialisation par SMS quand le service sera disponible."),
     ("A5", "parents", "Activation", "La charte d'utilisation de l'ENT peut être lue."),
     ("A6", "parents", "Activation", "(4) Il est obligatoire de cocher « J'accepte les conditions générales "
                                     "d'utilisation »."),
-    ("A7", "parents", "Activation", "(5) « Activer » : l'utilisateur est connecté et accède à la page d'accueil de l'ENT."),
+    ("A7", "parents", "Activation",
+     "(5) « Activer » : l'utilisateur est connecté et accède à la page d'accueil de l'ENT."),
     ("A8", "parents", "Activation", "Le code d'activation devient obsolète : les connexions suivantes se font avec "
                                     "l'identifiant et le mot de passe personnels."),
     ("S1", "parents", "Se souvenir de moi", "« Se souvenir de moi » : par défaut, cette case n'est pas cochée."),
@@ -55,7 +59,8 @@ _STEPS = [
                                       "sans nouvelle saisie."),
     ("O1", "apps", "Authentification unique", "Une application du collège reçoit l'identité et le profil de "
                                               "l'utilisateur après sa connexion."),
-    ("O2", "apps", "Authentification unique", "Une deuxième application obtient l'utilisateur sans nouvelle connexion."),
+    ("O2", "apps", "Authentification unique",
+     "Une deuxième application obtient l'utilisateur sans nouvelle connexion."),
     ("O3", "apps", "Authentification unique", "Une application qui se connecte par CAS (Pronote, Moodle, GEPI) obtient "
                                               "l'utilisateur déjà connecté à l'ENT sans nouvelle connexion, avec son "
                                               "identifiant et les attributs qu'elle attend."),

@@ -24,8 +24,9 @@ import sys
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from PIL import Image, ImageDraw, ImageFont
@@ -218,8 +219,9 @@ def _french_date(value: str | None) -> str:
     except ValueError:
         return value
     text = moment.strftime("%d/%m/%Y à %H:%M:%S")
-    if moment.utcoffset() is not None:
-        offset = moment.utcoffset().total_seconds() / 3600
+    utc_offset = moment.utcoffset()
+    if utc_offset is not None:
+        offset = utc_offset.total_seconds() / 3600
         text += " (UTC)" if offset == 0 else f" (UTC{offset:+g})".replace(".", ",")
     return text
 
@@ -280,7 +282,8 @@ def _entry_view(run: Run, entry: Entry) -> dict:
 
 
 def _report_context(run: Run) -> dict:
-    guides, summary = [], []
+    guides: list[dict[str, Any]] = []
+    summary: list[dict[str, Any]] = []
     for key, title in GUIDE_TITLES.items():
         steps = [step for step in STEPS.values() if step.guide == key]
         sections: dict[str, list[dict]] = {}
@@ -306,11 +309,11 @@ def _report_context(run: Run) -> dict:
     return {
         "title": "Rapport de conformité aux guides — ENT",
         "base_url": info.get("base_url") or "non indiquée",
-        "source": SOURCES.get(info.get("source"), info.get("source") or "non indiquée"),
-        "run_guide": RUN_GUIDES.get(info.get("guide"), info.get("guide") or "non indiqué"),
+        "source": SOURCES.get(str(info.get("source")), info.get("source") or "non indiquée"),
+        "run_guide": RUN_GUIDES.get(str(info.get("guide")), info.get("guide") or "non indiqué"),
         "started_at": _french_date(info.get("started_at")), "finished_at": _french_date(info.get("finished_at")),
         "started_iso": info.get("started_at"), "finished_iso": info.get("finished_at"),
-        "generated_at": _french_date(datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")),
+        "generated_at": _french_date(datetime.now(UTC).astimezone().isoformat(timespec="seconds")),
         "summary": summary, "totals": totals, "verdict": verdict, "conform": not failed and totals["passed"] > 0,
         "failed": failed, "not_run_count": totals["not run"], "checks": len(run.entries),
         "guides": guides, "others": others, "junit": (run.folder / "junit.xml").is_file(),
@@ -337,8 +340,10 @@ def _guide_images(run: Run, folder: Path) -> dict[str, Path]:
     for step_id in STEPS:
         entry = run.guide_shot(step_id)
         if entry is not None:
-            images[step_id] = folder / f"{step_id}.jpg"
-            annotate(run.screenshot(entry), entry.callouts, images[step_id])
+            shot = run.screenshot(entry)
+            if shot is not None:
+                images[step_id] = folder / f"{step_id}.jpg"
+                annotate(shot, entry.callouts, images[step_id])
     return images
 
 
@@ -382,7 +387,7 @@ def build_guides(report_dir: Path) -> list[Path]:
                 sections.setdefault(step.section, []).append(
                     {"id": step.id, "words": step.words, "image": f"img/{step.id}.jpg" if image else None,
                      "size": size, "alt": f"Capture d'écran de l'ENT pour l'étape {step.id}"
-                     + (" ; les repères numérotés renvoient au texte" if image and run.guide_shot(step.id).callouts
+                     + (" ; les repères numérotés renvoient au texte" if image and _has_callouts(run, step.id)
                         else "")})
         html = folder / guide.html
         html.write_text(_templates.get_template("guide.html").render(
@@ -431,7 +436,7 @@ def publish_guides(report_dir: Path, target_dir: Path) -> None:
     steps = {step_id: steps[step_id] for step_id in STEPS if step_id in steps}
     for guide in LIVING_GUIDES:
         shutil.copyfile(source / guide.pdf, target / guide.pdf)
-    manifest = {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    manifest = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "verified_at": run.info.get("finished_at") or run.info.get("started_at"),
                 "base_url": run.info.get("base_url"), "steps": steps,
                 "sizes": {step_id: sizes[step_id] for step_id in steps},
@@ -464,3 +469,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _has_callouts(run: Run, step_id: str) -> bool:
+    shot = run.guide_shot(step_id)
+    return shot is not None and bool(shot.callouts)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 GUIDE_STEPS = {
@@ -46,7 +46,7 @@ def run_conformance(*, base_url: str | None, report_dir: Path, guide: str = "all
     os.environ.update(variables)
     source = "instance locale" if not base_url else (
         "déploiement (accès à l'annuaire)" if config else "déploiement (fichier de comptes)")
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     selection = " or ".join(f"test_{prefix}" for prefix in GUIDE_STEPS[guide])
     code = pytest.main([
         str(Path(__file__).parent), "-c", os.devnull, "--rootdir", str(Path(__file__).parent.parent),
@@ -54,7 +54,7 @@ def run_conformance(*, base_url: str | None, report_dir: Path, guide: str = "all
     ])
     (report_dir / "run.json").write_text(json.dumps({
         "base_url": base_url or "(instance locale)", "source": source, "guide": guide, "started_at": started,
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }, ensure_ascii=False, indent=2), encoding="utf-8")
     build_report(report_dir)
     build_guides(report_dir)

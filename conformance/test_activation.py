@@ -5,9 +5,25 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conformance.conftest import Instance, callout
-from conformance.helpers import (INCORRECT, NEW_PASSWORD, accept_box, activate, confirmation_field, email_field,
-                                 fill_activation, mobile_field, new_password_field, on_ent_home, on_login_page,
-                                 open_login_page, refused, sign_in, start_activation, still_pending, toggle_of)
+from conformance.helpers import (
+    INCORRECT,
+    NEW_PASSWORD,
+    accept_box,
+    activate,
+    confirmation_field,
+    email_field,
+    fill_activation,
+    mobile_field,
+    new_password_field,
+    on_ent_home,
+    on_login_page,
+    open_login_page,
+    refused,
+    sign_in,
+    start_activation,
+    still_pending,
+    toggle_of,
+)
 
 
 @pytest.mark.parametrize(("weak", "message"), [("abcdefgh", "au moins un chiffre"),

@@ -2,8 +2,7 @@
 from playwright.sync_api import Page, expect
 
 from conformance.conftest import Instance, callout
-from conformance.helpers import (login_field, on_activation_page, open_login_page, password_field, sign_in,
-                                 toggle_of)
+from conformance.helpers import login_field, on_activation_page, open_login_page, password_field, sign_in, toggle_of
 
 
 def test_C1_login_is_typed_in_identifiant(page: Page, ent: Instance) -> None:

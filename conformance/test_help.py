@@ -87,6 +87,7 @@ def test_H2_parent_in_difficulty_fills_the_form_and_gets_a_reference(page: Page,
     assert mails_to(ent, "daniele.adams@exemple.fr", reference), "no acknowledgement for the parent"
     if ent.help_desk:
         notifications = mails_to(ent, ent.help_desk, reference)
-        assert len(notifications) == 1, f"{ent.help_desk} (the school's help desk): {len(notifications)} notification(s)"
+        assert len(notifications) == 1, \
+            f"{ent.help_desk} (the school's help desk): {len(notifications)} notification(s)"
         text = plain_text(notifications[0])
         assert "Léo Adams" in text and PROBLEM in text and f"/assistance/{reference}" in text

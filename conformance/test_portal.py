@@ -13,7 +13,8 @@ def test_P1_portal_leads_to_the_login_page(page: Page, ent: Instance) -> None:
 
 def test_P2_connected_colleges_lead_to_their_ent(page: Page, ent: Instance) -> None:
     page.goto(ent.base_url + "/")
-    expect(page.get_by_text("Si vous faites partie des collèges connectés, accédez directement à votre ENT")).to_be_visible()
+    connected = "Si vous faites partie des collèges connectés, accédez directement à votre ENT"
+    expect(page.get_by_text(connected)).to_be_visible()
     page.get_by_role("link", name="Collège Les Tilleuls").click()
     expect(page).to_have_url(ent.college(0).url + "/")
     expect(page.get_by_role("button", name="Se connecter avec l'ENT")).to_be_visible()

@@ -4,8 +4,17 @@ import re
 from playwright.sync_api import Page, expect
 
 from conformance.conftest import SCHOOL, Instance
-from conformance.helpers import (Visits, activate, claim, connect_with_ent, fill_activation, on_activation_page,
-                                 on_college_signed_in, on_login_page, sign_in)
+from conformance.helpers import (
+    Visits,
+    activate,
+    claim,
+    connect_with_ent,
+    fill_activation,
+    on_activation_page,
+    on_college_signed_in,
+    on_login_page,
+    sign_in,
+)
 from idp.directory import Profile
 
 

@@ -5,7 +5,7 @@ from flask import Flask
 
 from flows.activation import activation
 from flows.consent import consent
-from flows.help import help
+from flows.help import parents_help
 from flows.helpdesk import helpdesk
 from flows.login import login
 from flows.portal import portal
@@ -13,9 +13,7 @@ from flows.recovery import recovery
 from idp.interactions import EXTENSION as INTERACTIONS
 from idp.interactions import Need
 
-ALL_FLOWS = (help, portal, login, activation, consent, recovery, helpdesk)
-"""`help` comes before `portal`: both name /aide (`help.form`, and `portal.help` in older links)
-and the first registered serves it."""
+ALL_FLOWS = (parents_help, portal, login, activation, consent, recovery, helpdesk)
 
 
 def register_flows(app: Flask) -> None:

@@ -6,6 +6,7 @@ import os
 import secrets
 import socket
 import sys
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
         issuer = f"http://{public_host}:{port}"
         college_urls = [f"http://{public_host}:{college_port + index}" for index in range(len(DEMO_COLLEGES))]
         config = write_settings(data_dir, slapd, demo=True, issuer=issuer, partners={
-            name.split(" — ")[0]: url for (_, name), url in zip(DEMO_COLLEGES, college_urls)})
+            name.split(" — ")[0]: url for (_, name), url in zip(DEMO_COLLEGES, college_urls, strict=True)})
         settings = load_settings(config)
         demo_file = data_dir / "demo.json"
         if created or not demo_file.exists():
@@ -97,7 +98,7 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
         apply_lockout_policy(settings)
         app = create_app(settings)
         sites = [(app, host, port)]
-        for (client_id, name), url in zip(DEMO_COLLEGES, college_urls):
+        for (client_id, name), url in zip(DEMO_COLLEGES, college_urls, strict=True):
             with app.app_context():
                 college = register_demo_college(demo_file, client_id, name, url)
             # Each app signs its own cookies with a key of its own: never the provider's.
@@ -112,7 +113,7 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
 
         def ready() -> None:
             print(f"{settings.ent_name} (démonstration) : {settings.issuer}")
-            for (_, name), url in zip(DEMO_COLLEGES, college_urls):
+            for (_, name), url in zip(DEMO_COLLEGES, college_urls, strict=True):
                 print(f"Application de collège de démonstration « {name} » : {url}")
             print(f"Application CAS de démonstration « {DEMO_CAS_APP[0]} » : {cas_url}")
             print(f"Comptes de démonstration : {demo_file}")
@@ -125,7 +126,7 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
         print("Démonstration arrêtée.")
 
 
-def write_settings(data_dir: Path, slapd: PrivateSlapd, *, demo: bool, issuer: str | None = None,
+def write_settings(data_dir: Path, slapd: PrivateSlapd | MultiProviderSlapd, *, demo: bool, issuer: str | None = None,
                    partners: dict[str, str] | None = None) -> Path:
     """`data_dir/idp.toml`: the settings of this instance (kept secret: owner only)."""
     path = data_dir / "idp.toml"
@@ -161,9 +162,9 @@ def write_settings(data_dir: Path, slapd: PrivateSlapd, *, demo: bool, issuer: s
 
 def write_demo_file(path: Path, settings: Settings, directory: Directory) -> None:
     """Gives every demo account a fresh secret and lists them in demo.json (CONTRACTS.md)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    expires = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=DEMO_CODE_DAYS)
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=DEMO_CODE_DAYS)
     accounts: list[dict[str, Any]] = []
     for account in directory.accounts():
         entry: dict[str, Any] = {

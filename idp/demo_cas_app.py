@@ -15,7 +15,8 @@ from xml.etree.ElementTree import Element, ParseError
 
 import requests
 from defusedxml.ElementTree import fromstring  # no entities, no external DTDs
-from flask import Flask, Response, redirect, render_template_string, request, session
+from flask import Flask, redirect, render_template_string, request, session
+from werkzeug.wrappers import Response
 
 CAS = "{http://www.yale.edu/tp/cas}"
 NAME = "Pronote — Collège Les Tilleuls (démonstration)"

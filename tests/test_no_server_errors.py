@@ -31,6 +31,7 @@ from werkzeug.datastructures import MultiDict
 
 from idp import clients
 from idp.app import create_app
+from idp.cas import services as cas_services
 from idp.config import load_settings
 from idp.directory import AccountState, Directory
 from idp.directory.slapd import PrivateSlapd
@@ -65,9 +66,9 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "oidc.userinfo": ("access_token",),
     "oidc.revoke": ("token", "token_type_hint", "client_id", "client_secret"),
     "oidc.logout": ("id_token_hint", "post_logout_redirect_uri", "state", "client_id", "logout_hint"),
-    "help.form": ("parent_name", "email", "phone", "login", "child_name", "child_class", "school", "problem",
+    "parents_help.form": ("parent_name", "email", "phone", "login", "child_name", "child_class", "school", "problem",
                   "message"),
-    "help.received": (),
+    "parents_help.received": (),
     "portal.home": (),
     "portal.welcome": (),
     "portal.guide": (),
@@ -91,15 +92,18 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "cas.proxy_validate": ("ticket", "service", "renew", "pgtUrl", "format"),
     "cas.proxy": ("pgt", "targetService", "format"),
     "cas.saml_validate": ("TARGET",),
+    "cas.login": ("service", "renew", "gateway", "method"),
+    "cas.logout": ("service",),
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),
-           "oidc.revoke": ("POST",), "oidc.logout": ("GET", "POST"), "help.form": ("GET", "POST"),
+           "oidc.revoke": ("POST",), "oidc.logout": ("GET", "POST"), "parents_help.form": ("GET", "POST"),
            "login.form": ("GET", "POST"), "activation.form": ("GET", "POST"), "consent.form": ("GET", "POST"),
            "consent.applications": ("GET", "POST"), "recovery.ask": ("GET", "POST"),
            "recovery.sms_code": ("GET", "POST"), "recovery.new_password": ("GET", "POST"),
            "recovery.lost_login": ("GET", "POST"), "helpdesk.answer": ("POST",), "helpdesk.close": ("POST",),
-           "helpdesk.new_code": ("POST",), "helpdesk.unlock": ("POST",), "cas.saml_validate": ("POST",)}
+           "helpdesk.new_code": ("POST",), "helpdesk.unlock": ("POST",), "cas.saml_validate": ("POST",),
+           "cas.login": ("GET", "POST"), "cas.logout": ("GET", "POST")}
 """The methods of each endpoint (GET only when not listed)."""
 AUTHORIZATION_HEADER = {"oidc.token", "oidc.revoke", "oidc.userinfo"}
 """Endpoints that also read the Authorization header (client authentication, bearer token)."""
@@ -111,7 +115,7 @@ SIGNED_IN_ONLY = {"portal.welcome", "consent.applications", "helpdesk.index", "h
 """Endpoints that send an anonymous browser to the login page."""
 EXAMPLES: dict[tuple[str, ...], int] = {
     ("oidc.authorize",): 100, ("oidc.token",): 250, ("oidc.revoke",): 200, ("oidc.userinfo",): 40, ("oidc.logout",): 40,
-    ("login.form", "POST"): 150, ("help.form", "POST"): 50, ("activation.form", "POST", "activating"): 300,
+    ("login.form", "POST"): 150, ("parents_help.form", "POST"): 50, ("activation.form", "POST", "activating"): 300,
     ("recovery.new_password", "POST"): 50, ("consent.form",): 30, ("consent.applications", "POST", "parent"): 300,
     ("helpdesk.answer", "POST", "staff"): 40,
 }
@@ -196,6 +200,8 @@ VALID: dict[str, tuple[str | Live, ...]] = {
     "targetService": ("http://127.0.0.1:9/moodle/",),
     "TARGET": ("http://127.0.0.1:9/moodle/",),
     "renew": ("true", "false"),
+    "gateway": ("true", "false"),
+    "method": ("POST", "GET", "HEADER"),
     "pgtUrl": ("https://127.0.0.1:9/cb", "http://127.0.0.1:9/cb"),
     "pgt": ("PGT-abc",),
     "format": ("JSON", "XML"),
@@ -281,6 +287,7 @@ class World:
                                           post_logout_redirect_uris=[POST_LOGOUT_URI])
             self.third = clients.register(store, name="Appli tierce", redirect_uris=[REDIRECT_URI],
                                           post_logout_redirect_uris=[POST_LOGOUT_URI], first_party=False)
+            cas_services.add(store, name="Moodle", services=["http://127.0.0.1:9/moodle/"], attributes="pronote")
         self.parent = new_active(directory, "Fuzzparent")
         self.victim = new_active(directory, "Fuzzcible", mobile="+33612345678")
         self.helped = new_active(directory, "Fuzzaide")

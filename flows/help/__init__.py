@@ -34,7 +34,7 @@ from idp.services import services
 from idp.store import help_requests
 from idp.store.help_requests import PROBLEMS, HelpRequest
 
-help = Blueprint("help", __name__, template_folder="templates")  # noqa: A001 - the flow is called « aide »
+parents_help = Blueprint("parents_help", __name__, template_folder="templates")
 
 RECEIVED = "help_received"
 """Flow-cookie key: the reference of the request just saved (and whether an e-mail was given),
@@ -66,7 +66,7 @@ class HelpFormByUai(HelpForm):
                                                    "spellcheck": "false", "placeholder": "0770001H"})
 
 
-@help.route("/aide", methods=["GET", "POST"])
+@parents_help.route("/aide", methods=["GET", "POST"])
 @limited(HELP)
 def form() -> Response | str | tuple[str, int]:
     settings: Settings = current_app.config["ENT_IDP"]
@@ -82,16 +82,16 @@ def form() -> Response | str | tuple[str, int]:
         audit("help.requested", address=request.remote_addr, reference=saved.reference, school=saved.school)
         _notify(saved, settings)
         session[RECEIVED] = {"reference": saved.reference, "email": bool(saved.email)}
-        return redirect(url_for("help.received"))
+        return redirect(url_for("parents_help.received"))
     status = 400 if request.method == "POST" else 200
     return render_template("help/form.html", form=form, by_uai=not settings.schools, message_max=MESSAGE_MAX), status
 
 
-@help.get("/aide/demande-enregistree")
+@parents_help.get("/aide/demande-enregistree")
 def received() -> Response | str:
     saved = session.get(RECEIVED)
     if not saved:
-        return redirect(url_for("help.form"))
+        return redirect(url_for("parents_help.form"))
     return render_template("help/received.html", reference=saved["reference"], email=saved["email"])
 
 

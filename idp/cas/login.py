@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Response, redirect, render_template, request
+from flask import redirect, render_template, request
 from flask_babel import gettext
+from werkzeug.wrappers import Response
 
 from idp import interactions
 from idp.audit import audit
 from idp.directory import Account, AccountState
-from idp.interactions import Demands, Interaction, Need
+from idp.interactions import Answer, Demands, Interaction, Need
 from idp.services import services
 from idp.sessions import SignedIn
 
@@ -29,18 +30,18 @@ _TRUE = "true"
 
 
 @cas.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int]:
+def login() -> Answer:
     params = {name: request.values[name] for name in ("service", "renew", "gateway", "method")
               if request.values.get(name)}
     return answer_login(params)
 
 
-def resume_login(waiting: Interaction) -> Response | tuple[str, int]:
+def resume_login(waiting: Interaction) -> Answer:
     """The /cas/login request kept while the person signed in, answered now."""
     return answer_login(waiting.request, waiting)
 
 
-def answer_login(params: dict[str, str], waiting: Interaction | None = None) -> Response | tuple[str, int]:
+def answer_login(params: dict[str, str], waiting: Interaction | None = None) -> Answer:
     service_url = params.get("service", "")
     if not service_url:  # §2.1.1: no app asked; the ENT itself
         signed_in = services().sessions.current()

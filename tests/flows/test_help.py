@@ -54,7 +54,7 @@ def test_login_page_and_portal_lead_to_the_form(client: FlaskClient, app: Flask)
     for page in ("/connexion", "/"):
         assert '<a href="/aide">Problème de connexion parents</a>' in client.get(page).text
     with app.test_request_context():
-        assert url_for("help.form") == "/aide"
+        assert url_for("parents_help.form") == "/aide"
     page = client.get("/aide")
     assert page.status_code == 200 and "<h1>Problème de connexion parents</h1>" in page.text
     assert "prénom.nom, sans accent" in page.text  # the advice stays, as an introduction
