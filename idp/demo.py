@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from idp.config import Settings, load_settings
-from idp.directory import AccountState, Directory, connect
+from idp.directory import AccountState, Directory
 from idp.directory.errors import SlapdError
 from idp.directory.slapd import Argon2Cost, MultiProviderSlapd, PrivateSlapd, free_port
 from idp.provisioning.codes import new_activation_code, printed
+from idp.services import Services
 
 DEMO_ARGON2 = Argon2Cost(memory_kib=19456, iterations=2, parallelism=1)
 DEMO_SCHOOLS = {"0770001H": "Collège Les Tilleuls", "0770942F": "Collège Jean Moulin"}
@@ -94,7 +95,7 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
         settings = load_settings(config)
         demo_file = data_dir / "demo.json"
         if created or not demo_file.exists():
-            write_demo_file(demo_file, settings, _directory(settings))
+            write_demo_file(demo_file, settings, Services(settings).directory)
         apply_lockout_policy(settings)
         app = create_app(settings)
         sites = [(app, host, port)]
@@ -246,11 +247,6 @@ def register_demo_cas_app(demo_file: Path, name: str, service_url: str, school: 
     content["cas_services"] = [entry, *(other for other in content.get("cas_services", []) if other["name"] != name)]
     demo_file.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return entry
-
-
-def _directory(settings: Settings) -> Directory:
-    ldap = settings.ldap
-    return connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
 
 
 def _existing_secret_key(path: Path) -> str | None:

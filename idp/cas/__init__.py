@@ -14,7 +14,7 @@ from idp.services import EXTENSION as SERVICES
 from .endpoints import cas
 from .extension import EXTENSION, CasServer, cas_server
 from .login import PROTOCOL, resume_login
-from .services import ServiceRegistry
+from .services import ServiceRegistry, list_services
 from .tickets import CasTickets
 
 
@@ -26,7 +26,8 @@ def setup_cas(app: Flask) -> None:
     app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_login)
     app.register_blueprint(cas)
     app.extensions["csrf"].exempt(cas)
-    add_source(app, lambda account: [AppLink(record.name, record.home_url()) for record in registry.all()
+    add_source(app, lambda account: [AppLink(record.name, record.home_url())
+                                     for record in list_services(provided.store)  # fresh: a new app shows at once
                                      if not record.schools or set(record.schools) & set(account.schools)])
 
 

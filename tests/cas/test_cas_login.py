@@ -12,6 +12,7 @@ import requests
 from cas import CASClient
 
 from idp import clients
+from idp.cas import services as cas_services
 from idp.directory import Directory, NewAccount, Profile
 from idp.provisioning.service import Provisioner
 from idp.services import services
@@ -180,3 +181,16 @@ def test_without_a_service_the_ent_itself(cas_provider: CasProvider, directory: 
     assert Browser(cas_provider.issuer).open(cas_provider.issuer + "/cas/login").url.endswith("/connexion")
     signed_in = signed_in_browser(cas_provider, person(directory)).open(cas_provider.issuer + "/cas/login")
     assert signed_in.url.endswith("/") and signed_in.status_code == 200
+
+
+def test_the_home_page_lists_the_cas_apps_of_the_person_s_colleges(cas_provider: CasProvider,
+                                                                   directory: Directory) -> None:
+    tilleuls = "http://127.0.0.1:9/pronote-tilleuls/"
+    with cas_provider.app.app_context():
+        cas_services.add(services().store, name="Pronote Les Tilleuls", services=[tilleuls], attributes="pronote",
+                         schools=("0770001H",))
+        cas_services.add(services().store, name="Pronote Jean Moulin", services=["http://127.0.0.1:9/pronote-jm/"],
+                         attributes="pronote", schools=("0770942F",))
+    home = signed_in_browser(cas_provider, person(directory)).open(cas_provider.issuer + "/accueil")
+    assert f'href="{tilleuls}">Pronote Les Tilleuls</a>' in home.text  # the person's college (0770001H)
+    assert "Pronote Jean Moulin" not in home.text
