@@ -26,7 +26,6 @@ from .extension import cas_server
 from .services import RegisteredService
 
 PROTOCOL = "cas"
-_TRUE = "true"
 
 
 @cas.route("/login", methods=["GET", "POST"])
@@ -51,8 +50,8 @@ def answer_login(params: dict[str, str], waiting: Interaction | None = None) -> 
         audit("cas.service_refused", outcome="refused", service=service_url[:200])
         return render_template("sign_in_impossible.html", error=gettext(
             "Cette application n'est pas enregistrée auprès de l'ENT.")), 400
-    renew = params.get("renew") == _TRUE
-    gateway = params.get("gateway") == _TRUE and not renew  # §2.1.1: renew wins
+    renew = _is_set(params.get("renew"))
+    gateway = _is_set(params.get("gateway")) and not renew  # §2.1.1: renew wins
     verdict = interactions.person_for(Demands(fresh=renew), waiting)
     account = _usable_account(verdict.person) if verdict.need is None else None
     if account is None:
@@ -81,6 +80,11 @@ def logout() -> Response | str:
     if service_url and cas_server().registry.match(service_url) is not None:
         return redirect(service_url)
     return render_template("signed_out.html")
+
+
+def _is_set(value: str | None) -> bool:
+    """§2.1.1: `renew` and `gateway` count when set (`true` recommended), unless plainly false."""
+    return value is not None and value.lower() not in ("", "false", "0")
 
 
 def _usable_account(signed_in: SignedIn | None) -> Account | None:
