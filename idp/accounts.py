@@ -12,14 +12,16 @@ from idp.audit import audit
 from idp.config import Settings
 from idp.directory import Account, Directory
 from idp.provisioning.service import Provisioned, Provisioner
+from idp.single_logout import SingleLogout
 from idp.store import Store, sso_sessions
 
 
 class AccountService:
-    def __init__(self, settings: Settings, directory: Directory, store: Store) -> None:
+    def __init__(self, settings: Settings, directory: Directory, store: Store, single_logout: SingleLogout) -> None:
         self.settings = settings
         self.directory = directory
         self.store = store
+        self.single_logout = single_logout
 
     def new_code(self, login: str, *, actor: str) -> Provisioned:
         """Back to pending with a new activation code (a lost letter, a parent's request):
@@ -47,8 +49,9 @@ class AccountService:
         return self.end_every_session(login, reason="password_changed", actor=actor)
 
     def end_every_session(self, login: str, *, reason: str, actor: str) -> int:
-        """Ends every browser session of `login` and revokes their apps' tokens; returns
-        how many browser sessions were ended."""
+        """Ends every browser session of `login`, revokes their apps' tokens and tells the apps
+        (single logout); returns how many browser sessions were ended."""
         ended = sso_sessions.end_every_session_of(self.store, login)
-        audit("sessions.ended_everywhere", login=login, reason=reason, actor=actor, sessions_ended=ended)
-        return ended
+        self.single_logout.sessions_ended(ended, login)
+        audit("sessions.ended_everywhere", login=login, reason=reason, actor=actor, sessions_ended=len(ended))
+        return len(ended)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from idp.ratelimit import RateLimits
     from idp.recovery import Recovery
     from idp.signin import SignInGuard
+    from idp.single_logout import SingleLogout
     from idp.tasks import TaskQueue
 
 EXTENSION = "ent_idp"
@@ -53,7 +54,8 @@ class Services:
         policy = self.settings.sessions
         return SsoSessions(self.store, SessionPolicy(
             idle_seconds=policy.idle_minutes * 60, absolute_seconds=policy.absolute_hours * 3600,
-            remember_seconds=policy.remember_days * 86400, secure=self.settings.issuer.startswith("https://")))
+            remember_seconds=policy.remember_days * 86400, secure=self.settings.issuer.startswith("https://")),
+            on_end=self.single_logout.sessions_ended)
 
     @cached_property
     def provider(self) -> OidcProvider:
@@ -90,15 +92,21 @@ class Services:
                         self.accounts)
 
     @cached_property
+    def single_logout(self) -> SingleLogout:
+        from idp.single_logout import SingleLogout
+        return SingleLogout(self.tasks)
+
+    @cached_property
     def accounts(self) -> AccountService:
         from idp.accounts import AccountService
-        return AccountService(self.settings, self.directory, self.store)
+        return AccountService(self.settings, self.directory, self.store, self.single_logout)
 
     def start_background_work(self) -> None:
         """The web app's daemon threads, each logging and never crashing: one sends the
         outbox (and retries), one runs the background tasks."""
         self.outbound.start_background_sender()
         self.recovery.handle_tasks()
+        self.single_logout.handle_tasks()
         self.tasks.start()
 
 

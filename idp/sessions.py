@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Response, after_this_request, current_app, g, request
@@ -51,9 +52,12 @@ class SignedIn:
 
 
 class SsoSessions:
-    def __init__(self, store: Store, policy: SessionPolicy) -> None:
+    def __init__(self, store: Store, policy: SessionPolicy,
+                 on_end: Callable[[list[str], str], None] = lambda digests, login: None) -> None:
+        """`on_end`: told of each session this browser ends (single logout)."""
         self.store = store
         self.policy = policy
+        self.on_end = on_end
         self.cookie_name = f"__Host-{COOKIE}" if policy.secure else COOKIE
 
     def start(self, account: Account, *, amr: list[str], remember: bool) -> SignedIn:
@@ -116,6 +120,8 @@ class SsoSessions:
         if signed_in is None:
             return None
         sso_sessions.end(self.store, signed_in.session_digest)
+        if signed_in.session_digest:
+            self.on_end([signed_in.session_digest], signed_in.login)
         return signed_in.login
 
     @staticmethod

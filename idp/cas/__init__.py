@@ -11,6 +11,7 @@ from idp.apps import AppLink, add_source
 from idp.interactions import EXTENSION as INTERACTIONS
 from idp.services import EXTENSION as SERVICES
 
+from . import single_logout
 from .endpoints import cas
 from .extension import EXTENSION, CasServer, cas_server
 from .login import PROTOCOL, resume_login
@@ -24,6 +25,9 @@ def setup_cas(app: Flask) -> None:
     tickets = CasTickets(provided.store, provided.settings, registry, provided.directory)
     app.extensions[EXTENSION] = CasServer(registry, tickets, provided.settings.issuer.rstrip("/"))
     app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_login)
+    provided.single_logout.add_channel(lambda sessions, login: single_logout.apps_to_tell(provided.store, sessions,
+                                                                                         login))
+    provided.tasks.register(single_logout.KIND, single_logout.tell)
     app.register_blueprint(cas)
     app.extensions["csrf"].exempt(cas)
     add_source(app, lambda account: [AppLink(record.name, record.home_url())

@@ -208,7 +208,7 @@ class CasTickets:
                 update(CasTicket)
                 .where(CasTicket.ticket_digest == hashed, CasTicket.kind == kind, CasTicket.used_at.is_(None),
                        CasTicket.expires_at > moment)
-                .values(used_at=moment)).rowcount == 1
+                .values(used_at=moment, session_index=ticket)).rowcount == 1
             if not claimed:
                 return None
             row = connection.execute(select(table).where(CasTicket.ticket_digest == hashed)).one()

@@ -19,6 +19,8 @@ def register(commands: Commands) -> None:
                             help="sans secret (application mobile ou JavaScript) : PKCE")
     client_add.add_argument("--third-party", action="store_true", help="hors ENT : consentement demandé")
     client_add.add_argument("--require-pkce", action="store_true")
+    client_add.add_argument("--backchannel-logout-uri", metavar="URI",
+                            help="reçoit un jeton de déconnexion quand une session ouverte pour l'application finit")
     client_add.set_defaults(run=_add)
     client_list = clients.add_parser("list", help="liste les applications")
     client_list.set_defaults(run=_list)
@@ -35,7 +37,8 @@ def _add(args: argparse.Namespace) -> int:
     registered = client_registry.register(
         open_store(settings_of(args)), name=args.name, redirect_uris=args.redirect_uri,
         post_logout_redirect_uris=args.post_logout_redirect_uri, public=args.public,
-        first_party=not args.third_party, require_pkce=args.require_pkce)
+        first_party=not args.third_party, require_pkce=args.require_pkce,
+        backchannel_logout_uri=args.backchannel_logout_uri)
     print_result(args, {"client_id": registered.client.client_id, "client_secret": registered.client_secret},
                  [f"client_id : {registered.client.client_id}",
                   f"client_secret : {registered.client_secret or '(aucun : client public, PKCE obligatoire)'}",

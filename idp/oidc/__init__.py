@@ -13,12 +13,17 @@ from idp.services import services
 
 def setup_oidc(app: Flask) -> None:
     """Authlib's server on the app, the endpoints, how a kept authorization request is
-    answered, and the ENT's own OIDC apps on the home page."""
+    answered, back-channel logout, and the ENT's own OIDC apps on the home page."""
     from idp.clients import college_apps
 
+    from . import backchannel
     from .endpoints import PROTOCOL, oidc, resume_authorization
 
-    app.extensions[EXTENSION_OF_SERVICES].provider.init_app(app)
+    built = app.extensions[EXTENSION_OF_SERVICES]
+    built.provider.init_app(app)
+    built.single_logout.add_channel(lambda sessions, login: backchannel.apps_to_tell(built.store, sessions, login))
+    built.tasks.register(backchannel.KIND, lambda task: backchannel.tell(built.provider.keys, built.provider.issuer,
+                                                                         task))
     app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_authorization)
     app.register_blueprint(oidc)
     app.extensions["csrf"].exempt(oidc)

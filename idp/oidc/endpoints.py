@@ -65,6 +65,8 @@ def discovery() -> Response:
         "display_values_supported": ["page", "popup"],
         "ui_locales_supported": ["fr", "en"],
         "acr_values_supported": ["1"],
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         "service_documentation": issuer + "/",
     })
     response.headers["Access-Control-Allow-Origin"] = "*"

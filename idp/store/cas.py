@@ -53,5 +53,8 @@ class CasTicket(Base):
     """The browser session it came from: single logout ends the apps that session visited."""
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
     """What the app is told of the person, read from the directory when the ticket was issued."""
+    session_index: Mapped[str | None] = mapped_column(String(64))
+    """The ticket itself once spent (it can never validate again): the app knows its session by
+    it, and single logout names it (SessionIndex)."""
     proxies: Mapped[list[str]] = mapped_column(JSON, default=list)
     """The proxy chain of a PT or PGT, the most recent callback first."""

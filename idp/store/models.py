@@ -42,6 +42,8 @@ class Client(Base):
     require_pkce: Mapped[bool] = mapped_column(Boolean, default=False)
     scope: Mapped[str] = mapped_column(Text, default="openid profile email offline_access")
     created_at: Mapped[int] = mapped_column(Seconds, default=now)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    """OpenID Connect Back-Channel Logout: where the app is told that a session it served ended."""
 
     # Authlib's ClientMixin
 
@@ -113,7 +115,7 @@ class AuthorizationCode(Base):
     amr: Mapped[list[str]] = mapped_column(JSON, default=list)
     code_challenge: Mapped[str | None] = mapped_column(Text)
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
-    sso_session: Mapped[str | None] = mapped_column(String(64))
+    sso_session: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[int] = mapped_column(Seconds, default=now)
     expires_at: Mapped[int] = mapped_column(Seconds)
     used_at: Mapped[int | None] = mapped_column(Seconds)

@@ -1,9 +1,7 @@
 """Browser sessions (single sign-on) in SQL: found by the digest of their cookie, never by it."""
 from __future__ import annotations
 
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, update
+from sqlalchemy import select, update
 
 from .db import Store
 from .models import SsoSession, Token, now
@@ -32,13 +30,14 @@ def end(store: Store, id_digest: str | None) -> None:
         db.execute(update(SsoSession).where(SsoSession.id_digest == id_digest).values(ended_at=now()))
 
 
-def end_every_session_of(store: Store, login: str) -> int:
-    """Ends every browser session of `login` and revokes its tokens; returns how many
-    browser sessions were ended."""
+def end_every_session_of(store: Store, login: str) -> list[str]:
+    """Ends every browser session of `login` and revokes its tokens; returns the digests of
+    the browser sessions ended."""
     moment = now()
     with store.transaction() as db:
-        ended = cast(CursorResult[Any], db.execute(
-            update(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None))
-            .values(ended_at=moment))).rowcount or 0
+        ended = list(db.scalars(select(SsoSession.id_digest).where(SsoSession.login == login,
+                                                                  SsoSession.ended_at.is_(None))))
+        if ended:
+            db.execute(update(SsoSession).where(SsoSession.id_digest.in_(ended)).values(ended_at=moment))
         db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=moment))
     return ended

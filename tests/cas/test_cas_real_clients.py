@@ -7,6 +7,7 @@ skipped, with the reason, while /cas/login answers 404.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 from tests.cas.conftest import CasProvider, on_login_page, shown_json, sign_in
 from tests.cas.real_clients import ApacheCas, PhpCas, Validation
+from tests.conftest import eventually
 
 NOWHERE = "http://127.0.0.1:9"
 """An issuer no one listens on: the redirect to its login needs no server."""
@@ -229,3 +231,21 @@ def test_signed_in_at_the_oidc_college_app_the_cas_app_needs_no_login(client: Cl
     page.wait_for_url(client.protected_url)
     assert signed_in(page) == cas_teacher
     assert not [url for url in urls if url.startswith(cas_provider.issuer) and "/cas/login" not in url]
+
+
+def test_se_deconnecter_on_the_ent_signs_the_person_out_of_phpcas(phpcas: PhpCas, person: BrowserContext,
+                                                                  cas_provider: CasProvider,
+                                                                  cas_teacher: str) -> None:
+    """CAS single logout: the app gets the SAML LogoutRequest naming its ticket and ends its own
+    session; its page then sends the person to the ENT's login again."""
+    page = person.new_page()
+    sign_in_through(page, phpcas.protected_url, cas_provider, cas_teacher)
+    assert signed_in(page) == cas_teacher
+    page.goto(cas_provider.issuer + "/accueil")
+    page.get_by_role("main").get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url(re.compile(".*/logout$"))
+
+    def signed_out_of_the_app() -> bool:
+        page.goto(phpcas.protected_url)
+        return on_login_page(page, cas_provider.issuer)
+    assert eventually(signed_out_of_the_app), phpcas.log_text()[-2000:]

@@ -1,0 +1,117 @@
+"""OpenID Connect Back-Channel Logout 1.0: when a browser session ends (« Se déconnecter », a
+lock by an admin…), each app that got a code in it receives a signed logout token at its
+back-channel logout URI, outside the person's request."""
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from joserfc import jwt
+
+from idp.directory.slapd import free_port
+from idp.services import services
+from tests.conftest import eventually
+from tests.oidc.conftest import Browser, LiveProvider
+from tests.oidc.helpers import discover, jwks, new_rp, signed_in_flow
+
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+class LogoutReceiver:
+    """An app's back-channel logout endpoint: a real HTTP server that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+        received = self.tokens
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                received.extend(parse_qs(body).get("logout_token", []))
+                self.send_response(200)
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.uri = f"http://127.0.0.1:{self.server.server_port}/backchannel-logout"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[LogoutReceiver]:
+    found = LogoutReceiver()
+    yield found
+    found.server.shutdown()
+    found.server.server_close()
+
+
+def verified(provider: LiveProvider, token: str, client_id: str) -> jwt.Token:
+    """The logout token, checked as §2.6 asks of the app."""
+    decoded = jwt.decode(token, jwks(provider.issuer), algorithms=["RS256"])
+    assert decoded.header["typ"] == "logout+jwt" and decoded.header["kid"]
+    claims = decoded.claims
+    assert claims["iss"] == provider.issuer and claims["aud"] == client_id
+    assert claims["events"] == {EVENT: {}} and "nonce" not in claims and claims["jti"]
+    assert claims["iat"] <= claims["exp"]
+    return decoded
+
+
+def test_discovery_says_back_channel_logout_with_sessions(live_provider: LiveProvider) -> None:
+    metadata = discover(live_provider.issuer)
+    assert metadata["backchannel_logout_supported"] is True
+    assert metadata["backchannel_logout_session_supported"] is True
+
+
+def test_se_deconnecter_sends_each_app_of_the_session_a_logout_token(
+        live_provider: LiveProvider, browser: Browser, teacher: str, receiver: LogoutReceiver) -> None:
+    told = new_rp(live_provider, backchannel_logout_uri=receiver.uri)
+    silent = new_rp(live_provider)  # no back-channel URI: told nothing, and nothing breaks
+    with told.session(scope="openid") as client:
+        _, id_token = signed_in_flow(told, browser, teacher, client)
+    with silent.session(scope="openid") as client:
+        url, _ = silent.authorization_url(client)
+        browser.open(url)
+    home = browser.open(live_provider.issuer + "/accueil")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
+    page = browser.open(live_provider.issuer + "/logout", "POST", {"csrf_token": csrf})
+    assert page.status_code == 200 and "Vous êtes déconnecté" in page.text
+
+    [token] = eventually(lambda: receiver.tokens)
+    claims = verified(live_provider, token, told.client_id).claims
+    assert claims["sid"] == id_token.claims["sid"] and claims["sub"] == id_token.claims["sub"]
+
+
+def test_a_lock_by_an_admin_tells_the_apps_of_every_session(
+        live_provider: LiveProvider, teacher: str, receiver: LogoutReceiver) -> None:
+    rp = new_rp(live_provider, backchannel_logout_uri=receiver.uri)
+    sids = set()
+    for _ in range(2):  # two browsers, two sessions
+        with rp.session(scope="openid") as client:
+            _, id_token = signed_in_flow(rp, Browser(live_provider.issuer), teacher, client)
+            sids.add(id_token.claims["sid"])
+    with live_provider.app.app_context():  # type: ignore[attr-defined]
+        services().accounts.lock(teacher, actor="cli")
+        services().accounts.unlock(teacher, actor="cli")
+    tokens = eventually(lambda: receiver.tokens if len(receiver.tokens) >= 2 else None)
+    assert {verified(live_provider, token, rp.client_id).claims["sid"] for token in tokens} == sids
+
+
+def test_another_person_s_sign_out_tells_nothing_of_this_session(
+        live_provider: LiveProvider, teacher: str, receiver: LogoutReceiver) -> None:
+    rp = new_rp(live_provider, backchannel_logout_uri=receiver.uri)
+    with rp.session(scope="openid") as client:
+        signed_in_flow(rp, Browser(live_provider.issuer), teacher, client)
+    other = Browser(live_provider.issuer)
+    home = other.open(live_provider.issuer + "/")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+    other.open(live_provider.issuer + "/logout", "POST", {"csrf_token": csrf.group(1) if csrf else ""})
+    with live_provider.app.app_context():  # type: ignore[attr-defined]
+        services().tasks.run_due()
+    assert receiver.tokens == []
