@@ -54,6 +54,8 @@ def discovery() -> Response:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
+        "introspection_endpoint": issuer + url_for("oidc.introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "claims_supported": list(SUPPORTED_CLAIMS),
         "claim_types_supported": ["normal"],
         "claims_parameter_supported": False,
@@ -220,6 +222,14 @@ def _unreadable_credentials() -> Response | None:
         response.headers["WWW-Authenticate"] = 'Basic realm="ent-idp"'
         return response
     return None
+
+
+@oidc.post("/introspect")
+def introspect() -> Response:
+    """RFC 7662: what a confidential client's resource server may know of one of its tokens."""
+    response = _unreadable_credentials() or services().provider.server.create_endpoint_response("introspection")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @oidc.route("/logout", methods=["GET", "POST"])
