@@ -76,7 +76,7 @@ def setup_services(app: Flask, settings: Settings) -> None:
         return {"status": "ok", "directory": "up"}, 200
 
 
-OAUTH_JSON_PATHS = ("/token", "/revoke", "/userinfo")
+OAUTH_JSON_PATHS = ("/token", "/revoke", "/userinfo", "/introspect")
 """Endpoints that answer apps in JSON, errors included."""
 REQUEST_MAX_BYTES = 64 * 1024
 """The largest request body: the longest form (a help request) is a few kilobytes."""

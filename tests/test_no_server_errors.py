@@ -65,6 +65,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
                    "client_secret"),
     "oidc.userinfo": ("access_token",),
     "oidc.revoke": ("token", "token_type_hint", "client_id", "client_secret"),
+    "oidc.introspect": ("token", "token_type_hint", "client_id", "client_secret"),
     "oidc.logout": ("id_token_hint", "post_logout_redirect_uri", "state", "client_id", "logout_hint"),
     "parents_help.form": ("parent_name", "email", "phone", "login", "child_name", "child_class", "school", "problem",
                   "message"),
@@ -97,7 +98,8 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),
-           "oidc.revoke": ("POST",), "oidc.logout": ("GET", "POST"), "parents_help.form": ("GET", "POST"),
+           "oidc.revoke": ("POST",), "oidc.introspect": ("POST",),
+           "oidc.logout": ("GET", "POST"), "parents_help.form": ("GET", "POST"),
            "login.form": ("GET", "POST"), "activation.form": ("GET", "POST"), "consent.form": ("GET", "POST"),
            "consent.applications": ("GET", "POST"), "recovery.ask": ("GET", "POST"),
            "recovery.sms_code": ("GET", "POST"), "recovery.new_password": ("GET", "POST"),
@@ -105,7 +107,7 @@ METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.use
            "helpdesk.new_code": ("POST",), "helpdesk.unlock": ("POST",), "cas.saml_validate": ("POST",),
            "cas.login": ("GET", "POST"), "cas.logout": ("GET", "POST")}
 """The methods of each endpoint (GET only when not listed)."""
-AUTHORIZATION_HEADER = {"oidc.token", "oidc.revoke", "oidc.userinfo"}
+AUTHORIZATION_HEADER = {"oidc.token", "oidc.revoke", "oidc.introspect", "oidc.userinfo"}
 """Endpoints that also read the Authorization header (client authentication, bearer token)."""
 AUTHORIZATION_SCHEMES = (None, "Bearer", "Basic", "Basic, Latin-1", "Basic, not Base64", "other")
 """How the Authorization header is made: none, a bearer token, client_id:client_secret in Base64 (of

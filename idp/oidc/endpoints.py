@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2 import OAuth2Error
@@ -31,6 +31,10 @@ from .claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
 oidc = Blueprint("oidc", __name__, template_folder="templates")
 PROTOCOL = "oidc"
 
+RESPONSE_MODES = ("query", "form_post")
+"""How an authorization response reaches the app: in the redirect URI's query, or posted
+to it by a page (OAuth 2.0 Form Post Response Mode)."""
+
 INCORRECT_REQUEST = N_("La demande de connexion de l'application est incorrecte.")
 
 
@@ -47,13 +51,15 @@ def discovery() -> Response:
         "end_session_endpoint": issuer + url_for("oidc.logout"),
         "scopes_supported": ["openid", *SCOPE_CLAIMS, "offline_access"],
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
+        "introspection_endpoint": issuer + url_for("oidc.introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "claims_supported": list(SUPPORTED_CLAIMS),
         "claim_types_supported": ["normal"],
         "claims_parameter_supported": False,
@@ -98,10 +104,11 @@ def answer_authorization(oauth_request: OAuth2Request, params: dict[str, str],
     the request itself, then whether a person must sign in or consent (`waiting`: the
     request as kept while they did)."""
     provider = services().provider
+    form_post = params.get("response_mode") == "form_post"
     try:
         grant = provider.server.get_consent_grant(oauth_request, end_user=services().sessions.current())
     except OAuth2Error as error:
-        return _authorization_error(error)
+        return _authorization_error(error, None, form_post=form_post)
     except ValueError:  # Authlib refuses to word an error with what was sent (control or non-ASCII characters)
         return render_template("sign_in_impossible.html", error=gettext(INCORRECT_REQUEST)), 400
     redirect_uri, state = grant.redirect_uri, params.get("state")
@@ -112,9 +119,12 @@ def answer_authorization(oauth_request: OAuth2Request, params: dict[str, str],
                 refusal = InvalidRequestError(f"'{unsupported}' is not supported", redirect_uri=redirect_uri)
                 refusal.error = f"{unsupported}_not_supported"
                 raise refusal
+        if params.get("response_mode") and params["response_mode"] not in RESPONSE_MODES:
+            raise InvalidRequestError("Unsupported 'response_mode'", redirect_uri=redirect_uri)
         if waiting and waiting.denied:
             interactions.finish(waiting.id)
-            return provider.server.create_authorization_response(grant.request, grant_user=None, grant=grant)
+            return _in_mode(provider.server.create_authorization_response(grant.request, grant_user=None, grant=grant),
+                            redirect_uri, client, form_post=form_post)
         prompts = set(params.get("prompt", "").split())
         demands = _demands(params, prompts, client, grant.request.scope)
         verdict = interactions.person_for(demands, waiting)
@@ -127,13 +137,30 @@ def answer_authorization(oauth_request: OAuth2Request, params: dict[str, str],
     except OAuth2Error as error:
         error.state = state
         error.redirect_uri = error.redirect_uri or redirect_uri  # the client and its URI are known by now
-        return _authorization_error(error)
+        return _authorization_error(error, client, form_post=form_post)
     if waiting:
         interactions.finish(waiting.id)
     person = verdict.person
     assert person is not None  # no need left: someone is signed in
     audit("oidc.authorized", login=person.login, client=client.client_id)
-    return provider.server.create_authorization_response(grant.request, grant_user=person, grant=grant)
+    return _in_mode(provider.server.create_authorization_response(grant.request, grant_user=person, grant=grant),
+                    redirect_uri, client, form_post=form_post)
+
+
+def _in_mode(response: Response, redirect_uri: str | None, client: Client | None, *, form_post: bool) -> Response:
+    """An authorization response (a redirect to the app) as the request's response_mode
+    wants it: as is, or as a page that posts its parameters to the redirect URI, by itself
+    (static/auto-submit.js: the CSP allows no inline script) or with its button. The
+    parameters are those the response added to the registered URI's own query."""
+    if not form_post or not response.location or not redirect_uri:
+        return response
+    own = len(parse_qsl(urlsplit(redirect_uri).query, keep_blank_values=True))
+    fields = parse_qsl(urlsplit(response.location).query, keep_blank_values=True)[own:]
+    page = Response(render_template("oidc/form_post.html", action=redirect_uri, fields=fields,
+                                    app_name=client.name if client is not None else None))
+    page.headers["Cache-Control"] = "no-store"
+    page.headers["Pragma"] = "no-cache"
+    return page
 
 
 class KeptAuthorizationRequest(OAuth2Request):
@@ -224,6 +251,14 @@ def _unreadable_credentials() -> Response | None:
     return None
 
 
+@oidc.post("/introspect")
+def introspect() -> Response:
+    """RFC 7662: what a confidential client's resource server may know of one of its tokens."""
+    response = _unreadable_credentials() or services().provider.server.create_endpoint_response("introspection")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @oidc.route("/logout", methods=["GET", "POST"])
 def logout() -> Response | str | tuple[str, int]:
     """RP-initiated logout, and the ENT's own « Se déconnecter » (a POST with the CSRF token).
@@ -260,14 +295,16 @@ def _names_this_session(claims: dict | None, signed_in: SignedIn) -> bool:
     return claims.get("sub") == signed_in.sub and claims.get("sid") == SsoSessions.sid(signed_in.session_digest)
 
 
-def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
-    """Back to the client when its redirect URI is known and valid; otherwise a page here."""
+def _authorization_error(error: OAuth2Error, client: Client | None, *, form_post: bool = False
+                         ) -> Response | tuple[str, int]:
+    """Back to the client when its redirect URI is known and valid (in the response mode
+    asked for); otherwise a page here."""
     if error.redirect_uri:
         provider = services().provider
         response = provider.server.handle_error_response(None, error)
         if response.location:
             response.location = _with_issuer(response.location, provider.issuer)
-        return response
+        return _in_mode(response, error.redirect_uri, client, form_post=form_post)
     return render_template("sign_in_impossible.html", error=_french(error)), 400
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Request
 from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import Flask
@@ -51,6 +52,7 @@ class OidcProvider:
         self.server.register_grant(CodeGrant, [OpenIDCodeFlow(self), S256CodeChallenge(required=True)])
         self.server.register_grant(RefreshGrant)
         self.server.register_endpoint(Revocation)
+        self.server.register_endpoint(Introspection)
         self.server.register_endpoint(EndSession)
         self.server.register_extension(Issuer(self.issuer))
 
@@ -146,6 +148,49 @@ class Revocation(RevocationEndpoint):
         condition = Token.family == token.family if token.refresh_digest == hashed else Token.id == token.id
         with self.server.provider.store.transaction() as db:
             db.execute(update(Token).where(condition, Token.revoked_at.is_(None)).values(revoked_at=now()))
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A token as presented to introspection: the row, and which of its two tokens it is."""
+
+    row: Token
+    refresh: bool
+
+    @property
+    def expires_at(self) -> int:
+        return (self.row.refresh_expires_at or 0) if self.refresh else self.row.expires_at
+
+    def is_expired(self) -> bool:
+        return now() >= self.expires_at
+
+    def is_revoked(self) -> bool:
+        """A refresh token once used is spent, even before its row is revoked."""
+        return self.row.revoked_at is not None or (self.refresh and self.row.refreshed_at is not None)
+
+
+class Introspection(IntrospectionEndpoint):
+    """RFC 7662, for the resource servers of the apps: a confidential client learns about
+    its own tokens only; any other token is merely inactive."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Presented | None:
+        """Looked up as both kinds whatever the hint (RFC 7662 2.1: a hint only)."""
+        hashed = digest(token_string)
+        row = self.server.provider.store.session.scalar(
+            select(Token).where(or_(Token.access_digest == hashed, Token.refresh_digest == hashed)))
+        return Presented(row, row.refresh_digest == hashed) if row is not None else None
+
+    def check_permission(self, token: Presented, client: Client, request) -> bool:
+        return token.row.check_client(client)
+
+    def introspect_token(self, token: Presented) -> dict[str, object]:
+        row = token.row
+        return {"active": True, "scope": row.scope, "client_id": row.client_id, "sub": row.sub,
+                "username": row.login, "token_type": "refresh_token" if token.refresh else "Bearer",
+                "exp": token.expires_at, "iat": row.issued_at, "iss": self.server.provider.issuer,
+                "aud": row.client_id}
 
 
 class EndSession(EndSessionEndpoint):
