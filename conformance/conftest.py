@@ -29,7 +29,7 @@ from idp.cas import services as cas_services
 from idp.config import load_settings
 from idp.demo import DEMO_CAS_APP
 from idp.demo_cas_app import create_cas_app
-from idp.demo_college import create_demo_college
+from idp.demo_college import BACKCHANNEL_LOGOUT_PATH, create_demo_college
 from idp.directory import NewAccount, Profile, connect
 from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
 from idp.provisioning.codes import new_activation_code, printed
@@ -231,7 +231,8 @@ def _local_instance(folder: Path) -> Iterator[Instance]:
         with app.app_context():
             registered = clients.register(services().store, name=college.name,
                                           redirect_uris=[college.url + "/callback"],
-                                          post_logout_redirect_uris=[college.url + "/"])
+                                          post_logout_redirect_uris=[college.url + "/"],
+                                          backchannel_logout_uri=college.url + BACKCHANNEL_LOGOUT_PATH)
         servers.append(_serve(create_demo_college(issuer=base_url, client_id=registered.client.client_id,
                                                   client_secret=registered.client_secret, base_url=college.url,
                                                   secret_key="d" * 40), college_port))

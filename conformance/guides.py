@@ -50,6 +50,9 @@ _STEPS = [
     ("S3", "parents", "Se souvenir de moi", "Cochée : l'utilisateur n'est pas déconnecté en fermant le navigateur."),
     ("S4", "parents", "Se souvenir de moi", "Ne pas cocher cette case sur un poste partagé (salles multimédias de "
                                             "l'établissement, ordinateur public…)."),
+    ("S5", "parents", "Se souvenir de moi", "Sur un poste partagé, « Se déconnecter » sur l'ENT déconnecte aussi des "
+                                            "applications du collège ouvertes dans ce navigateur (OpenID Connect et "
+                                            "CAS), et la page dit lesquelles."),
     ("H1", "parents", "Aide aux parents", "(2) Le formulaire d'aide est disponible sur la page de connexion."),
     ("H2", "parents", "Aide aux parents", "(1) Les parents en difficulté remplissent le formulaire afin d'obtenir de "
                                           "l'aide (activation ou perte du mot de passe)."),

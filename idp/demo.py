@@ -198,6 +198,7 @@ def write_demo_file(path: Path, settings: Settings, directory: Directory) -> Non
 def register_demo_college(demo_file: Path, client_id: str, name: str, base_url: str) -> dict[str, Any]:
     """The demo college app as a client of the provider (kept across runs), listed in demo.json."""
     from idp import clients
+    from idp.demo_college import BACKCHANNEL_LOGOUT_PATH
     from idp.services import services
 
     store = services().store
@@ -212,12 +213,14 @@ def register_demo_college(demo_file: Path, client_id: str, name: str, base_url: 
         with store.transaction():
             existing.redirect_uris = redirect_uris
             existing.post_logout_redirect_uris = [base_url + "/"]
+            existing.backchannel_logout_uri = base_url + BACKCHANNEL_LOGOUT_PATH
         entry = {**known[client_id], "redirect_uris": redirect_uris, "url": base_url}
     else:
         if existing is not None:
             clients.remove(store, client_id)
         registered = clients.register(store, name=name, redirect_uris=redirect_uris,
-                                      post_logout_redirect_uris=[base_url + "/"], client_id=client_id)
+                                      post_logout_redirect_uris=[base_url + "/"], client_id=client_id,
+                                      backchannel_logout_uri=base_url + BACKCHANNEL_LOGOUT_PATH)
         entry = {"name": name, "client_id": client_id, "client_secret": registered.client_secret,
                  "redirect_uris": redirect_uris, "url": base_url}
     known[client_id] = entry

@@ -9,11 +9,13 @@ déconnecter » ends it and signs out of the ENT (ISSUER/cas/logout?service=SERV
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import requests
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring  # no entities, no external DTDs
 from flask import Flask, redirect, render_template_string, request, session
 from werkzeug.wrappers import Response
@@ -107,6 +109,16 @@ def parse_service_response(body: bytes) -> Validated:
     return Validated(user=user, attributes=attributes)
 
 
+def logout_request_ticket(body: str) -> str | None:
+    """The ticket a SAML LogoutRequest names, read safely; None when it is not one."""
+    try:
+        root = fromstring(body)
+    except (ParseError, ValueError, DefusedXmlException):
+        return None
+    index = next((element.text for element in root.iter() if element.tag.endswith("}SessionIndex")), None)
+    return index.strip() if index else None
+
+
 def create_cas_app(issuer: str, service_url: str, secret_key: str) -> Flask:
     """service_url: the app's home as the ENT knows it (registered as a CAS service), e.g.
     http://127.0.0.1:5003/; the ENT sends the person back there with the ticket."""
@@ -136,6 +148,25 @@ def create_cas_app(issuer: str, service_url: str, secret_key: str) -> Flask:
             return Validated(failure="unreadable")
         return parse_service_response(response.content)
 
+    ended_tickets: set[str] = set()
+    """Tickets the ENT's single logout named: the sessions they opened end."""
+    ended_lock = threading.Lock()
+
+    @app.before_request
+    def forget_ended_session() -> None:
+        if session.get("ticket") in ended_tickets:
+            session.clear()
+
+    @app.post(home_path)
+    def single_logout() -> tuple[str, int]:
+        """CAS single logout: the ENT POSTs a SAML LogoutRequest naming the ticket (SessionIndex)."""
+        ticket = logout_request_ticket(request.form.get("logoutRequest", ""))
+        if ticket is None:
+            return "", 400
+        with ended_lock:
+            ended_tickets.add(ticket)
+        return "", 200
+
     @app.get(home_path)
     def home() -> Response | tuple[str, int]:
         ticket = request.args.get("ticket")
@@ -147,6 +178,7 @@ def create_cas_app(issuer: str, service_url: str, secret_key: str) -> Flask:
                     validated.failure, f"La connexion à l'ENT a échoué ({validated.failure})."))
             session.clear()
             session["person"] = {"user": validated.user, "attributes": validated.attributes}
+            session["ticket"] = ticket
             return redirect(service_url)  # the ticket leaves the address bar
         if session.get("person"):
             return page("Accueil", person=session["person"])

@@ -4,10 +4,13 @@
 Authorization code flow with PKCE (S256), state and nonce, through Authlib's Flask client;
 the ID token is verified (signature from jwks_uri, iss, aud, nonce), the RFC 9207 `iss`
 of the callback is checked, and signing out goes through the provider's end_session_endpoint.
+It accepts back-channel logout: a logout token from the ENT (signature, iss, aud, events)
+ends the sessions of its `sid`, which the app forgets at their next request.
 """
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -15,10 +18,14 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, redirect, render_template_string, request, session
+from joserfc import jwt
 from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from werkzeug.wrappers import Response
 
 REDIRECT_PATH = "/callback"
+BACKCHANNEL_LOGOUT_PATH = "/backchannel-logout"
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 SCOPE = "openid profile email"
 PROFILES = {"parent": "parent", "teacher": "professeur", "student": "élève", "staff": "personnel"}
 ERRORS = {
@@ -111,8 +118,35 @@ def create_demo_college(*, issuer: str, client_id: str, client_secret: str, base
         client_kwargs={"scope": SCOPE, "code_challenge_method": "S256"},
     )
 
+    ended_sessions: set[str] = set()
+    """The ENT's sessions said ended by back-channel logout (`sid`); this app's sessions in them end."""
+    ended_lock = threading.Lock()
+
     def page(title: str, status: int = 200, **context: object) -> tuple[str, int]:
         return render_template_string(PAGE, title=title, college=college, service=service, **context), status
+
+    @app.before_request
+    def forget_ended_session() -> None:
+        claims = session.get("claims")
+        if claims and claims.get("sid") in ended_sessions:
+            session.clear()
+
+    @app.post(BACKCHANNEL_LOGOUT_PATH)
+    def backchannel_logout() -> tuple[dict[str, str] | str, int, dict[str, str]]:
+        """OpenID Connect Back-Channel Logout 1.0 §2.6: the token is checked before anything ends."""
+        headers = {"Cache-Control": "no-store"}
+        try:
+            keys = KeySet.import_key_set(ent.fetch_jwk_set(force=True))  # a key rotated since
+            token = jwt.decode(request.form.get("logout_token", ""), keys, algorithms=["RS256"])
+        except (JoseError, ValueError, requests.RequestException):
+            return {"error": "invalid_request"}, 400, headers
+        claims = token.claims
+        if (token.header.get("typ") != "logout+jwt" or claims.get("iss") != issuer or claims.get("aud") != client_id
+                or LOGOUT_EVENT not in (claims.get("events") or {}) or "nonce" in claims or not claims.get("sid")):
+            return {"error": "invalid_request"}, 400, headers
+        with ended_lock:
+            ended_sessions.add(claims["sid"])
+        return "", 200, headers
 
     def failure(code: str, description: str | None = None, status: int = 400) -> tuple[str, int]:
         detail = f"{code} : {description}" if description else code

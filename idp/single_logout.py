@@ -8,14 +8,21 @@ retried on its own when the app does not answer. A session that ends never waits
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from idp.tasks import TaskQueue
 
 FAN_OUT = "logout.fan_out"
 
-Channel = Callable[[list[str], str], list[tuple[str, dict[str, Any]]]]
-"""(digests of the browser sessions ended, login) → the tasks telling each app: (kind, payload)."""
+@dataclass(frozen=True)
+class Channel:
+    """A protocol's way of finding the apps to tell (it registers the tasks' handlers)."""
+
+    apps_to_tell: Callable[[list[str], str], list[tuple[str, dict[str, Any]]]]
+    """(digests of the browser sessions ended, login) → the tasks telling each app: (kind, payload)."""
+    app_names: Callable[[list[str]], list[str]]
+    """The names of the apps it tells for those sessions (what the signed-out page lists)."""
 
 
 class SingleLogout:
@@ -24,8 +31,14 @@ class SingleLogout:
         self.channels: list[Channel] = []
 
     def add_channel(self, channel: Channel) -> None:
-        """A protocol's way of finding the apps to tell (it registers the tasks' handlers)."""
         self.channels.append(channel)
+
+    def app_names(self, session_digest: str | None) -> list[str]:
+        """The apps that will be told when this browser session ends, by name."""
+        if not session_digest:
+            return []
+        names = {name for channel in self.channels for name in channel.app_names([session_digest])}
+        return sorted(names, key=str.casefold)
 
     def sessions_ended(self, session_digests: list[str], login: str) -> None:
         if session_digests:
@@ -36,5 +49,5 @@ class SingleLogout:
 
     def _fan_out(self, task: dict[str, Any]) -> None:
         for channel in self.channels:
-            for kind, payload in channel(task["sessions"], task["login"]):
+            for kind, payload in channel.apps_to_tell(task["sessions"], task["login"]):
                 self.tasks.submit(kind, payload)

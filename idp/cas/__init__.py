@@ -10,6 +10,7 @@ from flask import Flask
 from idp.apps import AppLink, add_source
 from idp.interactions import EXTENSION as INTERACTIONS
 from idp.services import EXTENSION as SERVICES
+from idp.single_logout import Channel
 
 from . import single_logout
 from .endpoints import cas
@@ -25,8 +26,9 @@ def setup_cas(app: Flask) -> None:
     tickets = CasTickets(provided.store, provided.settings, registry, provided.directory)
     app.extensions[EXTENSION] = CasServer(registry, tickets, provided.settings.issuer.rstrip("/"))
     app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_login)
-    provided.single_logout.add_channel(lambda sessions, login: single_logout.apps_to_tell(provided.store, sessions,
-                                                                                         login))
+    provided.single_logout.add_channel(Channel(
+        apps_to_tell=lambda sessions, login: single_logout.apps_to_tell(provided.store, sessions, login),
+        app_names=lambda sessions: single_logout.app_names(provided.store, sessions)))
     provided.tasks.register(single_logout.KIND, single_logout.tell)
     app.register_blueprint(cas)
     app.extensions["csrf"].exempt(cas)

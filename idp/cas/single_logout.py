@@ -12,7 +12,7 @@ import requests
 from sqlalchemy import select
 
 from idp.store import Store
-from idp.store.cas import CasTicket
+from idp.store.cas import CasService, CasTicket
 
 from .tickets import PT, ST
 
@@ -29,6 +29,12 @@ def apps_to_tell(store: Store, session_digests: list[str], login: str) -> list[t
         .where(CasTicket.session_digest.in_(session_digests), CasTicket.kind.in_((ST, PT)),
                CasTicket.session_index.is_not(None))).all()
     return [(KIND, {"service": service, "session_index": index}) for service, index in spent]
+
+
+def app_names(store: Store, session_digests: list[str]) -> list[str]:
+    return list(store.session.scalars(
+        select(CasService.name).join(CasTicket, CasTicket.service_id == CasService.id)
+        .where(CasTicket.session_digest.in_(session_digests), CasTicket.session_index.is_not(None)).distinct()))
 
 
 def logout_request(session_index: str) -> str:

@@ -9,6 +9,7 @@ from idp.apps import add_source
 from idp.interactions import EXTENSION as INTERACTIONS
 from idp.services import EXTENSION as EXTENSION_OF_SERVICES
 from idp.services import services
+from idp.single_logout import Channel
 
 
 def setup_oidc(app: Flask) -> None:
@@ -21,7 +22,9 @@ def setup_oidc(app: Flask) -> None:
 
     built = app.extensions[EXTENSION_OF_SERVICES]
     built.provider.init_app(app)
-    built.single_logout.add_channel(lambda sessions, login: backchannel.apps_to_tell(built.store, sessions, login))
+    built.single_logout.add_channel(Channel(
+        apps_to_tell=lambda sessions, login: backchannel.apps_to_tell(built.store, sessions, login),
+        app_names=lambda sessions: backchannel.app_names(built.store, sessions)))
     built.tasks.register(backchannel.KIND, lambda task: backchannel.tell(built.provider.keys, built.provider.issuer,
                                                                          task))
     app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_authorization)

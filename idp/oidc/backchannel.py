@@ -37,6 +37,13 @@ def apps_to_tell(store: Store, session_digests: list[str], login: str) -> list[t
             for client_id, session, sub in served if client_id in uris]
 
 
+def app_names(store: Store, session_digests: list[str]) -> list[str]:
+    return list(store.session.scalars(
+        select(Client.name).join(AuthorizationCode, AuthorizationCode.client_id == Client.client_id)
+        .where(AuthorizationCode.sso_session.in_(session_digests), Client.backchannel_logout_uri.is_not(None))
+        .distinct()))
+
+
 def logout_token(keys: KeyRing, issuer: str, client_id: str, sid: str | None, sub: str) -> str:
     """§2.4: iss, aud, iat, exp, jti, sid, sub and the events claim; never a nonce."""
     moment = now()
