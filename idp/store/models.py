@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -44,6 +44,10 @@ class Client(Base):
     created_at: Mapped[int] = mapped_column(Seconds, default=now)
     backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
     """OpenID Connect Back-Channel Logout: where the app is told that a session it served ended."""
+    frontchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    """OpenID Connect Front-Channel Logout: the page the signed-out page loads in a hidden frame."""
+    refresh_tokens: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Refresh tokens without `offline_access` in the scope (apps registered before this option: yes)."""
 
     # Authlib's ClientMixin
 
