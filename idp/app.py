@@ -12,6 +12,7 @@ from idp.audit import EXTENSION as AUDIT_EXTENSION
 from idp.audit import AuditLog
 from idp.cas import setup_cas
 from idp.config import Settings, SettingsError, load_settings, web_problems
+from idp.csp import content_security_policy
 from idp.directory import DirectoryUnavailable
 from idp.i18n import setup_i18n
 from idp.interactions import setup_interactions
@@ -111,11 +112,7 @@ def setup_security(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-        )
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from flask import make_response, render_template
+from werkzeug.wrappers import Response
+
+from idp.csp import content_security_policy
 from idp.tasks import TaskQueue
 
 FAN_OUT = "logout.fan_out"
@@ -23,6 +28,8 @@ class Channel:
     """(digests of the browser sessions ended, login) → the tasks telling each app: (kind, payload)."""
     app_names: Callable[[list[str]], list[str]]
     """The names of the apps it tells for those sessions (what the signed-out page lists)."""
+    frames: Callable[[list[str]], list[str]] = lambda session_digests: []
+    """Pages the signed-out page loads in hidden frames (front-channel logout)."""
 
 
 class SingleLogout:
@@ -40,6 +47,17 @@ class SingleLogout:
         names = {name for channel in self.channels for name in channel.app_names([session_digest])}
         return sorted(names, key=str.casefold)
 
+    def signed_out_page(self, session_digest: str | None) -> Response:
+        """« Vous êtes déconnecté de l'ENT et de ces applications : … », with the hidden
+        frames of the apps signed out through the browser, which the page's CSP alone allows."""
+        digests = [session_digest] if session_digest else []
+        frames = [url for channel in self.channels for url in channel.frames(digests)]
+        response = make_response(render_template("signed_out.html", apps=self.app_names(session_digest),
+                                                 frames=frames))
+        response.headers["Content-Security-Policy"] = content_security_policy(_origin(url) for url in frames)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     def sessions_ended(self, session_digests: list[str], login: str) -> None:
         if session_digests:
             self.tasks.submit(FAN_OUT, {"sessions": session_digests, "login": login})
@@ -51,3 +69,8 @@ class SingleLogout:
         for channel in self.channels:
             for kind, payload in channel.apps_to_tell(task["sessions"], task["login"]):
                 self.tasks.submit(kind, payload)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

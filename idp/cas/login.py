@@ -74,14 +74,13 @@ def logout() -> Response | str:
     """§2.3: ends the browser's SSO session (the same one OpenID Connect apps use), then goes
     back to `service` when it is a registered CAS app, or says the person is signed out."""
     signed_in = services().sessions.current()
-    apps = services().single_logout.app_names(signed_in.session_digest if signed_in else None)
     login = services().sessions.end_current()
     if login:
         audit("session.ended", login=login, client="cas")
     service_url = request.values.get("service", "")
     if service_url and cas_server().registry.match(service_url) is not None:
         return redirect(service_url)
-    return render_template("signed_out.html", apps=apps)
+    return services().single_logout.signed_out_page(signed_in.session_digest if signed_in else None)
 
 
 def _is_set(value: str | None) -> bool:

@@ -14,17 +14,18 @@ from idp.single_logout import Channel
 
 def setup_oidc(app: Flask) -> None:
     """Authlib's server on the app, the endpoints, how a kept authorization request is
-    answered, back-channel logout, and the ENT's own OIDC apps on the home page."""
+    answered, back- and front-channel logout, and the ENT's own OIDC apps on the home page."""
     from idp.clients import college_apps
 
-    from . import backchannel
+    from . import backchannel, frontchannel
     from .endpoints import PROTOCOL, oidc, resume_authorization
 
     built = app.extensions[EXTENSION_OF_SERVICES]
     built.provider.init_app(app)
     built.single_logout.add_channel(Channel(
         apps_to_tell=lambda sessions, login: backchannel.apps_to_tell(built.store, sessions, login),
-        app_names=lambda sessions: backchannel.app_names(built.store, sessions)))
+        app_names=lambda sessions: backchannel.app_names(built.store, sessions),
+        frames=lambda sessions: frontchannel.frames(built.store, built.provider.issuer, sessions)))
     built.tasks.register(backchannel.KIND, lambda task: backchannel.tell(built.provider.keys, built.provider.issuer,
                                                                          task))
     app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_authorization)

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 from joserfc import jwt
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from idp.sessions import SsoSessions
 from idp.store import AuthorizationCode, Client, Store
@@ -40,7 +40,8 @@ def apps_to_tell(store: Store, session_digests: list[str], login: str) -> list[t
 def app_names(store: Store, session_digests: list[str]) -> list[str]:
     return list(store.session.scalars(
         select(Client.name).join(AuthorizationCode, AuthorizationCode.client_id == Client.client_id)
-        .where(AuthorizationCode.sso_session.in_(session_digests), Client.backchannel_logout_uri.is_not(None))
+        .where(AuthorizationCode.sso_session.in_(session_digests),
+               or_(Client.backchannel_logout_uri.is_not(None), Client.frontchannel_logout_uri.is_not(None)))
         .distinct()))
 
 

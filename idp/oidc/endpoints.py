@@ -73,6 +73,8 @@ def discovery() -> Response:
         "acr_values_supported": ["1"],
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
         "service_documentation": issuer + "/",
     })
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -281,12 +283,12 @@ def logout() -> Response | str | tuple[str, int]:
     if not confirmed:
         return render_template("oidc/logout_confirm.html", params=request.values,
                                client_name=end_request.client.name if end_request.client else None)
-    apps = services().single_logout.app_names(signed_in.session_digest if signed_in else None)
     login = sessions.end_current()  # before the page is drawn: its header shows nobody signed in
     if login:
         audit("session.ended", login=login, client=end_request.client.client_id if end_request.client else None)
     response = provider.server.create_endpoint_response("end_session", end_request)
-    return response if response is not None else render_template("signed_out.html", apps=apps)
+    return response if response is not None else services().single_logout.signed_out_page(
+        signed_in.session_digest if signed_in else None)
 
 
 def _names_this_session(claims: dict | None, signed_in: SignedIn) -> bool:
