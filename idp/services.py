@@ -106,7 +106,7 @@ class Services:
         outbox (and retries), one runs the background tasks."""
         self.outbound.start_background_sender()
         self.recovery.handle_tasks()
-        self.single_logout.handle_tasks()
+        self.single_logout.handle_tasks(self.settings.sessions.idle_minutes * 60)
         self.tasks.start()
 
 

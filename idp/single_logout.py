@@ -16,9 +16,11 @@ from flask import make_response, render_template
 from werkzeug.wrappers import Response
 
 from idp.csp import content_security_policy
+from idp.store import sso_sessions
 from idp.tasks import TaskQueue
 
 FAN_OUT = "logout.fan_out"
+SWEEP_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class Channel:
@@ -62,8 +64,18 @@ class SingleLogout:
         if session_digests:
             self.tasks.submit(FAN_OUT, {"sessions": session_digests, "login": login})
 
-    def handle_tasks(self) -> None:
+    def handle_tasks(self, idle_seconds: int) -> None:
+        """The fan-out, and a sweep every `SWEEP_SECONDS` for sessions that timed out (idle
+        or absolute), which no request ends: their apps are told too."""
         self.tasks.register(FAN_OUT, self._fan_out)
+        self.tasks.every(SWEEP_SECONDS, lambda: self.sweep(idle_seconds))
+
+    def sweep(self, idle_seconds: int) -> int:
+        """Ends the sessions that timed out and tells their apps; returns how many ended."""
+        ended = sso_sessions.end_timed_out(self.tasks.store, idle_seconds)
+        for session_digest, login in ended:
+            self.sessions_ended([session_digest], login)
+        return len(ended)
 
     def _fan_out(self, task: dict[str, Any]) -> None:
         for channel in self.channels:

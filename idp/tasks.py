@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -38,9 +39,31 @@ class TaskQueue:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
+        self._periodic: list[tuple[float, Callable[[], object]]] = []
+        self._next_runs: dict[int, float] = {}
 
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
+
+    def every(self, seconds: float, job: Callable[[], object]) -> None:
+        """Runs `job` (in the app's context) about every `seconds`, in this process's runner."""
+        self._periodic.append((seconds, job))
+
+    def run_periodic(self) -> None:
+        """The periodic jobs whose time has come; one that fails is logged and tried next time."""
+        if self._context is None:
+            return
+        moment = time.monotonic()
+        for index, (seconds, job) in enumerate(self._periodic):
+            if self._next_runs.get(index, 0.0) > moment:
+                continue
+            self._next_runs[index] = moment + seconds
+            try:
+                with self._context():
+                    job()
+            except Exception as error:  # database down…: next time
+                log.warning("periodic job %s failed: %s: %s", getattr(job, "__name__", job), type(error).__name__,
+                            error)
 
     def submit(self, kind: str, payload: dict[str, Any]) -> None:
         """Writes the task (it is not lost if this process stops) and wakes the runner."""
@@ -96,6 +119,7 @@ def _run_forever(queue: weakref.ReferenceType[TaskQueue], wake: threading.Event)
             return
         try:
             runner.run_due()
+            runner.run_periodic()
         except Exception as error:  # database down…: next round
             log.warning("tasks: round failed: %s: %s", type(error).__name__, error)
         del runner

@@ -83,3 +83,18 @@ def test_a_failing_task_is_tried_again_later_then_given_up(store: Store, caplog:
         queue.run_due()
     assert len(attempts) == MAX_ATTEMPTS and not tasks(store)
     assert "given up after 5 attempts" in caplog.text
+
+
+def test_a_periodic_job_runs_once_per_interval_and_survives_its_failures(store: Store,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("idp.tasks.time.monotonic", lambda: clock[0])
+    runs: list[float] = []
+    queue = queue_on(store)
+    queue.every(60, lambda: runs.append(clock[0]))
+    queue.every(60, lambda: 1 / 0)  # logged, tried again next time
+    queue.run_periodic()
+    queue.run_periodic()
+    clock[0] += 61
+    queue.run_periodic()
+    assert runs == [100.0, 161.0]

@@ -1,7 +1,7 @@
 """Browser sessions (single sign-on) in SQL: found by the digest of their cookie, never by it."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from .db import Store
 from .models import SsoSession, Token, now
@@ -40,4 +40,23 @@ def end_every_session_of(store: Store, login: str) -> list[str]:
         if ended:
             db.execute(update(SsoSession).where(SsoSession.id_digest.in_(ended)).values(ended_at=moment))
         db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=moment))
+    return ended
+
+
+def end_timed_out(store: Store, idle_seconds: int, limit: int = 500) -> list[tuple[str, str]]:
+    """Marks ended the sessions past their absolute or idle timeout that nobody ended yet, and
+    returns them (digest, login). Each is claimed by one conditional write: of two instances
+    sweeping at once, one only ends (and reports) a given session."""
+    moment = now()
+    timed_out = or_(SsoSession.expires_at <= moment,
+                    and_(SsoSession.remember.is_(False), SsoSession.last_seen_at < moment - idle_seconds))
+    ended = []
+    with store.transaction() as db:
+        candidates = db.execute(select(SsoSession.id_digest, SsoSession.login)
+                                .where(SsoSession.ended_at.is_(None), timed_out).limit(limit)).all()
+        for session_digest, login in candidates:
+            claimed = db.execute(update(SsoSession).where(SsoSession.id_digest == session_digest,
+                                                          SsoSession.ended_at.is_(None)).values(ended_at=moment))
+            if claimed.rowcount:  # type: ignore[attr-defined]
+                ended.append((session_digest, login))
     return ended

@@ -11,9 +11,11 @@ from urllib.parse import parse_qs
 
 import pytest
 from joserfc import jwt
+from sqlalchemy import update
 
 from idp.directory.slapd import free_port
 from idp.services import services
+from idp.store import SsoSession
 from tests.conftest import eventually
 from tests.oidc.conftest import Browser, LiveProvider
 from tests.oidc.helpers import discover, jwks, new_rp, signed_in_flow
@@ -115,3 +117,20 @@ def test_another_person_s_sign_out_tells_nothing_of_this_session(
     with live_provider.app.app_context():  # type: ignore[attr-defined]
         services().tasks.run_due()
     assert receiver.tokens == []
+
+
+def test_a_session_that_times_out_tells_its_apps(live_provider: LiveProvider, teacher: str,
+                                                receiver: LogoutReceiver) -> None:
+    """No request ends a session that times out: the background sweep does, and tells its apps."""
+    rp = new_rp(live_provider, backchannel_logout_uri=receiver.uri)
+    with rp.session(scope="openid") as client:
+        _, id_token = signed_in_flow(rp, Browser(live_provider.issuer), teacher, client)
+    with live_provider.app.app_context():  # type: ignore[attr-defined]
+        store = services().store
+        with store.transaction() as db:
+            db.execute(update(SsoSession).where(SsoSession.login == teacher, SsoSession.ended_at.is_(None))
+                       .values(expires_at=SsoSession.created_at))  # its absolute timeout has passed
+        assert services().single_logout.sweep(idle_seconds=7200) >= 1
+        assert services().single_logout.sweep(idle_seconds=7200) == 0  # ended once, told once
+    tokens = eventually(lambda: receiver.tokens)
+    assert id_token.claims["sid"] in {verified(live_provider, token, rp.client_id).claims["sid"] for token in tokens}
