@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
+from playwright.sync_api import Browser as PlaywrightBrowser
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from idp import clients
@@ -23,6 +25,7 @@ from idp.services import services
 from tests.conftest import settings_file
 
 PASSWORD = "Tilleul2026"
+CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclass
@@ -133,3 +136,13 @@ def redirect_params(response: requests.Response) -> dict[str, str]:
 @pytest.fixture
 def browser(live_provider: LiveProvider) -> Browser:
     return Browser(live_provider.issuer)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[PlaywrightBrowser]:
+    """Debian's Chromium, one per test module (pytest-playwright's session-wide browser would
+    share its event loop with the other modules' own)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield launched
+        launched.close()

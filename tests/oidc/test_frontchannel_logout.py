@@ -10,14 +10,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from idp.directory.slapd import free_port
 from tests.conftest import eventually
 from tests.oidc.conftest import PASSWORD, LiveProvider
 from tests.oidc.helpers import discover, new_verifier
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 class App:
@@ -42,14 +40,6 @@ class App:
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.origin = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
