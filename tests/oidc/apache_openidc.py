@@ -42,6 +42,11 @@ class ApacheOidc:
         return f"{self.base_url}/protected/whoami"
 
     @property
+    def passive_url(self) -> str:
+        """Behind `prompt=none`: signs in only a person already signed in to the ENT."""
+        return f"{self.base_url}/passive/whoami"
+
+    @property
     def redirect_uri(self) -> str:
         return f"{self.base_url}/protected/redirect_uri"
 
@@ -114,5 +119,11 @@ ScriptAlias /protected/ {folder}/cgi/
 <Location /protected/>
     AuthType openid-connect
     Require valid-user
+</Location>
+ScriptAlias /passive/ {folder}/cgi/
+<Location /passive/>
+    AuthType openid-connect
+    Require valid-user
+    OIDCPathAuthRequestParams prompt=none
 </Location>
 """

@@ -68,3 +68,22 @@ def test_one_sign_in_for_both_apps_and_one_sign_out_for_both(live_provider: Live
             return on_ent_login_page(page, live_provider.issuer)
         assert eventually(signed_out), apache.log_text()[-3000:]
     page.context.close()
+
+
+def test_a_passive_page_without_an_ent_session_never_breaks(live_provider: LiveProvider, chromium: Browser,
+                                                            apps: list[ApacheOidc], teacher: str) -> None:
+    """`prompt=none` (`OIDCPathAuthRequestParams`) without a session: the ENT answers
+    `login_required` with its `iss` (RFC 9207). mod_auth_openidc 2.4.12 takes an `iss` without a
+    code for a sign-in the ENT started, and asks again without `prompt=none`: the person gets
+    the ENT's login page (never an error page or a loop), and once signed in, the app."""
+    first = apps[0]
+    page = chromium.new_context(locale="fr-FR").new_page()
+    page.goto(first.passive_url)
+    assert on_ent_login_page(page, live_provider.issuer), page.url
+    page.get_by_label("Identifiant").fill(teacher)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    page.wait_for_url(f"{first.base_url}/**")
+    page.goto(first.passive_url)  # now signed in: the passive page lets the person in
+    assert shown_user(page) == teacher, first.log_text()[-2000:]
+    page.context.close()
