@@ -158,8 +158,8 @@ def test_keys_rotate_keeps_the_old_key_for_verification(capsys: pytest.CaptureFi
                                                          tmp_path: Path) -> None:
     from idp.config import load_settings
     from idp.oidc.keys import KeyRing
-    first = json.loads(run(capsys, "--config", config, "keys", "rotate", "--json")[1])["kid"]
-    second = json.loads(run(capsys, "--config", config, "keys", "rotate", "--json")[1])["kid"]
+    first = json.loads(run(capsys, "--config", config, "keys", "rotate", "--now", "--json")[1])["kid"]
+    second = json.loads(run(capsys, "--config", config, "keys", "rotate", "--now", "--json")[1])["kid"]
     ring = KeyRing(Path(load_settings(config, environ={}).instance_dir) / "keys")
     assert ring.signing_key.kid == second
     assert {first, second} <= {key["kid"] for key in ring.public_jwks()["keys"]}

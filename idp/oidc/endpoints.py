@@ -27,6 +27,7 @@ from idp.sessions import SignedIn, SsoSessions
 from idp.store import Client
 
 from .claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
+from .keys import JWKS_CACHE_SECONDS
 
 oidc = Blueprint("oidc", __name__, template_folder="templates")
 PROTOCOL = "oidc"
@@ -85,7 +86,7 @@ def discovery() -> Response:
 def jwks() -> Response:
     response = jsonify(services().provider.keys.public_jwks())
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = f"public, max-age={JWKS_CACHE_SECONDS}"
     return response
 
 
