@@ -29,7 +29,8 @@ class Registered:
 def register(store: Store, *, name: str, redirect_uris: list[str], post_logout_redirect_uris: Sequence[str] = (),
              public: bool = False, first_party: bool = True, require_pkce: bool = False,
              client_id: str | None = None, backchannel_logout_uri: str | None = None,
-             frontchannel_logout_uri: str | None = None) -> Registered:
+             frontchannel_logout_uri: str | None = None, refresh_tokens: bool = False) -> Registered:
+    """`refresh_tokens`: a refresh token with every code, not only for `offline_access`."""
     if not name.strip():
         raise ClientError("le nom de l'application est obligatoire")
     if not redirect_uris:
@@ -46,7 +47,7 @@ def register(store: Store, *, name: str, redirect_uris: list[str], post_logout_r
                         name=name.strip(), redirect_uris=list(redirect_uris),
                         post_logout_redirect_uris=list(post_logout_redirect_uris), first_party=first_party,
                         require_pkce=require_pkce or public, backchannel_logout_uri=backchannel_logout_uri,
-                        frontchannel_logout_uri=frontchannel_logout_uri)
+                        frontchannel_logout_uri=frontchannel_logout_uri, refresh_tokens=refresh_tokens)
         db.add(client)
     audit("client.registered", client=client_id, actor="cli")
     return Registered(client, client_secret)
@@ -90,7 +91,7 @@ def describe(client: Client) -> dict[str, object]:
             "post_logout_redirect_uris": list(client.post_logout_redirect_uris), "public": client.public,
             "first_party": client.first_party, "require_pkce": client.require_pkce or client.public,
             "backchannel_logout_uri": client.backchannel_logout_uri,
-            "frontchannel_logout_uri": client.frontchannel_logout_uri}
+            "frontchannel_logout_uri": client.frontchannel_logout_uri, "refresh_tokens": client.refresh_tokens}
 
 
 def every_client(store: Store) -> list[Client]:

@@ -137,6 +137,7 @@ def test_clients_add_list_show_remove(capsys: pytest.CaptureFixture[str], config
     shown = json.loads(run(capsys, "--config", config, "clients", "show", created["client_id"], "--json")[1])
     assert shown["redirect_uris"] == ["https://cahier.example.fr/cb", "http://127.0.0.1:8080/cb"]
     assert shown["first_party"] is True and shown["public"] is False and "secret" not in json.dumps(shown)
+    assert shown["refresh_tokens"] is False
     assert run(capsys, "--config", config, "clients", "remove", created["client_id"])[0] == 0
     code, _, err = run(capsys, "--config", config, "clients", "show", created["client_id"])
     assert code == 1 and "aucune application" in err
@@ -146,6 +147,17 @@ def test_public_client_has_no_secret(capsys: pytest.CaptureFixture[str], config:
     code, out, _ = run(capsys, "--config", config, "clients", "add", "--name", "Appli mobile", "--public",
                        "--redirect-uri", "http://127.0.0.1:7000/cb", "--json")
     assert code == 0 and json.loads(out)["client_secret"] is None
+
+
+def test_clients_add_refresh_tokens(capsys: pytest.CaptureFixture[str], config: str) -> None:
+    code, out, _ = run(capsys, "--config", config, "clients", "add", "--name", "Agenda", "--refresh-tokens",
+                       "--redirect-uri", "https://agenda.example.fr/cb", "--json")
+    assert code == 0
+    client_id = json.loads(out)["client_id"]
+    shown = json.loads(run(capsys, "--config", config, "clients", "show", client_id, "--json")[1])
+    assert shown["refresh_tokens"] is True
+    listed = json.loads(run(capsys, "--config", config, "clients", "list", "--json")[1])["clients"]
+    assert [c["refresh_tokens"] for c in listed if c["client_id"] == client_id] == [True]
 
 
 @pytest.mark.parametrize("uri", ["http://college.example.fr/cb", "https://college.example.fr/cb#x", "/cb"])

@@ -23,6 +23,8 @@ def register(commands: Commands) -> None:
                             help="reçoit un jeton de déconnexion quand une session ouverte pour l'application finit")
     client_add.add_argument("--frontchannel-logout-uri", metavar="URI",
                             help="page chargée (cadre caché) par la page de déconnexion de l'ENT")
+    client_add.add_argument("--refresh-tokens", action="store_true",
+                            help="jeton de rafraîchissement à chaque connexion, même sans le scope offline_access")
     client_add.set_defaults(run=_add)
     client_list = clients.add_parser("list", help="liste les applications")
     client_list.set_defaults(run=_list)
@@ -40,7 +42,8 @@ def _add(args: argparse.Namespace) -> int:
         open_store(settings_of(args)), name=args.name, redirect_uris=args.redirect_uri,
         post_logout_redirect_uris=args.post_logout_redirect_uri, public=args.public,
         first_party=not args.third_party, require_pkce=args.require_pkce,
-        backchannel_logout_uri=args.backchannel_logout_uri, frontchannel_logout_uri=args.frontchannel_logout_uri)
+        backchannel_logout_uri=args.backchannel_logout_uri, frontchannel_logout_uri=args.frontchannel_logout_uri,
+        refresh_tokens=args.refresh_tokens)
     print_result(args, {"client_id": registered.client.client_id, "client_secret": registered.client_secret},
                  [f"client_id : {registered.client.client_id}",
                   f"client_secret : {registered.client_secret or '(aucun : client public, PKCE obligatoire)'}",

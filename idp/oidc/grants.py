@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
 from sqlalchemy import bindparam, select, update
 
 from idp.audit import audit
@@ -25,11 +27,28 @@ _CODE = select(AuthorizationCode).where(AuthorizationCode.code_digest == bindpar
 _CLAIM_CODE = (update(AuthorizationCode)
                .where(AuthorizationCode.id == bindparam("code_id"), AuthorizationCode.used_at.is_(None))
                .values(used_at=bindparam("moment")).execution_options(synchronize_session=False))
-"""Built once: each token request runs them."""
+_SIGN_IN = (select(AuthorizationCode.amr, AuthorizationCode.sso_session)
+            .join(Token, Token.code_id == AuthorizationCode.id).where(Token.family == bindparam("family")).limit(1))
+"""Built once: each token request runs them. The last: the sign-in a family of refreshed
+tokens comes from (its first token has the code)."""
+
+
+def gets_refresh_token(client: Client, scope: str | None) -> bool:
+    """A refresh token only for `offline_access` (OpenID Connect Core 11) or an app
+    registered to get them (`--refresh-tokens`)."""
+    return client.refresh_tokens or "offline_access" in (scope_to_list(scope) or [])
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None,
+                       include_refresh_token=True):
+        """Authlib asks the client whether it may use the refresh grant at all (it may:
+        its tokens of `offline_access` are refreshed); the scope decides for this one."""
+        include_refresh_token = include_refresh_token and gets_refresh_token(self.request.client, scope)
+        return super().generate_token(user=user, scope=scope, grant_type=grant_type, expires_in=expires_in,
+                                      include_refresh_token=include_refresh_token)
 
     def generate_authorization_code(self) -> str:
         return random_token()
@@ -76,12 +95,11 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                          claims=authorization_code.claims)
 
 
-class OpenIDCodeFlow(OpenIDCode):
-    """ID tokens: RS256 with `kid`, `aud` = the client id, integer `auth_time`, `acr`, `amr`."""
+class IdTokens:
+    """How ID tokens are signed and what they say, for both the code and the refresh grant:
+    RS256 with `kid`, `aud` = the client id, integer `auth_time`, `acr`, `amr`, `sid`."""
 
-    def __init__(self, provider) -> None:
-        super().__init__(require_nonce=False)
-        self.provider = provider
+    provider: Any
 
     def resolve_client_private_key(self, client: Client):
         return self.provider.keys.signing_key
@@ -97,15 +115,36 @@ class OpenIDCodeFlow(OpenIDCode):
         return {"iss": self.provider.issuer, "aud": client.client_id, "iat": moment,
                 "exp": moment + self.provider.settings.oidc.id_token_seconds}
 
-    def exists_nonce(self, nonce: str, request) -> bool:
-        return False  # a nonce is the client's to check; reuse across requests is allowed
-
     def generate_user_info(self, user: SignedIn, scope: str) -> dict:
         """The ID token's claims: those of the scope, and `sid`, the browser session the person
         signed in with (a logout hint names it)."""
         claims = user.claims if user.claims is not None else self.provider.claims(user.login, scope)
         sid = SsoSessions.sid(user.session_digest)
         return {**claims, "sid": sid} if sid else claims
+
+
+class OpenIDCodeFlow(IdTokens, OpenIDCode):
+    """ID tokens of the code grant (`nonce`, `auth_time`, `acr`, `amr` from the code)."""
+
+    def __init__(self, provider) -> None:
+        super().__init__(require_nonce=False)
+        self.provider = provider
+
+    def exists_nonce(self, nonce: str, request) -> bool:
+        return False  # a nonce is the client's to check; reuse across requests is allowed
+
+
+class OpenIDRefresh(IdTokens, OpenIDToken):
+    """A new ID token in each refresh response (OpenID Connect Core 12.2): same `sub`, the
+    `sid` and `auth_time` of the original sign-in, new `iat` and `exp`, no `nonce`."""
+
+    def __init__(self, provider) -> None:
+        self.provider = provider
+
+    def get_compatible_claims(self, request) -> dict:
+        user: SignedIn = request.user
+        return {**super().get_compatible_claims(request), "auth_time": user.auth_time, "acr": "1",
+                "amr": list(user.amr)}
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -158,7 +197,10 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if not claimed:
             _revoke_family(db, refresh_token, "oidc.refresh_replayed")
             raise InvalidGrantError("The refresh token was already used.")
-        return SignedIn(refresh_token.login, refresh_token.sub, refresh_token.auth_time, ("pwd",), claims=claims)
+        sign_in = db.execute(_SIGN_IN, {"family": refresh_token.family}).first()
+        amr, session = (tuple(sign_in.amr), sign_in.sso_session) if sign_in else (("pwd",), None)
+        return SignedIn(refresh_token.login, refresh_token.sub, refresh_token.auth_time, amr, session,
+                        claims=claims)
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         with self.server.provider.store.transaction() as db:

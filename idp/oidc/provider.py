@@ -23,7 +23,7 @@ from idp.store import Client, Store, Token
 from idp.store.models import digest, now
 
 from .claims import claims_for
-from .grants import CodeGrant, OpenIDCodeFlow, RefreshGrant, S256CodeChallenge, random_token
+from .grants import CodeGrant, OpenIDCodeFlow, OpenIDRefresh, RefreshGrant, S256CodeChallenge, random_token
 from .keys import KeyRing
 
 CLIENT_CACHE_SECONDS = 10.0
@@ -50,7 +50,7 @@ class OidcProvider:
         self.keys.ensure()
         self.server.init_app(app, query_client=self.query_client, save_token=self.save_token)
         self.server.register_grant(CodeGrant, [OpenIDCodeFlow(self), S256CodeChallenge(required=True)])
-        self.server.register_grant(RefreshGrant)
+        self.server.register_grant(RefreshGrant, [OpenIDRefresh(self)])
         self.server.register_endpoint(Revocation)
         self.server.register_endpoint(Introspection)
         self.server.register_endpoint(EndSession)

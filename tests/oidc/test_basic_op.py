@@ -100,7 +100,7 @@ def test_oidcc_idtoken_unsigned_alg_none_is_never_offered_nor_issued(live_provid
                          ids=["oidcc-userinfo-get", "oidcc-userinfo-post-header", "oidcc-userinfo-post-body"])
 def test_oidcc_userinfo_get_post_header_post_body_give_claims_and_refuse_wrong_tokens(
         live_provider: LiveProvider, browser: Browser, teacher: str, how: str) -> None:
-    rp = new_rp(live_provider)
+    rp = new_rp(live_provider, refresh_tokens=True)
     with rp.session() as client:
         token, id_token = signed_in_flow(rp, browser, teacher, client)
     response = rp.userinfo(token["access_token"], how)

@@ -36,7 +36,7 @@ def _signed_in_parent(live_provider: LiveProvider, browser: Browser, directory: 
                       ) -> tuple[str, RelyingParty, OAuth2Session, dict]:
     """A new parent signed in to a new app: (login, app, its client, its tokens)."""
     login = _parent(directory)
-    rp = new_rp(live_provider)
+    rp = new_rp(live_provider, refresh_tokens=True)
     client = rp.session()
     url, state = rp.authorization_url(client)
     return login, rp, client, rp.fetch_token(client, code_of(sign_in_for_code(browser, url, login), state, rp.issuer))
@@ -54,7 +54,7 @@ def _change_email(slapd: PrivateSlapd, directory: Directory, login: str, email: 
 def test_tokens_carry_the_claims_of_the_sign_in_and_later_ones_read_the_directory_again(
         live_provider: LiveProvider, browser: Browser, directory: Directory, slapd: PrivateSlapd) -> None:
     login = _parent(directory)
-    rp = new_rp(live_provider)
+    rp = new_rp(live_provider, refresh_tokens=True)
     client = rp.session()
     url, state = rp.authorization_url(client)
     code = code_of(sign_in_for_code(browser, url, login), state, rp.issuer)

@@ -52,7 +52,7 @@ def test_oidcc_codereuse_second_exchange_is_invalid_grant(live_provider: LivePro
 
 def test_oidcc_codereuse_30seconds_revokes_the_tokens_of_the_first_exchange(live_provider: LiveProvider,
                                                                            browser: Browser, teacher: str) -> None:
-    rp = new_rp(live_provider)
+    rp = new_rp(live_provider, refresh_tokens=True)
     with rp.session(scope="openid profile") as client:
         url, state = rp.authorization_url(client)
         code = code_of(sign_in_for_code(browser, url, teacher), state, live_provider.issuer)
@@ -69,7 +69,7 @@ def test_oidcc_codereuse_30seconds_revokes_the_tokens_of_the_first_exchange(live
 
 def test_oidcc_refresh_token_rotates_and_a_replay_revokes_the_family(live_provider: LiveProvider,
                                                                      browser: Browser, teacher: str) -> None:
-    rp = new_rp(live_provider)
+    rp = new_rp(live_provider, refresh_tokens=True)
     with rp.session(scope="openid profile") as client:
         first, id_token = signed_in_flow(rp, browser, teacher, client)
         second = client.refresh_token(rp.metadata["token_endpoint"], refresh_token=first["refresh_token"])
@@ -92,7 +92,7 @@ def test_oidcc_refresh_token_rotates_and_a_replay_revokes_the_family(live_provid
 
 def test_refresh_token_of_another_client_is_refused(live_provider: LiveProvider, browser: Browser,
                                                     teacher: str) -> None:
-    rp, other = new_rp(live_provider), new_rp(live_provider)
+    rp, other = new_rp(live_provider, refresh_tokens=True), new_rp(live_provider)
     with rp.session(scope="openid") as client:
         token, _ = signed_in_flow(rp, browser, teacher, client)
     assert _error(other.refresh(token["refresh_token"])) == "invalid_grant"
@@ -161,7 +161,7 @@ def test_pkce_public_client_with_s256_gets_tokens_without_a_secret(live_provider
 
 def test_two_token_requests_in_the_same_second_both_succeed_with_different_tokens(
         live_provider: LiveProvider, browser: Browser, teacher: str) -> None:
-    rp = new_rp(live_provider)
+    rp = new_rp(live_provider, refresh_tokens=True)
     with rp.session(scope="openid") as client:
         url, state = rp.authorization_url(client)
         codes = [code_of(sign_in_for_code(browser, url, teacher), state, live_provider.issuer),
@@ -188,7 +188,7 @@ def test_oidcc_codereuse_also_revokes_tokens_refreshed_from_the_code(live_provid
                                                                      browser: Browser, teacher: str) -> None:
     """RFC 6749 4.1.2: a reused code SHOULD revoke all tokens issued based on it, and
     the tokens of a refresh are based on the same code."""
-    rp = new_rp(live_provider)
+    rp = new_rp(live_provider, refresh_tokens=True)
     with rp.session(scope="openid") as client:
         url, state = rp.authorization_url(client)
         code = code_of(sign_in_for_code(browser, url, teacher), state, live_provider.issuer)
@@ -220,7 +220,7 @@ def test_refresh_token_wider_scope_is_refused_without_burning_the_token(live_pro
                                                                         browser: Browser, teacher: str) -> None:
     """A refresh asking for more than was granted is invalid_scope; the refused request
     is not a use of the refresh token (only a replay revokes the family)."""
-    rp = new_rp(live_provider)
+    rp = new_rp(live_provider, refresh_tokens=True)
     with rp.session(scope="openid") as client:
         token, _ = signed_in_flow(rp, browser, teacher, client)
     wider = rp.token_request({"grant_type": "refresh_token", "refresh_token": token["refresh_token"],

@@ -96,7 +96,7 @@ def test_revocation_of_an_access_token_makes_userinfo_refuse_it(live_provider: L
 
 def test_revocation_of_a_refresh_token_makes_refresh_fail(live_provider: LiveProvider, browser: Browser,
                                                           teacher: str) -> None:
-    rp = new_rp(live_provider)
+    rp = new_rp(live_provider, refresh_tokens=True)
     with rp.session(scope="openid") as client:
         token, _ = signed_in_flow(rp, browser, teacher, client)
         with client.revoke_token(rp.metadata["revocation_endpoint"], token["refresh_token"],

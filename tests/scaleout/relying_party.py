@@ -54,7 +54,7 @@ class RelyingParty:
         name = f"rp-{secrets.token_hex(6)}"
         redirect_uri, signed_out = f"http://127.0.0.1:9/{name}/callback", f"http://127.0.0.1:9/{name}/signed-out"
         registered = pair.register(f"Appli {name}", redirect_uris=[redirect_uri],
-                                   post_logout_redirect_uris=[signed_out])
+                                   post_logout_redirect_uris=[signed_out], refresh_tokens=True)
         return cls(pair, registered.client.client_id, registered.client_secret, redirect_uri, signed_out)
 
     @property
