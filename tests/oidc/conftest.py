@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 from playwright.sync_api import Browser as PlaywrightBrowser
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Playwright
 from werkzeug.serving import make_server
 
 from idp import clients
@@ -139,10 +139,9 @@ def browser(live_provider: LiveProvider) -> Browser:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[PlaywrightBrowser]:
-    """Debian's Chromium, one per test module (pytest-playwright's session-wide browser would
-    share its event loop with the other modules' own)."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield launched
-        launched.close()
+def chromium(playwright: Playwright) -> Iterator[PlaywrightBrowser]:
+    """Debian's Chromium, one per test module, on pytest-playwright's Playwright (one per test
+    session: a second one started in the same thread after it would refuse to run)."""
+    launched = playwright.chromium.launch(executable_path=CHROMIUM)
+    yield launched
+    launched.close()
