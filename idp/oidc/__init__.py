@@ -14,10 +14,12 @@ from idp.single_logout import Channel
 
 def setup_oidc(app: Flask) -> None:
     """Authlib's server on the app, the endpoints, how a kept authorization request is
-    answered, back- and front-channel logout, and the ENT's own OIDC apps on the home page."""
+    answered, back- and front-channel logout, CORS for public clients, and the ENT's own OIDC apps on the home
+    page."""
     from idp.clients import college_apps
 
     from . import backchannel, frontchannel
+    from .cors import setup_cors
     from .endpoints import PROTOCOL, oidc, resume_authorization
 
     built = app.extensions[EXTENSION_OF_SERVICES]
@@ -31,4 +33,5 @@ def setup_oidc(app: Flask) -> None:
     app.extensions[INTERACTIONS].resume_with(PROTOCOL, resume_authorization)
     app.register_blueprint(oidc)
     app.extensions["csrf"].exempt(oidc)
+    setup_cors(app, built.store)
     add_source(app, lambda account: college_apps(services().store))
