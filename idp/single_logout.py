@@ -22,6 +22,7 @@ from idp.tasks import TaskQueue
 FAN_OUT = "logout.fan_out"
 SWEEP_SECONDS = 60.0
 
+
 @dataclass(frozen=True)
 class Channel:
     """A protocol's way of finding the apps to tell (it registers the tasks' handlers)."""

@@ -7,11 +7,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from tests.flows.conftest import csrf_token
 
@@ -124,3 +126,48 @@ class Visitor:
         _, page = self.request("GET", "/connexion", headers=headers)
         return self.request("POST", "/connexion", {"csrf_token": csrf_token(page), "login": login, "password": password,
                                                    "interaction": ""}, headers=headers)
+
+
+class RecordingSite:
+    """An app's site, a real HTTP server on this machine (a proxy callback, a back- or
+    front-channel logout endpoint): answers `status` to any GET or POST and keeps, in order,
+    each request's path (with its query) and, for a POST, its form."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.paths: list[str] = []
+        self.forms: list[dict[str, list[str]]] = []
+        paths, forms = self.paths, self.forms
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                paths.append(self.path)
+                self._answer()
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                paths.append(self.path)
+                forms.append(parse_qs(body))
+                self._answer()
+
+            def _answer(self) -> None:
+                page = b"<!doctype html><title>app</title>ok" if status == 200 else b""
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> RecordingSite:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -173,11 +173,35 @@ class ApacheCas:
         self.config.write_text(apache_config(self), encoding="utf-8")
 
 
+def apache_server_config(folder: Path, port: int, module: str, log_level: str) -> str:
+    """The start of an httpd.conf of its own, for an auth `module` in front of the CGI scripts
+    in `folder/cgi`: nothing from /etc/apache2 but the module files and mime.types."""
+    modules = ["mpm_event", "authz_core", "authn_core", "authz_user", "alias", "mime", "cgid", module]
+    loads = "\n".join(f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in modules)
+    user = f"User {APACHE_USER}\nGroup {APACHE_USER}" if os.geteuid() == 0 else ""
+    return f"""# Written by the tests: one Apache for one test run.
+ServerRoot /etc/apache2
+ServerName 127.0.0.1:{port}
+UseCanonicalName On
+Listen 127.0.0.1:{port}
+PidFile {folder}/run/httpd.pid
+DefaultRuntimeDir {folder}/run
+Mutex file:{folder}/mutex default
+ScriptSock {folder}/run/cgid.sock
+ErrorLog {folder}/error.log
+LogLevel warn {log_level}
+LogFormat "%h \\"%r\\" %>s" brief
+CustomLog {folder}/access.log brief
+{user}
+{loads}
+TypesConfig /etc/mime.types
+DocumentRoot {folder}/cgi
+"""
+
+
 def apache_config(apache: ApacheCas) -> str:
     """httpd.conf of its own: nothing from /etc/apache2 but the module files and mime.types."""
     folder, issuer = apache.folder, apache.issuer.rstrip("/")
-    modules = ["mpm_event", "authz_core", "authn_core", "authz_user", "alias", "mime", "cgid", "auth_cas"]
-    loads = "\n".join(f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in modules)
     saml = "On" if apache.validation == "samlValidate" else "Off"
     locations = "\n".join(f"""
 ScriptAlias /{path}/ {folder}/cgi/
@@ -189,25 +213,7 @@ ScriptAlias /{path}/ {folder}/cgi/
     {extra}
 </Location>""" for path, extra in (("protected", ""), ("renew", "CASRenew /renew/"),
                                    ("gateway", "CASGateway /gateway/"), ("inconnu", "")))
-    user = f"User {APACHE_USER}\nGroup {APACHE_USER}" if os.geteuid() == 0 else ""
-    return f"""# Written by tests/cas/real_clients.py: one Apache for one test run.
-ServerRoot /etc/apache2
-ServerName 127.0.0.1:{apache.port}
-UseCanonicalName On
-Listen 127.0.0.1:{apache.port}
-PidFile {folder}/run/httpd.pid
-DefaultRuntimeDir {folder}/run
-Mutex file:{folder}/mutex default
-ScriptSock {folder}/run/cgid.sock
-ErrorLog {folder}/error.log
-LogLevel warn auth_cas:debug
-LogFormat "%h \\"%r\\" %>s" brief
-CustomLog {folder}/access.log brief
-{user}
-{loads}
-TypesConfig /etc/mime.types
-DocumentRoot {folder}/cgi
-
+    return apache_server_config(folder, apache.port, "auth_cas", "auth_cas:debug") + f"""
 CASDebug On
 CASVersion 2
 CASLoginURL {issuer}/cas/login

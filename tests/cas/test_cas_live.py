@@ -2,9 +2,7 @@
 issued through the API /cas/login will call, for people of the session's slapd."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,6 +16,7 @@ from idp.services import EXTENSION
 from idp.store.models import digest
 from tests.cas.conftest import CasProvider
 from tests.conftest import audit_events, has_event
+from tests.serving import RecordingSite
 
 
 @pytest.fixture(scope="module")
@@ -112,58 +111,34 @@ def test_validate_refuses_a_proxy_ticket_and_bad_parameters_get_protocol_answers
 
 
 def test_http_callbacks_are_refused_outside_demo(cas_provider: CasProvider, moodle, teacher) -> None:  # type: ignore[no-untyped-def]
-    with Callback() as callback:
+    with RecordingSite() as callback:
         register(cas_provider, callback.url)
         cas3 = client(cas_provider, 3, proxy_callback=callback.url + "/cb")
         answer = cas3.get_verification_response(issue(cas_provider, SERVICE, moodle, teacher))
-        assert b'code="INVALID_PROXY_CALLBACK"' in answer and callback.calls == []
+        assert b'code="INVALID_PROXY_CALLBACK"' in answer and queries(callback) == []
 
 
-class Callback:
-    """An app's proxy callback: a tiny real HTTP server on this machine."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.calls: list[dict[str, list[str]]] = []
-        calls, answer = self.calls, status
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                calls.append(parse_qs(urlsplit(self.path).query))
-                self.send_response(answer)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> Callback:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def queries(callback: RecordingSite) -> list[dict[str, list[str]]]:
+    """What the proxy callback was called with, call by call."""
+    return [parse_qs(urlsplit(path).query) for path in callback.paths]
 
 
 @pytest.fixture
-def callback() -> Iterator[Callback]:
-    with Callback() as running:
+def callback() -> Iterator[RecordingSite]:
+    with RecordingSite() as running:
         yield running
 
 
-def test_the_proxy_flow_in_demo(live_demo_cas: CasProvider, teacher, callback: Callback) -> None:  # type: ignore[no-untyped-def]
+def test_the_proxy_flow_in_demo(live_demo_cas: CasProvider, teacher, callback: RecordingSite) -> None:  # type: ignore[no-untyped-def]
     portal = register(live_demo_cas, callback.url + "/portal")
     backend = register(live_demo_cas, "http://127.0.0.1:9/backend")
     portal_url, pgt_url = callback.url + "/portal/", callback.url + "/portal/cb?x=1"
     cas3 = client(live_demo_cas, 3, service=portal_url, proxy_callback=pgt_url)
     user, _, pgtiou = cas3.verify_ticket(issue(live_demo_cas, portal_url, portal, teacher))
     assert user == teacher.login and pgtiou.startswith("PGTIOU-")
-    assert callback.calls[0] == {"x": ["1"]}  # first without the ticket: is the callback there?
-    assert callback.calls[1]["pgtIou"] == [pgtiou] and callback.calls[1]["x"] == ["1"]
-    pgt = callback.calls[1]["pgtId"][0]
+    assert queries(callback)[0] == {"x": ["1"]}  # first without the ticket: is the callback there?
+    assert queries(callback)[1]["pgtIou"] == [pgtiou] and queries(callback)[1]["x"] == ["1"]
+    pgt = queries(callback)[1]["pgtId"][0]
     target = "http://127.0.0.1:9/backend/api"
     proxy_ticket = client(live_demo_cas, 3, service=target).get_proxy_ticket(pgt)
     assert proxy_ticket.startswith("PT-")
@@ -178,8 +153,8 @@ def test_the_proxy_flow_in_demo(live_demo_cas: CasProvider, teacher, callback: C
 
 
 def test_a_callback_answering_other_than_200_gets_no_pgt(live_demo_cas: CasProvider, teacher) -> None:  # type: ignore[no-untyped-def]
-    with Callback(status=302) as callback:
+    with RecordingSite(status=302) as callback:
         portal = register(live_demo_cas, callback.url + "/")
         cas3 = client(live_demo_cas, 3, service=callback.url + "/", proxy_callback=callback.url + "/cb")
         answer = cas3.get_verification_response(issue(live_demo_cas, callback.url + "/", portal, teacher))
-        assert b'code="INVALID_PROXY_CALLBACK"' in answer and len(callback.calls) == 1
+        assert b'code="INVALID_PROXY_CALLBACK"' in answer and len(queries(callback)) == 1

@@ -4,7 +4,6 @@ let in) behind `AuthType openid-connect`, with back-channel logout at its redire
 (`?logout=backchannel`), as such an app is set up against the ENT."""
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -13,11 +12,10 @@ from pathlib import Path
 from idp.directory.slapd import free_port
 from tests.cas.real_clients import (
     APACHE,
-    APACHE_MODULES,
-    APACHE_USER,
     APPS,
     _logs_text,
     _public_folder,
+    apache_server_config,
     launch,
     wait_until_answering,
 )
@@ -84,27 +82,7 @@ class ApacheOidc:
 
     def _config(self) -> str:
         folder, issuer = self.folder, self.issuer.rstrip("/")
-        modules = ["mpm_event", "authz_core", "authn_core", "authz_user", "alias", "mime", "cgid", "auth_openidc"]
-        loads = "\n".join(f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in modules)
-        user = f"User {APACHE_USER}\nGroup {APACHE_USER}" if os.geteuid() == 0 else ""
-        return f"""# Written by tests/oidc/apache_openidc.py: one Apache for one test run.
-ServerRoot /etc/apache2
-ServerName 127.0.0.1:{self.port}
-UseCanonicalName On
-Listen 127.0.0.1:{self.port}
-PidFile {folder}/run/httpd.pid
-DefaultRuntimeDir {folder}/run
-Mutex file:{folder}/mutex default
-ScriptSock {folder}/run/cgid.sock
-ErrorLog {folder}/error.log
-LogLevel warn auth_openidc:info
-LogFormat "%h \\"%r\\" %>s" brief
-CustomLog {folder}/access.log brief
-{user}
-{loads}
-TypesConfig /etc/mime.types
-DocumentRoot {folder}/cgi
-
+        return apache_server_config(folder, self.port, "auth_openidc", "auth_openidc:info") + f"""
 OIDCProviderMetadataURL {issuer}/.well-known/openid-configuration
 OIDCClientID {self.client_id}
 OIDCClientSecret {self.client_secret}

@@ -4,54 +4,37 @@ back-channel logout URI, outside the person's request."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 from joserfc import jwt
 from sqlalchemy import update
 
-from idp.directory.slapd import free_port
 from idp.services import services
 from idp.store import SsoSession
 from tests.conftest import eventually
 from tests.oidc.conftest import Browser, LiveProvider
 from tests.oidc.helpers import discover, jwks, new_rp, signed_in_flow
+from tests.serving import RecordingSite
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
-
-
-class LogoutReceiver:
-    """An app's back-channel logout endpoint: a real HTTP server that keeps what it is sent."""
-
-    def __init__(self) -> None:
-        self.tokens: list[str] = []
-        received = self.tokens
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                received.extend(parse_qs(body).get("logout_token", []))
-                self.send_response(200)
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.uri = f"http://127.0.0.1:{self.server.server_port}/backchannel-logout"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+BACKCHANNEL_PATH = "/backchannel-logout"
 
 
 @pytest.fixture
-def receiver() -> Iterator[LogoutReceiver]:
-    found = LogoutReceiver()
-    yield found
-    found.server.shutdown()
-    found.server.server_close()
+def receiver() -> Iterator[RecordingSite]:
+    """An app's back-channel logout endpoint."""
+    with RecordingSite() as site:
+        yield site
+
+
+def logout_uri(receiver: RecordingSite) -> str:
+    return receiver.url + BACKCHANNEL_PATH
+
+
+def tokens_of(receiver: RecordingSite) -> list[str]:
+    """The logout tokens it was sent, in order."""
+    return [token for form in receiver.forms for token in form.get("logout_token", [])]
 
 
 def verified(provider: LiveProvider, token: str, client_id: str) -> jwt.Token:
@@ -72,8 +55,8 @@ def test_discovery_says_back_channel_logout_with_sessions(live_provider: LivePro
 
 
 def test_se_deconnecter_sends_each_app_of_the_session_a_logout_token(
-        live_provider: LiveProvider, browser: Browser, teacher: str, receiver: LogoutReceiver) -> None:
-    told = new_rp(live_provider, backchannel_logout_uri=receiver.uri)
+        live_provider: LiveProvider, browser: Browser, teacher: str, receiver: RecordingSite) -> None:
+    told = new_rp(live_provider, backchannel_logout_uri=logout_uri(receiver))
     silent = new_rp(live_provider)  # no back-channel URI: told nothing, and nothing breaks
     with told.session(scope="openid") as client:
         _, id_token = signed_in_flow(told, browser, teacher, client)
@@ -85,14 +68,14 @@ def test_se_deconnecter_sends_each_app_of_the_session_a_logout_token(
     page = browser.open(live_provider.issuer + "/logout", "POST", {"csrf_token": csrf})
     assert page.status_code == 200 and "Vous êtes déconnecté" in page.text
 
-    [token] = eventually(lambda: receiver.tokens)
+    [token] = eventually(lambda: tokens_of(receiver))
     claims = verified(live_provider, token, told.client_id).claims
     assert claims["sid"] == id_token.claims["sid"] and claims["sub"] == id_token.claims["sub"]
 
 
 def test_a_lock_by_an_admin_tells_the_apps_of_every_session(
-        live_provider: LiveProvider, teacher: str, receiver: LogoutReceiver) -> None:
-    rp = new_rp(live_provider, backchannel_logout_uri=receiver.uri)
+        live_provider: LiveProvider, teacher: str, receiver: RecordingSite) -> None:
+    rp = new_rp(live_provider, backchannel_logout_uri=logout_uri(receiver))
     sids = set()
     for _ in range(2):  # two browsers, two sessions
         with rp.session(scope="openid") as client:
@@ -101,13 +84,13 @@ def test_a_lock_by_an_admin_tells_the_apps_of_every_session(
     with live_provider.app.app_context():  # type: ignore[attr-defined]
         services().accounts.lock(teacher, actor="cli")
         services().accounts.unlock(teacher, actor="cli")
-    tokens = eventually(lambda: receiver.tokens if len(receiver.tokens) >= 2 else None)
+    tokens = eventually(lambda: tokens_of(receiver) if len(tokens_of(receiver)) >= 2 else None)
     assert {verified(live_provider, token, rp.client_id).claims["sid"] for token in tokens} == sids
 
 
 def test_another_person_s_sign_out_tells_nothing_of_this_session(
-        live_provider: LiveProvider, teacher: str, receiver: LogoutReceiver) -> None:
-    rp = new_rp(live_provider, backchannel_logout_uri=receiver.uri)
+        live_provider: LiveProvider, teacher: str, receiver: RecordingSite) -> None:
+    rp = new_rp(live_provider, backchannel_logout_uri=logout_uri(receiver))
     with rp.session(scope="openid") as client:
         signed_in_flow(rp, Browser(live_provider.issuer), teacher, client)
     other = Browser(live_provider.issuer)
@@ -116,13 +99,13 @@ def test_another_person_s_sign_out_tells_nothing_of_this_session(
     other.open(live_provider.issuer + "/logout", "POST", {"csrf_token": csrf.group(1) if csrf else ""})
     with live_provider.app.app_context():  # type: ignore[attr-defined]
         services().tasks.run_due()
-    assert receiver.tokens == []
+    assert tokens_of(receiver) == []
 
 
 def test_a_session_that_times_out_tells_its_apps(live_provider: LiveProvider, teacher: str,
-                                                receiver: LogoutReceiver) -> None:
+                                                receiver: RecordingSite) -> None:
     """No request ends a session that times out: the background sweep does, and tells its apps."""
-    rp = new_rp(live_provider, backchannel_logout_uri=receiver.uri)
+    rp = new_rp(live_provider, backchannel_logout_uri=logout_uri(receiver))
     with rp.session(scope="openid") as client:
         _, id_token = signed_in_flow(rp, Browser(live_provider.issuer), teacher, client)
     with live_provider.app.app_context():  # type: ignore[attr-defined]
@@ -132,5 +115,5 @@ def test_a_session_that_times_out_tells_its_apps(live_provider: LiveProvider, te
                        .values(expires_at=SsoSession.created_at))  # its absolute timeout has passed
         assert services().single_logout.sweep(idle_seconds=7200) >= 1
         assert services().single_logout.sweep(idle_seconds=7200) == 0  # ended once, told once
-    tokens = eventually(lambda: receiver.tokens)
+    tokens = eventually(lambda: tokens_of(receiver))
     assert id_token.claims["sid"] in {verified(live_provider, token, rp.client_id).claims["sid"] for token in tokens}

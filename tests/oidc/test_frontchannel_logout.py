@@ -3,57 +3,30 @@ front-channel logout URI of each app the session used, with `iss` and `sid`, in 
 frame that its Content Security Policy allows for those apps' origins only."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from playwright.sync_api import Browser
 
-from idp.directory.slapd import free_port
 from tests.conftest import eventually
 from tests.oidc.conftest import PASSWORD, LiveProvider
 from tests.oidc.helpers import discover, new_verifier
-
-
-class App:
-    """A college app's site: a real HTTP server answering 200 to anything, keeping the paths
-    and queries it was asked for."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-        asked = self.asked
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                asked.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write(b"<!doctype html><title>app</title>ok")
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+from tests.serving import RecordingSite
 
 
 @pytest.fixture
-def app() -> Iterator[App]:
-    found = App()
-    yield found
-    found.server.shutdown()
-    found.server.server_close()
+def app() -> Iterator[RecordingSite]:
+    """A college app's site: its callback, and its front-channel logout page."""
+    with RecordingSite() as site:
+        yield site
 
 
 def test_the_signed_out_page_frames_each_app_with_iss_and_sid(live_provider: LiveProvider, chromium: Browser,
-                                                             app: App, teacher: str) -> None:
-    registered = live_provider.register(name="Cahier de textes", redirect_uris=[app.origin + "/callback"],
-                                        frontchannel_logout_uri=app.origin + "/frontchannel-logout?app=cahier")
+                                                             app: RecordingSite, teacher: str) -> None:
+    registered = live_provider.register(name="Cahier de textes", redirect_uris=[app.url + "/callback"],
+                                        frontchannel_logout_uri=app.url + "/frontchannel-logout?app=cahier")
     metadata = discover(live_provider.issuer)
     assert metadata["frontchannel_logout_supported"] is True
     assert metadata["frontchannel_logout_session_supported"] is True
@@ -61,23 +34,23 @@ def test_the_signed_out_page_frames_each_app_with_iss_and_sid(live_provider: Liv
     page = context.new_page()
     page.goto(metadata["authorization_endpoint"] + "?" + urlencode({
         "client_id": registered.client.client_id, "response_type": "code", "scope": "openid",
-        "redirect_uri": app.origin + "/callback", "state": "s", "code_challenge_method": "S256",
+        "redirect_uri": app.url + "/callback", "state": "s", "code_challenge_method": "S256",
         "code_challenge": create_s256_code_challenge(new_verifier())}))
     page.get_by_label("Identifiant").fill(teacher)
     page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url(app.origin + "/callback**")
+    page.wait_for_url(app.url + "/callback**")
 
     page.goto(live_provider.issuer + "/accueil")
     with page.expect_response(lambda response: response.url.endswith("/logout")) as signed_out:
         page.get_by_role("main").get_by_role("button", name="Se déconnecter").click()
     csp = signed_out.value.headers["content-security-policy"]
-    assert f"frame-src {app.origin};" in csp and "frame-ancestors 'none'" in csp
+    assert f"frame-src {app.url};" in csp and "frame-ancestors 'none'" in csp
     main = page.get_by_role("main")
     assert "Vous êtes déconnecté de l'ENT et de ces applications" in main.inner_text()
     assert "Cahier de textes" in main.get_by_role("listitem").all_inner_texts()
 
-    [logout] = eventually(lambda: [path for path in app.asked if path.startswith("/frontchannel-logout")])
+    [logout] = eventually(lambda: [path for path in app.paths if path.startswith("/frontchannel-logout")])
     query = parse_qs(urlsplit(logout).query)
     assert query["app"] == ["cahier"] and query["iss"] == [live_provider.issuer] and query["sid"][0]
     context.close()
