@@ -52,10 +52,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from idp.store import Client
-    rows = open_store(settings_of(args)).session.scalars(select(Client).order_by(Client.name)).all()
+    rows = client_registry.every_client(open_store(settings_of(args)))
     print_result(args, {"clients": [client_registry.describe(row) for row in rows]},
                  [f"{row.client_id}\t{row.name}\t{' '.join(row.redirect_uris)}" for row in rows]
                  or ["aucune application"])
