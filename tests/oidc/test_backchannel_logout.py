@@ -3,7 +3,6 @@ lock by an admin…), each app that got a code in it receives a signed logout to
 back-channel logout URI, outside the person's request."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -63,9 +62,7 @@ def test_se_deconnecter_sends_each_app_of_the_session_a_logout_token(
     with silent.session(scope="openid") as client:
         url, _ = silent.authorization_url(client)
         browser.open(url)
-    home = browser.open(live_provider.issuer + "/accueil")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
-    page = browser.open(live_provider.issuer + "/logout", "POST", {"csrf_token": csrf})
+    page = browser.sign_out()
     assert page.status_code == 200 and "Vous êtes déconnecté" in page.text
 
     [token] = eventually(lambda: tokens_of(receiver))
@@ -93,10 +90,7 @@ def test_another_person_s_sign_out_tells_nothing_of_this_session(
     rp = new_rp(live_provider, backchannel_logout_uri=logout_uri(receiver))
     with rp.session(scope="openid") as client:
         signed_in_flow(rp, Browser(live_provider.issuer), teacher, client)
-    other = Browser(live_provider.issuer)
-    home = other.open(live_provider.issuer + "/")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
-    other.open(live_provider.issuer + "/logout", "POST", {"csrf_token": csrf.group(1) if csrf else ""})
+    Browser(live_provider.issuer).sign_out()
     with live_provider.app.app_context():  # type: ignore[attr-defined]
         services().tasks.run_due()
     assert tokens_of(receiver) == []

@@ -4,8 +4,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
+from sqlalchemy import update
+
 from idp.directory import Directory, NewAccount, Profile
 from idp.provisioning.service import Provisioner
+from idp.services import services
+from idp.store import SsoSession
 from tests.oidc.conftest import PASSWORD, Browser, LiveProvider, redirect_params
 from tests.oidc.helpers import (
     assert_invalid_token,
@@ -75,6 +79,43 @@ def test_logout_without_id_token_hint_asks_for_confirmation(live_provider: LiveP
     confirmed = browser.submit(page, {})
     assert confirmed.status_code in (200, 302, 303), confirmed.status_code
     _assert_signed_out(rp, browser)
+
+
+def test_se_deconnecter_ends_the_tokens_of_the_session_but_not_offline_access(
+        live_provider: LiveProvider, browser: Browser, teacher: str) -> None:
+    """Back-Channel Logout 1.0, 2.7: the apps' tokens of a session end with it; `offline_access`
+    is for when the person is away, and another browser's session keeps its own."""
+    online, offline = new_rp(live_provider, refresh_tokens=True), new_rp(live_provider)
+    with online.session(scope="openid") as client:
+        ending, _ = signed_in_flow(online, browser, teacher, client)
+        other_browser = Browser(live_provider.issuer)
+        kept, _ = signed_in_flow(online, other_browser, teacher, client)
+    with offline.session(scope="openid offline_access") as client:
+        away = offline.fetch_token(client, silent_code(offline, browser, client))
+    assert browser.sign_out().status_code == 200
+
+    assert_invalid_token(online.userinfo(ending["access_token"]))
+    refused = online.refresh(ending["refresh_token"])
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant", refused.text
+    assert online.userinfo(kept["access_token"]).status_code == 200
+    assert online.refresh(kept["refresh_token"]).status_code == 200
+    assert offline.refresh(away["refresh_token"]).status_code == 200
+    _assert_signed_out(online, browser)
+
+
+def test_a_session_ended_by_its_timeout_ends_its_tokens(live_provider: LiveProvider, browser: Browser,
+                                                       teacher: str) -> None:
+    rp = new_rp(live_provider, refresh_tokens=True)
+    with rp.session(scope="openid") as client:
+        token, _ = signed_in_flow(rp, browser, teacher, client)
+    with live_provider.app.app_context():  # type: ignore[attr-defined]
+        store = services().store
+        with store.transaction() as db:
+            db.execute(update(SsoSession).where(SsoSession.login == teacher, SsoSession.ended_at.is_(None))
+                       .values(expires_at=SsoSession.created_at))
+        assert services().single_logout.sweep(idle_seconds=7200) >= 1
+    assert_invalid_token(rp.userinfo(token["access_token"]))
+    assert rp.refresh(token["refresh_token"]).status_code == 400
 
 
 # Revocation endpoint (RFC 7009)
