@@ -63,6 +63,8 @@ class OidcSettings:
     access_token_seconds: int = doc("Lifetime of an access token.", 3600)
     id_token_seconds: int = doc("Lifetime of an ID token.", 3600)
     refresh_token_days: int = doc("Lifetime of a refresh token (each use gives a new one).", 30)
+    jwks_cache_seconds: int = doc("How long apps may cache /jwks.json (its max-age): a key rotated in with "
+                                  "`keys rotate` signs only once that time has passed.", 300)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ class Services:
         from idp.oidc.keys import KeyRing
         from idp.oidc.provider import OidcProvider
         return OidcProvider(self.settings, self.store, self.directory,
-                            KeyRing(Path(self.settings.instance_dir) / "keys"))
+                            KeyRing(Path(self.settings.instance_dir) / "keys", self.settings.oidc.jwks_cache_seconds))
 
     @cached_property
     def outbound(self) -> Outbound:

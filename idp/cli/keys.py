@@ -24,7 +24,7 @@ def register(commands: Commands) -> None:
 def _rotate(args: argparse.Namespace) -> int:
     from idp.oidc.keys import KeyRing
     settings = settings_of(args)
-    ring = KeyRing(Path(settings.instance_dir) / "keys")
+    ring = KeyRing(Path(settings.instance_dir) / "keys", settings.oidc.jwks_cache_seconds)
     ring.ensure()
     kid = ring.rotate(immediately=args.now)
     signs_from = ring.signs_from(kid)

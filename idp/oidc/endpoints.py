@@ -27,7 +27,6 @@ from idp.sessions import SignedIn, SsoSessions
 from idp.store import Client
 
 from .claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
-from .keys import JWKS_CACHE_SECONDS
 
 oidc = Blueprint("oidc", __name__, template_folder="templates")
 PROTOCOL = "oidc"
@@ -86,7 +85,7 @@ def discovery() -> Response:
 def jwks() -> Response:
     response = jsonify(services().provider.keys.public_jwks())
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = f"public, max-age={JWKS_CACHE_SECONDS}"
+    response.headers["Cache-Control"] = f"public, max-age={services().provider.keys.cache_seconds}"
     return response
 
 

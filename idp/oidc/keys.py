@@ -28,8 +28,8 @@ KEY_BITS = 2048
 KEPT_AFTER_ROTATION = 2
 """Old keys kept for verification: tokens they signed live at most a few hours."""
 JWKS_CACHE_SECONDS = 300
-"""How long relying parties may cache /jwks.json (its `max-age`); a rotated-in key waits
-this long before it signs."""
+"""How long relying parties may cache /jwks.json (its `max-age`) unless the settings say
+otherwise (`oidc.jwks_cache_seconds`); a rotated-in key waits this long before it signs."""
 
 
 def now() -> float:
@@ -53,8 +53,9 @@ class _Key:
 
 
 class KeyRing:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cache_seconds: int = JWKS_CACHE_SECONDS) -> None:
         self.folder = Path(folder)
+        self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
         self._loaded_stamp: int | None = None
         self._keys: dict[str, _Key] = {}
@@ -97,7 +98,7 @@ class KeyRing:
         (`immediately`: at once, when a key has leaked). Returns its kid. The oldest
         keys are dropped, never the one signing."""
         with self._lock:
-            kid = self._add_key(delay=0 if immediately else JWKS_CACHE_SECONDS)
+            kid = self._add_key(delay=0 if immediately else self.cache_seconds)
             keys = self._read()
             signer = self._signer(keys, now())
             newest_first = sorted(keys, key=lambda name: keys[name].created, reverse=True)

@@ -1,7 +1,8 @@
 """Key rotation without failures: `ent-idp keys rotate` publishes the new key in the JWKS
 first and signs with it only once the JWKS cache lifetime has passed (`--now`: at once).
-A relying party caching the JWKS (PyJWT's PyJWKClient, which refetches on an unknown
-kid) verifies every token across a rotation. The clock is the key ring's seam."""
+Relying parties caching the JWKS (PyJWT's PyJWKClient, which refetches on an unknown kid;
+go-oidc, which trusts its cache until 30 s before its max-age ends) verify every token
+across a rotation. The clock is the key ring's seam; go-oidc's is the real one."""
 from __future__ import annotations
 
 import json
@@ -18,8 +19,14 @@ from idp.cli import main
 from idp.oidc import keys
 from idp.oidc.keys import JWKS_CACHE_SECONDS, KeyRing
 from idp.services import services
+from tests.oidc import go_oidc
 from tests.oidc.conftest import Browser, LiveProvider
 from tests.oidc.helpers import RelyingParty, discover, new_rp, signed_in_flow, silent_code, unique
+
+GO_CACHE_SECONDS = 35
+"""The JWKS lifetime the go-oidc tests give the provider: go-oidc looks an unknown kid up
+again once less than 30 s of it are left, here 5 s after it fetched the JWKS."""
+GO_FRESH_SECONDS = GO_CACHE_SECONDS - 30
 
 
 class CountingJWKClient(jwt.PyJWKClient):
@@ -172,3 +179,66 @@ def test_a_folder_from_before_not_before_keeps_its_signing_key(tmp_path: Path) -
 def test_the_jwks_cache_lifetime_is_the_delay_before_a_new_key_signs(live_provider: LiveProvider) -> None:
     response = requests.get(discover(live_provider.issuer)["jwks_uri"], timeout=10)
     assert response.headers["Cache-Control"] == f"public, max-age={JWKS_CACHE_SECONDS}"
+
+
+@pytest.fixture(scope="session")
+def go_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return go_oidc.build(tmp_path_factory.mktemp("go-oidc"))
+
+
+@pytest.fixture
+def short_jwks_cache(live_provider: LiveProvider, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`oidc.jwks_cache_seconds` = GO_CACHE_SECONDS, for the running provider and for `keys rotate`."""
+    monkeypatch.setenv("ENT_IDP_OIDC_JWKS_CACHE_SECONDS", str(GO_CACHE_SECONDS))
+    with live_provider.app.app_context():
+        monkeypatch.setattr(services().provider.keys, "cache_seconds", GO_CACHE_SECONDS)
+    response = requests.get(discover(live_provider.issuer)["jwks_uri"], timeout=10)
+    assert response.headers["Cache-Control"] == f"public, max-age={GO_CACHE_SECONDS}"
+
+
+def _until_go_oidc_looks_again(filled: float) -> None:
+    time.sleep(max(0.0, filled + GO_FRESH_SECONDS + 0.5 - time.monotonic()))
+
+
+@pytest.mark.usefixtures("short_jwks_cache")
+def test_go_oidc_verifies_every_id_token_across_a_rotation(
+        live_provider: LiveProvider, browser: Browser, teacher: str, go_verifier: Path,
+        rotate: Callable[..., dict], later: Callable[[float], None]) -> None:
+    rp = new_rp(live_provider)
+    with go_oidc.verifier(go_verifier, rp.issuer, rp.client_id) as verify, rp.session() as session:
+        before, _ = signed_in_flow(rp, browser, teacher, session, nonce=unique("nonce"))
+        first = verify(before["id_token"])
+        filled = time.monotonic()
+        assert first.ok and first.jwks_fetches == 1, first
+
+        rotated = rotate()
+        assert GO_CACHE_SECONDS - 5 < _seconds_from_now(rotated["signs_from"]) <= GO_CACHE_SECONDS + 1
+        right_after = rp.fetch_token(session, silent_code(rp, browser, session, nonce=unique("nonce")))
+        assert _kid(right_after["id_token"]) == _kid(before["id_token"])
+        assert verify(right_after["id_token"]) == go_oidc.Verdict(True, 1, first.detail)  # its cache
+
+        _until_go_oidc_looks_again(filled)
+        later(GO_CACHE_SECONDS + 1)
+        switched = rp.fetch_token(session, silent_code(rp, browser, session, nonce=unique("nonce")))
+        assert _kid(switched["id_token"]) == rotated["kid"]
+        assert verify(switched["id_token"]) == go_oidc.Verdict(True, 2, first.detail)  # looked up again
+        assert verify(before["id_token"]).ok  # the old key still verifies
+
+
+@pytest.mark.usefixtures("short_jwks_cache")
+def test_go_oidc_refuses_an_emergency_key_until_its_cache_ages(
+        live_provider: LiveProvider, browser: Browser, teacher: str, go_verifier: Path,
+        rotate: Callable[..., dict]) -> None:
+    """Why a rotation waits: with `--now`, the first tokens of the new key fail in go-oidc
+    while its cache is fresh (the README says so of `--now`)."""
+    rp = new_rp(live_provider)
+    with go_oidc.verifier(go_verifier, rp.issuer, rp.client_id) as verify, rp.session() as session:
+        before, _ = signed_in_flow(rp, browser, teacher, session, nonce=unique("nonce"))
+        assert verify(before["id_token"]).ok
+        filled = time.monotonic()
+        rotate("--now")
+        after = rp.fetch_token(session, silent_code(rp, browser, session, nonce=unique("nonce")))
+        refused = verify(after["id_token"])
+        assert not refused.ok and refused.jwks_fetches == 1 and "signature" in refused.detail, refused
+        _until_go_oidc_looks_again(filled)
+        assert verify(after["id_token"]).ok
