@@ -1,8 +1,9 @@
 """A single-page app in Chromium: oidc-client-ts (tests/oidc/spa, installed by `./dev test` with
 npm) served from its own origin, registered as a public client. It signs the person in on the
 ENT's real login page (code flow with PKCE, the token request over CORS) and reads /userinfo
-with the access token (CORS, with a preflight for the Authorization header). A page of an origin
-that is no public client's cannot read these endpoints."""
+with the access token (CORS, with a preflight for the Authorization header); « Se déconnecter »
+on the ENT signs the person out of it. A page of an origin that is no public client's cannot
+read these endpoints."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from idp.directory.slapd import free_port
 from tests.cas.conftest import sign_in
@@ -65,22 +66,13 @@ def serve_spa() -> Iterator[object]:
 
 def test_a_single_page_app_signs_in_with_pkce_and_reads_userinfo(live_provider: LiveProvider, teacher: str,
                                                                  serve_spa, chromium: Browser) -> None:
-    port = free_port()
-    origin = f"http://127.0.0.1:{port}"
-    client = live_provider.register(name="Agenda (navigateur)", redirect_uris=[f"{origin}/callback.html"],
-                                    public=True).client
-    assert serve_spa({"authority": live_provider.issuer, "client_id": client.client_id}, port) == origin
+    origin = _spa(live_provider, serve_spa)
     context = chromium.new_context(locale="fr-FR")
     page = context.new_page()
     calls: list[tuple[str, str]] = []
     page.on("request", lambda request: calls.append((request.method, request.url)))
     try:
-        page.goto(f"{origin}/index.html")
-        page.get_by_role("button", name="Se connecter avec l'ENT").click()
-        page.wait_for_url(f"{live_provider.issuer}/**")
-        sign_in(page, teacher)
-        page.wait_for_url(f"{origin}/callback.html*")
-        page.get_by_text("Connecté").wait_for(timeout=15_000)
+        _sign_in_to_the_spa(page, origin, live_provider, teacher)
         shown = json.loads(page.locator("#profile").inner_text())
     finally:
         context.close()
@@ -89,6 +81,48 @@ def test_a_single_page_app_signs_in_with_pkce_and_reads_userinfo(live_provider: 
     assert shown["family_name"] == "Professeur"
     assert ("POST", f"{live_provider.issuer}/token") in calls
     assert ("GET", f"{live_provider.issuer}/userinfo") in calls
+
+
+def test_se_deconnecter_on_the_ent_signs_the_person_out_of_the_spa(live_provider: LiveProvider, teacher: str,
+                                                                   serve_spa, chromium: Browser) -> None:
+    """The ENT revokes the tokens of the session that ends: the app's next call is refused,
+    and the app asks for a sign-in again (on a shared computer, the next pupil sees no one)."""
+    origin = _spa(live_provider, serve_spa)
+    context = chromium.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        _sign_in_to_the_spa(page, origin, live_provider, teacher)
+        page.goto(f"{origin}/index.html")
+        page.get_by_text("Connecté").wait_for(timeout=15_000)  # still signed in on the app's own page
+        page.goto(f"{live_provider.issuer}/accueil")
+        page.get_by_role("button", name="Se déconnecter").first.click()
+        page.get_by_text("Vous êtes déconnecté").first.wait_for()
+        page.goto(f"{origin}/index.html")
+        page.get_by_text("Vous avez été déconnecté de l'ENT : reconnectez-vous.").wait_for(timeout=15_000)
+        assert page.get_by_role("button", name="Se connecter avec l'ENT").is_visible()
+        assert page.locator("#profile").inner_text() == ""
+        assert page.evaluate("() => Object.keys(sessionStorage).filter((key) => key.startsWith('oidc.user'))") == []
+    finally:
+        context.close()
+
+
+def _spa(live_provider: LiveProvider, serve_spa) -> str:  # type: ignore[no-untyped-def]
+    """The app served on an origin of its own, registered as a public client: its origin."""
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    client = live_provider.register(name="Agenda (navigateur)", redirect_uris=[f"{origin}/callback.html"],
+                                    public=True).client
+    assert serve_spa({"authority": live_provider.issuer, "client_id": client.client_id}, port) == origin
+    return origin
+
+
+def _sign_in_to_the_spa(page: Page, origin: str, live_provider: LiveProvider, login: str) -> None:
+    page.goto(f"{origin}/index.html")
+    page.get_by_role("button", name="Se connecter avec l'ENT").click()
+    page.wait_for_url(f"{live_provider.issuer}/**")
+    sign_in(page, login)
+    page.wait_for_url(f"{origin}/index.html")
+    page.get_by_text("Connecté").wait_for(timeout=15_000)
 
 
 def test_a_page_of_another_origin_cannot_read_the_endpoints(live_provider: LiveProvider, serve_spa,
