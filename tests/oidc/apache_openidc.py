@@ -92,6 +92,9 @@ OIDCPKCEMethod S256
 OIDCScope "openid profile"
 OIDCRemoteUserClaim preferred_username
 OIDCDefaultURL {self.protected_url}
+# Cookies ignore ports: two apps on one host name need cookie names of their own.
+OIDCCookie mod_auth_openidc_session_{self.port}
+OIDCStateCookiePrefix mod_auth_openidc_state_{self.port}_
 
 ScriptAlias /protected/ {folder}/cgi/
 <Location /protected/>

@@ -13,6 +13,10 @@ const status = document.getElementById("status");
 const profile = document.getElementById("profile");
 const button = document.getElementById("sign-in");
 
+// oidc-client-ts says on the console what it finds amiss (in the metadata, the tokens…).
+oidc.Log.setLogger(console);
+oidc.Log.setLevel(oidc.Log.WARN);
+
 async function main() {
   const config = await (await fetch("config.json")).json();
   const manager = new oidc.UserManager({
