@@ -13,7 +13,10 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from sqlalchemy import update
 
+from idp.services import services
+from idp.store import SsoSession
 from tests.oidc.conftest import PASSWORD, Browser, LiveProvider, redirect_params
 
 TIMEOUT = 10
@@ -234,3 +237,13 @@ def silent_code(rp: RelyingParty, browser: Browser, client: OAuth2Session, verif
     url, state = rp.authorization_url(client, verifier, **params)
     response = browser.open(url)
     return code_of(redirect_params(response), state, rp.issuer)
+
+
+def time_out_sessions_of(provider: LiveProvider, login: str) -> int:
+    """Puts the person's open browser sessions past their absolute timeout, and runs the
+    background sweep that ends them; returns how many it ended."""
+    with provider.app.app_context():  # type: ignore[attr-defined]
+        with services().store.transaction() as db:
+            db.execute(update(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None))
+                       .values(expires_at=SsoSession.created_at))
+        return services().single_logout.sweep(idle_seconds=7200)

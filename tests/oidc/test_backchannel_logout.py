@@ -7,13 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from joserfc import jwt
-from sqlalchemy import update
 
 from idp.services import services
-from idp.store import SsoSession
 from tests.conftest import eventually
 from tests.oidc.conftest import Browser, LiveProvider
-from tests.oidc.helpers import discover, jwks, new_rp, signed_in_flow
+from tests.oidc.helpers import discover, jwks, new_rp, signed_in_flow, time_out_sessions_of
 from tests.serving import RecordingSite
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -102,12 +100,7 @@ def test_a_session_that_times_out_tells_its_apps(live_provider: LiveProvider, te
     rp = new_rp(live_provider, backchannel_logout_uri=logout_uri(receiver))
     with rp.session(scope="openid") as client:
         _, id_token = signed_in_flow(rp, Browser(live_provider.issuer), teacher, client)
-    with live_provider.app.app_context():  # type: ignore[attr-defined]
-        store = services().store
-        with store.transaction() as db:
-            db.execute(update(SsoSession).where(SsoSession.login == teacher, SsoSession.ended_at.is_(None))
-                       .values(expires_at=SsoSession.created_at))  # its absolute timeout has passed
-        assert services().single_logout.sweep(idle_seconds=7200) >= 1
-        assert services().single_logout.sweep(idle_seconds=7200) == 0  # ended once, told once
+    assert time_out_sessions_of(live_provider, teacher) >= 1
+    assert time_out_sessions_of(live_provider, teacher) == 0  # ended once, told once
     tokens = eventually(lambda: tokens_of(receiver))
     assert id_token.claims["sid"] in {verified(live_provider, token, rp.client_id).claims["sid"] for token in tokens}

@@ -4,12 +4,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from sqlalchemy import update
-
 from idp.directory import Directory, NewAccount, Profile
 from idp.provisioning.service import Provisioner
-from idp.services import services
-from idp.store import SsoSession
 from tests.oidc.conftest import PASSWORD, Browser, LiveProvider, redirect_params
 from tests.oidc.helpers import (
     assert_invalid_token,
@@ -20,6 +16,7 @@ from tests.oidc.helpers import (
     new_rp,
     signed_in_flow,
     silent_code,
+    time_out_sessions_of,
     unique,
     verify_id_token,
 )
@@ -108,12 +105,7 @@ def test_a_session_ended_by_its_timeout_ends_its_tokens(live_provider: LiveProvi
     rp = new_rp(live_provider, refresh_tokens=True)
     with rp.session(scope="openid") as client:
         token, _ = signed_in_flow(rp, browser, teacher, client)
-    with live_provider.app.app_context():  # type: ignore[attr-defined]
-        store = services().store
-        with store.transaction() as db:
-            db.execute(update(SsoSession).where(SsoSession.login == teacher, SsoSession.ended_at.is_(None))
-                       .values(expires_at=SsoSession.created_at))
-        assert services().single_logout.sweep(idle_seconds=7200) >= 1
+    assert time_out_sessions_of(live_provider, teacher) >= 1
     assert_invalid_token(rp.userinfo(token["access_token"]))
     assert rp.refresh(token["refresh_token"]).status_code == 400
 
