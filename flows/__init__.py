@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from flows.account import account
 from flows.activation import activation
 from flows.consent import consent
 from flows.help import parents_help
@@ -13,7 +14,7 @@ from flows.recovery import recovery
 from idp.interactions import EXTENSION as INTERACTIONS
 from idp.interactions import Need
 
-ALL_FLOWS = (parents_help, portal, login, activation, consent, recovery, helpdesk)
+ALL_FLOWS = (parents_help, portal, login, activation, consent, recovery, helpdesk, account)
 
 
 def register_flows(app: Flask) -> None:

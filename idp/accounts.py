@@ -41,17 +41,19 @@ class AccountService:
         self.directory.unlock(login)
         return self.directory.get(login)
 
-    def set_password(self, login: str, password: str, *, expected_stamp: str | None = None, actor: str) -> int:
+    def set_password(self, login: str, password: str, *, expected_stamp: str | None = None, actor: str,
+                     keep: str | None = None) -> int:
         """The person's new password (a reset link, « Mon compte »): `expected_stamp`, when
         given, makes it conditional on nothing having changed since (CredentialsChanged).
-        Every session of theirs ends; returns how many browser sessions did."""
+        Every session of theirs ends, but `keep` (the browser they changed it in); returns how
+        many browser sessions did."""
         self.directory.set_password(login, password, expected_stamp=expected_stamp)
-        return self.end_every_session(login, reason="password_changed", actor=actor)
+        return self.end_every_session(login, reason="password_changed", actor=actor, keep=keep)
 
-    def end_every_session(self, login: str, *, reason: str, actor: str) -> int:
-        """Ends every browser session of `login`, revokes their apps' tokens and tells the apps
-        (single logout); returns how many browser sessions were ended."""
-        ended = sso_sessions.end_every_session_of(self.store, login)
+    def end_every_session(self, login: str, *, reason: str, actor: str, keep: str | None = None) -> int:
+        """Ends every browser session of `login` (but `keep`), revokes their apps' tokens and
+        tells the apps (single logout); returns how many browser sessions were ended."""
+        ended = sso_sessions.end_every_session_of(self.store, login, keep=keep)
         self.single_logout.sessions_ended(ended, login)
         audit("sessions.ended_everywhere", login=login, reason=reason, actor=actor, sessions_ended=len(ended))
         return len(ended)

@@ -21,6 +21,8 @@ from idp.store.models import digest, now
 
 COOKIE = "ent_sso"
 _LAST_SEEN_PRECISION = 60
+USER_AGENT_CHARS = 400
+"""What is kept of a browser's User-Agent: enough to name the device."""
 """Seconds between two writes of last_seen_at for one session."""
 
 
@@ -51,6 +53,20 @@ class SignedIn:
     """Signed in with « Se souvenir de moi »."""
 
 
+@dataclass(frozen=True)
+class OpenSession:
+    """A browser signed in, as « Mon compte » lists it."""
+
+    sid: str
+    """Its name outside the store (the `sid` of ID tokens), never its cookie or digest."""
+    since: int
+    last_seen: int
+    remember: bool
+    user_agent: str
+    address: str
+    digest: str = field(repr=False)
+
+
 class SsoSessions:
     def __init__(self, store: Store, policy: SessionPolicy,
                  on_end: Callable[[list[str], str], None] = lambda digests, login: None) -> None:
@@ -67,8 +83,10 @@ class SsoSessions:
         self._end(self.current())
         session_id = secrets.token_urlsafe(32)  # 256 bits
         lifetime = self.policy.remember_seconds if remember else self.policy.absolute_seconds
+        user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_CHARS] or None
         auth_time = sso_sessions.open_session(self.store, digest(session_id), login=account.login, sub=account.uuid,
-                                              amr=amr, remember=remember, lifetime=lifetime)
+                                              amr=amr, remember=remember, lifetime=lifetime, user_agent=user_agent,
+                                              address=request.remote_addr)
 
         @after_this_request
         def set_cookie(response: Response) -> Response:
@@ -114,6 +132,22 @@ class SsoSessions:
                                    samesite="Lax")
             return response
         return self._end(signed_in)
+
+    def open_sessions(self, login: str) -> list[OpenSession]:
+        """The person's browsers still signed in, newest first, each named by its `sid`."""
+        return [OpenSession(self.sid(row.id_digest) or "", row.created_at, row.last_seen_at, row.remember,
+                            row.user_agent or "", row.address or "", row.id_digest)
+                for row in sso_sessions.open_sessions_of(self.store, login, self.policy.idle_seconds)]
+
+    def end_one(self, login: str, sid: str) -> bool:
+        """Signs out one browser of the person's (« Déconnecter cet appareil »), named by its
+        `sid`; False when none of theirs has it (already ended, or someone else's)."""
+        for session in self.open_sessions(login):
+            if hmac.compare_digest(session.sid, sid):
+                sso_sessions.end(self.store, session.digest)
+                self.on_end([session.digest], login)
+                return True
+        return False
 
     def _end(self, signed_in: SignedIn | None) -> str | None:
         g.ent_signed_in = None

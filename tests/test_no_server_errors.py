@@ -95,6 +95,10 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "cas.saml_validate": ("TARGET",),
     "cas.login": ("service", "renew", "gateway", "method"),
     "cas.logout": ("service",),
+    "account.overview": ("message",),
+    "account.password": ("current", "password", "confirmation"),
+    "account.devices": ("appareil", "partout"),
+    "account.my_data": (),
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),
@@ -105,7 +109,8 @@ METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.use
            "recovery.sms_code": ("GET", "POST"), "recovery.new_password": ("GET", "POST"),
            "recovery.lost_login": ("GET", "POST"), "helpdesk.answer": ("POST",), "helpdesk.close": ("POST",),
            "helpdesk.new_code": ("POST",), "helpdesk.unlock": ("POST",), "cas.saml_validate": ("POST",),
-           "cas.login": ("GET", "POST"), "cas.logout": ("GET", "POST")}
+           "cas.login": ("GET", "POST"), "cas.logout": ("GET", "POST"), "account.password": ("GET", "POST"),
+           "account.devices": ("POST",)}
 """The methods of each endpoint (GET only when not listed)."""
 AUTHORIZATION_HEADER = {"oidc.token", "oidc.revoke", "oidc.introspect", "oidc.userinfo"}
 """Endpoints that also read the Authorization header (client authentication, bearer token)."""
@@ -113,7 +118,8 @@ AUTHORIZATION_SCHEMES = (None, "Bearer", "Basic", "Basic, Latin-1", "Basic, not 
 """How the Authorization header is made: none, a bearer token, client_id:client_secret in Base64 (of
 their UTF-8 or Latin-1 bytes), anything after « Basic », or anything."""
 SIGNED_IN_ONLY = {"portal.welcome", "consent.applications", "helpdesk.index", "helpdesk.show", "helpdesk.answer",
-                  "helpdesk.close", "helpdesk.new_code", "helpdesk.unlock"}
+                  "helpdesk.close", "helpdesk.new_code", "helpdesk.unlock", "account.overview", "account.password",
+                  "account.devices", "account.my_data"}
 """Endpoints that send an anonymous browser to the login page."""
 EXAMPLES: dict[tuple[str, ...], int] = {
     ("oidc.authorize",): 100, ("oidc.token",): 250, ("oidc.revoke",): 200, ("oidc.userinfo",): 40, ("oidc.logout",): 40,

@@ -205,6 +205,17 @@ class Directory:
         written."""
         self._modify(login, {attr.PASSWORD: [(MODIFY_REPLACE, [prepared_secret(new_password)])]}, expected_stamp)
 
+    def set_contact(self, login: str, *, recovery_email: str | None = None, mobile: str | None = None) -> None:
+        """The person's own recovery e-mail and mobile (« Mon compte »): each given is written
+        (`mobile=""` removes it). A new stamp: reset links sent before stop working."""
+        changes: dict[str, list] = {}
+        if recovery_email is not None:
+            changes[attr.RECOVERY_EMAIL] = [(MODIFY_REPLACE, [recovery_email])]
+        if mobile is not None:
+            changes[attr.RECOVERY_MOBILE] = [(MODIFY_REPLACE, [mobile] if mobile else [])]
+        if changes:
+            self._modify(login, changes)
+
     def issue_activation_code(self, login: str, code: str, expires: datetime) -> None:
         """Back to pending with `code` as the only secret: the old password, the previous
         code, any lockout and everything issued under the old stamp stop counting."""

@@ -103,6 +103,10 @@ class SsoSession(Base):
     last_seen_at: Mapped[int] = mapped_column(Seconds, default=now)
     expires_at: Mapped[int] = mapped_column(Seconds)
     ended_at: Mapped[int | None] = mapped_column(Seconds)
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    """The browser's User-Agent at sign-in (what « Mon compte » names the device by)."""
+    address: Mapped[str | None] = mapped_column(String(45))
+    """The client's address at sign-in, behind the trusted proxies."""
 
 
 class AuthorizationCode(Base):
@@ -225,3 +229,5 @@ class ResetToken(Base):
     stamp: Mapped[str | None] = mapped_column(String(64))
     """The account's security stamp when it was issued: it works only while that is unchanged
     (any new password, code, lock or unlock since makes it useless)."""
+    new_address: Mapped[str | None] = mapped_column(Text)
+    """Channel `email`: the recovery address waiting for its confirmation link to be opened."""

@@ -9,12 +9,23 @@ from .models import AuthorizationCode, SsoSession, Token, now
 
 
 def open_session(store: Store, id_digest: str, *, login: str, sub: str, amr: list[str], remember: bool,
-                 lifetime: int) -> int:
+                 lifetime: int, user_agent: str | None = None, address: str | None = None) -> int:
     """Writes a new session; returns its sign-in time."""
     moment = now()
     store.insert(SsoSession, id_digest=id_digest, login=login, sub=sub, auth_time=moment, amr=amr,
-                 remember=remember, created_at=moment, last_seen_at=moment, expires_at=moment + lifetime)
+                 remember=remember, created_at=moment, last_seen_at=moment, expires_at=moment + lifetime,
+                 user_agent=user_agent, address=address)
     return moment
+
+
+def open_sessions_of(store: Store, login: str, idle_seconds: int) -> list[SsoSession]:
+    """The person's browser sessions still open (neither ended nor timed out), newest first."""
+    moment = now()
+    return list(store.session.scalars(
+        select(SsoSession).where(SsoSession.login == login, SsoSession.ended_at.is_(None),
+                                 SsoSession.expires_at > moment,
+                                 or_(SsoSession.remember.is_(True), SsoSession.last_seen_at >= moment - idle_seconds))
+        .order_by(SsoSession.last_seen_at.desc())))
 
 
 def find(store: Store, id_digest: str) -> SsoSession | None:
@@ -34,16 +45,23 @@ def end(store: Store, id_digest: str | None) -> None:
         _revoke_tokens_of(db, [id_digest], moment)
 
 
-def end_every_session_of(store: Store, login: str) -> list[str]:
+def end_every_session_of(store: Store, login: str, keep: str | None = None) -> list[str]:
     """Ends every browser session of `login` and revokes its tokens; returns the digests of
-    the browser sessions ended."""
+    the browser sessions ended. `keep`: one session (the person's own browser, after they
+    changed their password) that stays open, with the tokens its apps got in it."""
     moment = now()
     with store.transaction() as db:
         ended = list(db.scalars(select(SsoSession.id_digest).where(SsoSession.login == login,
-                                                                  SsoSession.ended_at.is_(None))))
+                                                                  SsoSession.ended_at.is_(None),
+                                                                  SsoSession.id_digest != (keep or ""))))
         if ended:
             db.execute(update(SsoSession).where(SsoSession.id_digest.in_(ended)).values(ended_at=moment))
-        db.execute(update(Token).where(Token.login == login, Token.revoked_at.is_(None)).values(revoked_at=moment))
+        revoked = update(Token).where(Token.login == login, Token.revoked_at.is_(None))
+        if keep:
+            kept_families = select(Token.family).join(AuthorizationCode, Token.code_id == AuthorizationCode.id) \
+                .where(AuthorizationCode.sso_session == keep)
+            revoked = revoked.where(Token.family.not_in(kept_families))
+        db.execute(revoked.values(revoked_at=moment))
     return ended
 
 
