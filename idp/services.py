@@ -22,6 +22,7 @@ from idp.store import Store
 
 if TYPE_CHECKING:
     from idp.accounts import AccountService
+    from idp.contact_changes import ContactChanges
     from idp.oidc.provider import OidcProvider
     from idp.outbound import Outbound
     from idp.ratelimit import RateLimits
@@ -90,6 +91,11 @@ class Services:
         from idp.recovery import Recovery
         return Recovery(self.settings, self.directory, self.store, self.outbound, self.rate_limits, self.tasks,
                         self.accounts)
+
+    @cached_property
+    def contact_changes(self) -> ContactChanges:
+        from idp.contact_changes import ContactChanges
+        return ContactChanges(self.settings, self.directory, self.store, self.outbound, self.rate_limits)
 
     @cached_property
     def single_logout(self) -> SingleLogout:

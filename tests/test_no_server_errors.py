@@ -99,6 +99,10 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "account.password": ("current", "password", "confirmation"),
     "account.devices": ("appareil", "partout"),
     "account.my_data": (),
+    "account.email": ("email", "current"),
+    "account.confirm_email": ("jeton", "token"),
+    "account.mobile": ("mobile", "current", "retirer"),
+    "account.mobile_code": ("code",),
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),
@@ -110,7 +114,8 @@ METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.use
            "recovery.lost_login": ("GET", "POST"), "helpdesk.answer": ("POST",), "helpdesk.close": ("POST",),
            "helpdesk.new_code": ("POST",), "helpdesk.unlock": ("POST",), "cas.saml_validate": ("POST",),
            "cas.login": ("GET", "POST"), "cas.logout": ("GET", "POST"), "account.password": ("GET", "POST"),
-           "account.devices": ("POST",)}
+           "account.devices": ("POST",), "account.email": ("GET", "POST"), "account.confirm_email": ("GET", "POST"),
+           "account.mobile": ("GET", "POST"), "account.mobile_code": ("GET", "POST")}
 """The methods of each endpoint (GET only when not listed)."""
 AUTHORIZATION_HEADER = {"oidc.token", "oidc.revoke", "oidc.introspect", "oidc.userinfo"}
 """Endpoints that also read the Authorization header (client authentication, bearer token)."""
@@ -119,7 +124,7 @@ AUTHORIZATION_SCHEMES = (None, "Bearer", "Basic", "Basic, Latin-1", "Basic, not 
 their UTF-8 or Latin-1 bytes), anything after « Basic », or anything."""
 SIGNED_IN_ONLY = {"portal.welcome", "consent.applications", "helpdesk.index", "helpdesk.show", "helpdesk.answer",
                   "helpdesk.close", "helpdesk.new_code", "helpdesk.unlock", "account.overview", "account.password",
-                  "account.devices", "account.my_data"}
+                  "account.devices", "account.my_data", "account.email", "account.mobile", "account.mobile_code"}
 """Endpoints that send an anonymous browser to the login page."""
 EXAMPLES: dict[tuple[str, ...], int] = {
     ("oidc.authorize",): 100, ("oidc.token",): 250, ("oidc.revoke",): 200, ("oidc.userinfo",): 40, ("oidc.logout",): 40,

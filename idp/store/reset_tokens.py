@@ -10,26 +10,31 @@ from .db import Store
 from .models import ResetToken, digest, now
 
 
-def new_link(store: Store, login: str, stamp: str, seconds: int) -> str:
-    """A link's token (only its digest is kept), valid `seconds` while `stamp` is the account's."""
+def new_link(store: Store, login: str, stamp: str, seconds: int, *, channel: str = "mail",
+             new_address: str | None = None) -> str:
+    """A link's token (only its digest is kept), valid `seconds` while `stamp` is the account's:
+    a reset link (`mail`), or the confirmation of a new recovery address (`email`, with it)."""
     token = secrets.token_urlsafe(32)
     with store.engine.begin() as connection:
         connection.execute(insert(ResetToken), {
-            "token_digest": digest(token), "code_digest": None, "login": login, "stamp": stamp, "channel": "mail",
-            "expires_at": now() + seconds, "created_at": now(), "attempts": 0})
+            "token_digest": digest(token), "code_digest": None, "login": login, "stamp": stamp, "channel": channel,
+            "new_address": new_address, "expires_at": now() + seconds, "created_at": now(), "attempts": 0})
     return token
 
 
-def new_code(store: Store, challenge_digest: str, login: str, stamp: str, seconds: int) -> str:
+def new_code(store: Store, challenge_digest: str, login: str, stamp: str, seconds: int, *, channel: str = "sms",
+             new_address: str | None = None) -> str:
     """A 6-digit SMS code for the browser holding the challenge of `challenge_digest` (it
-    replaces one made for that challenge by an attempt whose SMS did not leave)."""
+    replaces one made for that challenge by an attempt whose SMS did not leave): a reset
+    (`sms`), or the confirmation of a new mobile (`mobile`, with it)."""
     code = f"{secrets.randbelow(10**6):06d}"
     with store.engine.begin() as connection:
         connection.execute(delete(ResetToken).where(ResetToken.token_digest == challenge_digest,
                                                     ResetToken.used_at.is_(None)))
         connection.execute(insert(ResetToken), {
             "token_digest": challenge_digest, "code_digest": digest(code), "login": login, "stamp": stamp,
-            "channel": "sms", "expires_at": now() + seconds, "created_at": now(), "attempts": 0})
+            "channel": channel, "new_address": new_address, "expires_at": now() + seconds, "created_at": now(),
+            "attempts": 0})
     return code
 
 

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from flows.account import mask_email, mask_mobile
+from flows.account.overview import mask_email, mask_mobile
 from idp.app import create_app
 from idp.config import Settings
 from idp.directory import Directory, InvalidCredentials

@@ -42,6 +42,8 @@ CONTEXTS = {
                           "link": "https://ent77.example.fr/aide/AB12CD"},
     "help_answer": {"reference": "AB12CD", "name": "Danièle Adams", "answer": "Bonjour,\nvoici votre code."},
     "email_changed": {"given_name": "Danièle", "old_email": "old@example.fr", "new_email": "new@example.fr"},
+    "email_confirm": {"given_name": "Danièle", "login": "daniele.adams", "expires_minutes": 60,
+                      "link": "https://ent77.example.fr/compte/courriel/confirmer?jeton=abc"},
 }
 
 
