@@ -58,6 +58,15 @@ _STEPS = [
                                           "l'aide (activation ou perte du mot de passe)."),
     ("R1", "parents", "Mot de passe oublié", "Un mail de réinitialisation est envoyé à l'adresse personnelle."),
     ("R2", "parents", "Mot de passe oublié", "Réinitialisation par SMS quand le service sera disponible."),
+    ("M1", "parents", "Mon compte", "Connecté, l'utilisateur ouvre « Mon compte » depuis l'en-tête et y voit son "
+                                    "identifiant, son profil, ses établissements, son courriel et son mobile "
+                                    "(masqués) et les applications qu'il utilise."),
+    ("M2", "parents", "Mon compte", "Il change son mot de passe (l'actuel, le nouveau selon les règles de "
+                                    "l'activation, la confirmation) ; ses autres appareils sont déconnectés, un "
+                                    "courriel le prévient, et le nouveau mot de passe permet de se connecter."),
+    ("M3", "parents", "Mon compte", "Il change son courriel de récupération : la nouvelle adresse ne sert qu'une "
+                                    "fois ouvert le lien de confirmation qu'elle reçoit ; l'ancienne est prévenue."),
+    ("M4", "parents", "Mon compte", "Il voit où il est connecté et déconnecte un autre appareil."),
     ("T1", "teachers", "Professeurs", "Après activation, le professeur est connecté aux applications du collège "
                                       "sans nouvelle saisie."),
     ("O1", "apps", "Authentification unique", "Une application du collège reçoit l'identité et le profil de "

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 GUIDE_STEPS = {
-    "parents": ("P", "C", "A", "S", "H", "R"),
-    "teachers": ("C", "A", "S", "R", "T", "O"),
-    "all": ("P", "C", "A", "S", "H", "R", "T", "O"),
+    "parents": ("P", "C", "A", "S", "H", "R", "M"),
+    "teachers": ("C", "A", "S", "R", "T", "O", "M"),
+    "all": ("P", "C", "A", "S", "H", "R", "T", "O", "M"),
 }
 
 

@@ -18,8 +18,8 @@ portal = Blueprint("portal", __name__, template_folder="templates", static_folde
 PROFILE_WORDS = {"parent": _l("Parent"), "teacher": _l("Professeur"), "student": _l("Élève"),
                  "staff": _l("Personnel")}
 GUIDES = {
-    "parents": (_l("Guide parents"), "parents", ("P", "C", "A", "S", "H", "R")),
-    "professeurs": (_l("Guide professeurs"), "teachers", ("C", "A", "S", "R", "T")),
+    "parents": (_l("Guide parents"), "parents", ("P", "C", "A", "S", "H", "R", "M")),
+    "professeurs": (_l("Guide professeurs"), "teachers", ("C", "A", "S", "R", "T", "M")),
 }
 SHIPPED_GUIDES = "guides"
 """Folder of `static/` where `conformance.report.publish_guides` ships the guides' screenshots
