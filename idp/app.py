@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 from importlib.metadata import entry_points
+from urllib.parse import urlencode
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -125,6 +126,20 @@ def setup_security(app: Flask) -> None:
         return {"signed_in": services().sessions.current()}
 
 
+KEPT_ON_EXPIRY = {"login": "login_hint", "interaction": "interaction"}
+"""Fields of an expired form that « Recommencer » carries back to it (never a secret)."""
+
+
+def _form_again() -> str:
+    """The page of the form that expired, with what was typed in it that is no secret (the
+    login page's « Identifiant » and the app's request waiting for the sign-in)."""
+    if request.url_rule is None or "GET" not in (request.url_rule.methods or ()):
+        return "/"  # a button, not a page: home
+    kept = {query: value[:256] for field, query in KEPT_ON_EXPIRY.items()
+            if (value := request.form.get(field, "").strip())}
+    return request.path + ("?" + urlencode(kept) if kept else "")
+
+
 def setup_errors(app: Flask) -> None:
     @app.errorhandler(DirectoryUnavailable)
     def directory_unavailable(error: DirectoryUnavailable) -> tuple[str, int, dict[str, str]]:
@@ -133,7 +148,7 @@ def setup_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def form_expired(error: CSRFError) -> tuple[str, int]:
-        return render_template("form_expired.html"), 400
+        return render_template("form_expired.html", again=_form_again()), 400
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:

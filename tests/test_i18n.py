@@ -28,11 +28,12 @@ CATALOG = ROOT / "idp" / "translations" / "en" / "LC_MESSAGES"
 FRENCH_LOGIN = ('<label for="login">Identifiant', '<label for="password">Mot de passe</label>',
                 '<label for="remember">Se souvenir de moi</label>', "<h1>Connexion</h1>",
                 '<button type="submit" class="bouton large">Connexion</button>',
-                "Ne cochez pas « Se souvenir de moi » sur un ordinateur partagé", 'placeholder="prénom.nom"',
+                "Ne cochez pas « Se souvenir de moi » sur un ordinateur partagé", "Sous la forme prénom.nom",
                 'data-afficher="Afficher le mot de passe"', ">Afficher</button>")
 ENGLISH_LOGIN = ('<label for="login">Username', '<label for="password">Password</label>',
                  '<label for="remember">Remember me</label>', "<h1>Sign in</h1>",
-                 '<button type="submit" class="bouton large">Sign in</button>', 'data-afficher="Show password"')
+                 '<button type="submit" class="bouton large">Sign in</button>', 'data-afficher="Show password"',
+                 "The first time, type your letter's activation code here.")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ working at once. Every refusal keeps what was typed (but secrets) and says what 
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, PasswordField, TelField
@@ -70,7 +70,11 @@ def form() -> Response | str | tuple[str, int]:
         waiting = interactions.pending(started.get("interaction"))
         activated = services().directory.get(account.login)  # with its new contact details
         services().sessions.start(activated, amr=["pwd"], remember=bool(started.get("remember")))
-        return interactions.resume(waiting.id) if waiting else redirect(url_for("portal.welcome"))
+        if waiting:
+            return interactions.resume(waiting.id)
+        flash(gettext("Votre compte est activé. Désormais, connectez-vous avec votre identifiant et votre mot de "
+                      "passe personnel."))
+        return redirect(url_for("portal.welcome"))
     status = 400 if request.method == "POST" else 200
     return render_template("activation/form.html", form=form, account=account, rules=gettext(RULES_TEXT),
                            sms_enabled=bool(current_app.config["ENT_IDP"].sms_gateway)), status

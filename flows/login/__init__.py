@@ -40,8 +40,7 @@ ACTIVATION = "activation"
 
 class LoginForm(Form):
     login = StringField(_l("Identifiant"), validators=[DataRequired(_l("Saisissez votre identifiant (prénom.nom)."))],
-                        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false",
-                                   "placeholder": _l("prénom.nom")})
+                        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
     password = PasswordField(_l("Mot de passe"), validators=[
         DataRequired(_l("Saisissez votre mot de passe.")),
         Length(max=SECRET_MAX_CHARS, message=_l("Le mot de passe compte %(max)d caractères au plus."))],

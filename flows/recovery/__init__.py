@@ -9,13 +9,14 @@ other session ended, a notification mail, and the person signed in.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from idp.audit import audit
+from idp.contact import ContactError, normalize_email
 from idp.directory import Account, CredentialsChanged
 from idp.forms import Form
 from idp.i18n import _l
@@ -115,13 +116,25 @@ def new_password() -> Response | str | tuple[str, int]:
 
 @recovery.route("/identifiant-oublie", methods=["GET", "POST"])
 @limited(RECOVERY)
-def lost_login() -> str:
+def lost_login() -> str | tuple[str, int]:
     form = EmailForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _address_well_formed(form):
         services().recovery.remind_login(form.email.data or "", locale=_locale(), address=request.remote_addr)
         audit("recovery.login_asked")
         return render_template("recovery/sent.html", login_reminder=True)
-    return render_template("recovery/lost_login.html", form=form)
+    return render_template("recovery/lost_login.html", form=form), (400 if request.method == "POST" else 200)
+
+
+def _address_well_formed(form: EmailForm) -> bool:
+    """The format only: whether an account has this address is never said."""
+    typed = (form.email.data or "").strip()
+    try:
+        normalize_email(typed)
+    except ContactError:
+        form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
+                                     "prenom.nom@exemple.fr).", address=typed)]
+        return False
+    return True
 
 
 def _signed_in_again(account: Account) -> Response:
@@ -132,6 +145,7 @@ def _signed_in_again(account: Account) -> Response:
                                  {"given_name": account.given_name, "when": _now_text()}, _locale())
     audit("recovery.password_reset", login=account.login)
     services().sessions.start(account, amr=["pwd"], remember=False)
+    flash(gettext("Votre mot de passe a été modifié. Vos autres appareils ont été déconnectés."))
     return redirect(url_for("portal.welcome"))
 
 

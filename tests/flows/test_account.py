@@ -88,6 +88,11 @@ def test_a_new_password_ends_the_other_sessions_keeps_this_one_and_mails_the_per
     assert has_event(audit_events(app), event="account.password_changed", login=person, sessions_ended=1)
 
 
+def test_password_managers_get_the_login_beside_the_new_password(app: Flask, person: str) -> None:
+    page = browser(app, person).get("/compte/mot-de-passe").text
+    assert f'<input type="text" autocomplete="username" value="{person}" hidden>' in page
+
+
 def test_a_wrong_current_password_is_refused_and_counted(app: Flask, person: str, directory: Directory) -> None:
     client = browser(app, person)
     refused = change_password(client, "PasLeBon2026", NEW_PASSWORD)

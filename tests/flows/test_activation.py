@@ -25,8 +25,13 @@ def test_activation_stores_everything_and_makes_the_code_obsolete(client: FlaskC
                                                                   unique_surname: str) -> None:
     created = new_pending(directory, unique_surname)
     sign_in(client, created.login, created.activation_code)
+    page = client.get("/activation").text  # password managers get the login beside the new password
+    assert f'<input type="text" autocomplete="username" value="{created.login}" hidden>' in page
     response = activate(client)
     assert response.status_code == 302 and response.headers["Location"].endswith("/accueil")
+    home = client.get("/accueil").text
+    assert "Votre compte est activé." in home and 'role="status"' in home
+    assert "Votre compte est activé." not in client.get("/accueil").text  # said once
     account = directory.get(created.login)
     assert account.state is AccountState.ACTIVE and account.activation_expires is None
     assert (account.recovery_email, account.mobile) == ("Daniele.Adams@example.fr", "+33612345678")

@@ -52,6 +52,15 @@ def test_post_without_csrf_token_is_refused(client: FlaskClient, directory: Dire
     response = client.post("/connexion", data={"login": login, "password": PASSWORD})
     assert response.status_code == 400 and "Formulaire expiré" in response.text
     assert COOKIE not in response.headers.get("Set-Cookie", "")
+    # « Recommencer » goes back to the form with the login typed, never the password.
+    again = re.search(r'<a class="bouton" href="([^"]+)">Recommencer</a>', response.text).group(1)
+    assert again == f"/connexion?login_hint={login}" and PASSWORD not in response.text
+    assert f'value="{login}"' in client.get(again.replace("&amp;", "&")).text
+
+
+def test_an_expired_button_leads_home(client: FlaskClient) -> None:
+    expired = client.post("/compte/appareils", data={"partout": "1"})
+    assert expired.status_code == 400 and '<a class="bouton" href="/">Recommencer</a>' in expired.text
 
 
 def test_session_cookie_dies_with_the_browser_unless_remembered(client: FlaskClient, directory: Directory,

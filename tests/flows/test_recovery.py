@@ -83,6 +83,7 @@ def test_R1_reset_by_mail_signs_in_with_the_new_password(client: FlaskClient, di
         assert client.get(path_of(link)).status_code == 200
     response = choose(client, link)
     assert response.status_code == 302 and response.headers["Location"].endswith("/accueil")
+    assert "Votre mot de passe a été modifié." in client.get("/accueil").text
     assert directory.verify(login, NEW_PASSWORD).login == login
     with pytest.raises(InvalidCredentials):
         directory.verify(login, PASSWORD)
@@ -170,6 +171,15 @@ def test_sms_off_says_it_is_coming_soon(settings: Settings, mailbox: tuple[Mailb
     client = create_app(settings.with_changes(smtp_url=f"smtp://127.0.0.1:{mailbox[1]}")).test_client()
     page = client.get("/mot-de-passe-oublie").text
     assert "bientôt disponible" in page and re.search(r'value="sms"[^>]*disabled', page)
+
+
+@pytest.mark.parametrize("typed", ["daniele.adams", "d@", "d@@example.fr", "d @example.fr"])
+def test_lost_login_checks_the_format_of_the_address_only(client: FlaskClient, typed: str,
+                                                          mailbox: tuple[Mailbox, int]) -> None:
+    token = csrf_token(client.get("/identifiant-oublie").text)
+    refused = client.post("/identifiant-oublie", data={"csrf_token": token, "email": typed})
+    assert refused.status_code == 400 and "Adresse de courriel invalide" in refused.text
+    assert 'aria-invalid="true"' in refused.text
 
 
 def test_lost_login_is_mailed_to_the_recovery_address(client: FlaskClient, directory: Directory,
