@@ -41,9 +41,13 @@ def test_C3_show_hide_button_reveals_the_code(page: Page, ent: Instance) -> None
     expect(secret).to_have_attribute("type", "text")
     expect(secret).to_have_value(person.secret)
     expect(button).to_have_accessible_name("Masquer le mot de passe")
+    state = page.locator("#password-etat")  # a live region: screen readers hear the change
+    expect(state).to_have_attribute("aria-live", "polite")
+    expect(state).to_have_text("Votre mot de passe est visible.")
     button.click()
     expect(secret).to_have_attribute("type", "password")
     expect(button).to_have_accessible_name("Afficher le mot de passe")
+    expect(state).to_have_text("Votre mot de passe est masqué.")
 
     # From the keyboard: Tab from the field to its button, then Enter, then Space.
     secret.focus()

@@ -104,14 +104,15 @@ def test_unknown_lang_parameter_changes_nothing(client: FlaskClient) -> None:
 
 
 def test_language_switch_is_in_the_header_and_accessible(client: FlaskClient) -> None:
+    """The visible code is in each link's name (WCAG 2.5.3, axe label-content-name-mismatch)."""
     page = client.get("/aide").text
     switch = re.search(r'<nav class="langues" aria-label="Langue">(.*?)</nav>', page, re.S).group(1)
-    assert '<a href="?lang=fr" lang="fr" hreflang="fr" aria-label="Français" aria-current="true">FR</a>' in switch
-    assert '<a href="?lang=en" lang="en" hreflang="en" aria-label="English">EN</a>' in switch
+    assert '<a href="?lang=fr" lang="fr" hreflang="fr" aria-label="FR – Français" aria-current="true">FR</a>' in switch
+    assert '<a href="?lang=en" lang="en" hreflang="en" aria-label="EN – English">EN</a>' in switch
     english = client.get("/aide?lang=en").text
     switch = re.search(r'<nav class="langues" aria-label="Language">(.*?)</nav>', english, re.S).group(1)
-    assert '<a href="?lang=fr" lang="fr" hreflang="fr" aria-label="Français">FR</a>' in switch
-    assert '<a href="?lang=en" lang="en" hreflang="en" aria-label="English" aria-current="true">EN</a>' in switch
+    assert '<a href="?lang=fr" lang="fr" hreflang="fr" aria-label="FR – Français">FR</a>' in switch
+    assert '<a href="?lang=en" lang="en" hreflang="en" aria-label="EN – English" aria-current="true">EN</a>' in switch
     assert switch.count("aria-current") == 1
 
 

@@ -10,6 +10,8 @@
     champ.type = visible ? 'text' : 'password';
     bouton.setAttribute('aria-label', visible ? bouton.dataset.masquer : bouton.dataset.afficher);
     bouton.textContent = visible ? bouton.dataset.texteMasquer : bouton.dataset.texteAfficher;
+    const annonce = document.getElementById(bouton.getAttribute('aria-controls') + '-etat');
+    if (annonce) annonce.textContent = visible ? bouton.dataset.etatVisible : bouton.dataset.etatMasque;
     try { // certains navigateurs remettent le curseur au début en changeant de type
       if (debut !== null) champ.setSelectionRange(debut, fin);
     } catch (e) { /* type sans sélection : sans importance */ }

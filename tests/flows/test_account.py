@@ -115,6 +115,12 @@ def test_a_new_password_breaking_the_rules_is_refused_before_the_current_one_is_
     assert not has_event(audit_events(app), event="account.password_refused", login=person)
 
 
+def test_every_message_of_a_field_is_in_one_element_with_a_unique_id(app: Flask, person: str) -> None:
+    refused = change_password(browser(app, person), PASSWORD, "abc")
+    assert refused.text.count('id="password-erreur"') == 1
+    assert len(re.findall(r'id="([^"]+)"', refused.text)) == len(set(re.findall(r'id="([^"]+)"', refused.text)))
+
+
 def test_deconnecter_cet_appareil_signs_out_that_browser_only(app: Flask, person: str, directory: Directory) -> None:
     this, phone = browser(app, person), browser(app, person, IPHONE)
     page = this.get("/compte").text

@@ -24,7 +24,11 @@ def test_login_fields_have_bound_labels_and_standard_autocomplete(client: FlaskC
     assert '<label for="login">Identifiant' in page and '<label for="password">Mot de passe</label>' in page
     assert re.search(r'<input[^>]*autocomplete="username"[^>]*id="login"', page)
     assert re.search(r'<input[^>]*autocomplete="current-password"[^>]*id="password"[^>]*type="password"', page)
-    assert '<input id="remember" name="remember" type="checkbox" value="y">' in page  # unchecked (S1)
+    # unchecked (S1), and described by the shared-computer warning (S4)
+    assert ('<input aria-describedby="remember-avertissement" id="remember" name="remember" type="checkbox" '
+            'value="y">') in page and 'id="remember-avertissement"' in page
+    assert '<a class="lien-evitement" href="#contenu">' in page
+    assert 'aria-label="EN – English"' in page and 'aria-live="polite"' in page
 
 
 def test_wrong_password_and_unknown_login_get_the_same_answer(client: FlaskClient, directory: Directory,
