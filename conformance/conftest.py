@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Locator, Page
 from werkzeug.serving import make_server
 
+from conformance import accessibility
 from conformance.guides import STEPS
 from idp import clients
 from idp.app import create_app
@@ -282,17 +283,32 @@ def callout(page: Page, target: Locator, number: int) -> None:
 @pytest.fixture(autouse=True)
 def screenshot(request: pytest.FixtureRequest, page: Page) -> Iterator[None]:
     """After each step, a screenshot of the page it ended on and an entry of report.json.
-    A step that opens another page (a reopened browser) sets `request.node.last_page`."""
+    A step that opens another page (a reopened browser) sets `request.node.last_page`. Each
+    page state is also checked for accessibility (conformance.accessibility): a violation
+    fails the step."""
+    accessibility.start()
     yield
     name = request.node.originalname
     step_id = name.split("_")[1]
     page = getattr(request.node, "last_page", page)
     shot = None
     file_name = request.node.name.replace("[chromium]", "").replace("[", "-").replace("]", "").replace("-chromium", "")
+    phone_shot = None
     if not page.is_closed():
         REPORT_DIR.mkdir(parents=True, exist_ok=True)
         shot = REPORT_DIR / f"{file_name}.png"
         page.screenshot(path=str(shot), full_page=True)
+        accessibility.check(page)
+        phone_shot = REPORT_DIR / f"{file_name}-telephone.png"
+        size = page.viewport_size
+        page.set_viewport_size({"width": accessibility.SIZES[1][0], "height": accessibility.SIZES[1][1]})
+        page.screenshot(path=str(phone_shot), full_page=True)
+        if size:
+            page.set_viewport_size(size)
+    checked = accessibility.summary()
+    outcome, message = getattr(request.node, "step_outcome", "not run"), getattr(request.node, "step_message", None)
+    if checked["violations"] and outcome == "passed":
+        outcome, message = "failed", accessibility.described(checked["violations"])
     step = STEPS.get(step_id)
     callspec = getattr(request.node, "callspec", None)
     param = next((str(v) for k, v in (callspec.params.items() if callspec else []) if k != "browser_name"), None)
@@ -300,12 +316,16 @@ def screenshot(request: pytest.FixtureRequest, page: Page) -> Iterator[None]:
         "id": step_id, "param": param, "test": file_name,
         "guide": step.guide if step else None, "section": step.section if step else None,
         "words": step.words if step else "",
-        "outcome": getattr(request.node, "step_outcome", "not run"),
+        "outcome": outcome,
         "duration": round(getattr(request.node, "step_duration", 0.0), 2),
-        "message": getattr(request.node, "step_message", None),
+        "message": message,
         "screenshot": shot.name if shot else None,
+        "phone_screenshot": phone_shot.name if phone_shot else None,
+        "accessibility": checked,
         "callouts": getattr(page, "ent_callouts", []) if not page.is_closed() else [],
     })
+    if checked["violations"]:
+        pytest.fail(accessibility.described(checked["violations"]), pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
+from conformance import accessibility
+
 NEW_PASSWORD = "Kiwi4Zebre8"
 """A personal password the rules accept (8+ characters, letters and digits, not common,
 no name in it)."""
@@ -52,6 +54,7 @@ def on_login_page(page: Page, base_url: str) -> None:
     expect(page).to_have_url(re.compile("^" + re.escape(base_url + "/connexion")))
     expect(page.get_by_role("heading", name="Connexion", exact=True)).to_be_visible()
     expect(login_field(page)).to_be_visible()
+    accessibility.check(page)
 
 
 def sign_in(page: Page, login: str, secret: str, *, remember: bool = False) -> None:
@@ -73,6 +76,7 @@ def on_activation_page(page: Page, login: str | None = None) -> None:
     expect(page.get_by_role("heading", name="Activation de votre compte")).to_be_visible()
     if login:
         expect(page.get_by_role("main")).to_contain_text(login)
+    accessibility.check(page)
 
 
 def start_activation(page: Page, base_url: str, login: str, code: str) -> None:
@@ -100,6 +104,7 @@ def refused(page: Page, message: str | re.Pattern[str]) -> None:
     """The activation page again, saying what to fix."""
     on_activation_page(page)
     expect(page.get_by_role("alert").filter(has_text=message)).to_be_visible()
+    accessibility.check(page)
 
 
 def still_pending(page: Page, base_url: str, login: str, code: str) -> None:
@@ -117,6 +122,7 @@ def still_pending(page: Page, base_url: str, login: str, code: str) -> None:
 def on_ent_home(page: Page, base_url: str, given_name: str, surname: str) -> None:
     expect(page).to_have_url(base_url + "/accueil")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {given_name} {surname}")
+    accessibility.check(page)
 
 
 def claim(page: Page, label: str) -> Locator:

@@ -89,6 +89,9 @@ class Entry:
     message: str | None = None
     screenshot: str | None = None
     callouts: list[dict] = field(default_factory=list)
+    phone_screenshot: str | None = None
+    accessibility: dict | None = None
+    """axe-core's check of the step's page states: {"states": n, "violations": […]}; None when not run."""
 
     @classmethod
     def of(cls, raw: dict) -> Entry:
@@ -99,7 +102,8 @@ class Entry:
         return cls(id=str(raw.get("id", "?")), test=str(raw.get("test", "")), outcome=normalised,
                    param=None if param is None else str(param), duration=raw.get("duration"),
                    message=raw.get("message"), screenshot=raw.get("screenshot"),
-                   callouts=list(raw.get("callouts") or []))
+                   callouts=list(raw.get("callouts") or []), phone_screenshot=raw.get("phone_screenshot"),
+                   accessibility=raw.get("accessibility") if isinstance(raw.get("accessibility"), dict) else None)
 
 
 @dataclass
@@ -130,10 +134,11 @@ class Run:
         known = [step_id for step_id in STEPS if self.verdict(step_id) == "failed"]
         return known + sorted({e.id for e in self.entries if e.outcome == "failed" and e.id not in STEPS})
 
-    def screenshot(self, entry: Entry) -> Path | None:
-        if not entry.screenshot:
+    def screenshot(self, entry: Entry, phone: bool = False) -> Path | None:
+        name = entry.phone_screenshot if phone else entry.screenshot
+        if not name:
             return None
-        path = self.folder / entry.screenshot
+        path = self.folder / name
         return path if path.is_file() else None
 
     def guide_shot(self, step_id: str) -> Entry | None:
@@ -272,13 +277,31 @@ def _entry_view(run: Run, entry: Entry) -> dict:
         image = _data_uri(shot)
         alt = (f"Capture d'écran de la page à la fin de l'étape {entry.id}{case}"
                + (" ; les encadrés numérotés sont les repères du guide" if entry.callouts else ""))
+    phone = run.screenshot(entry, phone=True)
+    checked = entry.accessibility
     expected, seen, rest = expected_and_seen(entry.message) if entry.outcome == "failed" else (None, None, "")
     return {"id": entry.id, "test": entry.test, "param": entry.param, "outcome": entry.outcome,
             "label": VERDICTS[entry.outcome], "duration": _seconds(entry.duration),
             "message": textwrap.dedent(entry.message).strip() if entry.message else None,
             "expected": expected, "seen": seen, "rest": rest, "image": image, "alt": alt,
             "missing_shot": bool(entry.screenshot) and run.screenshot(entry) is None,
-            "annotated": bool(entry.callouts) and image is not None}
+            "annotated": bool(entry.callouts) and image is not None,
+            "phone_image": _data_uri(phone) if phone else None,
+            "phone_alt": f"La même page sur un téléphone (390 pixels de large), étape {entry.id}{case}",
+            "accessibility": _accessibility_text(checked),
+            "accessible": checked is not None and not checked.get("violations")}
+
+
+def _accessibility_text(checked: dict | None) -> str:
+    """« 6 états de page vérifiés (bureau et téléphone) : aucune violation », or what was found."""
+    if not checked:
+        return "non vérifiée"
+    states = _plural(int(checked.get("states", 0)), "état de page vérifié", "états de page vérifiés")
+    violations = checked.get("violations") or []
+    if not violations:
+        return f"{states} (bureau et téléphone) : aucune violation"
+    rules = sorted({str(item.get("rule")) for item in violations})
+    return f"{states} : {_plural(len(violations), 'violation', 'violations')} ({', '.join(rules)})"
 
 
 def _report_context(run: Run) -> dict:

@@ -15,6 +15,7 @@ from idp.cas import setup_cas
 from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.csp import content_security_policy
 from idp.directory import DirectoryUnavailable
+from idp.forms import field_aria
 from idp.i18n import setup_i18n
 from idp.interactions import setup_interactions
 from idp.oidc import setup_oidc
@@ -58,6 +59,7 @@ def setup_config(app: Flask, settings: Settings) -> None:
         MAX_FORM_MEMORY_SIZE=REQUEST_MAX_BYTES,
         MAX_FORM_PARTS=200,
     )
+    app.jinja_env.globals["field_aria"] = field_aria
 
 
 def setup_audit(app: Flask, settings: Settings) -> None:

@@ -251,3 +251,21 @@ def test_portal_guide_without_manifest_is_text_only(app: Flask, tmp_path: Path,
     page = app.test_client().get("/guides/parents").text
     assert "<h1>Guide parents — Activer son compte</h1>" in page and esc(STEPS["C1"].words) in page
     assert "<img" not in page and "PDF" not in page
+
+
+def test_each_verification_says_its_accessibility_and_shows_the_phone_size(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    desktop = screenshot(folder / "test_M1_sample.png", "Mon compte").name
+    phone = screenshot(folder / "test_M1_sample-telephone.png", "Mon compte (téléphone)").name
+    violation = {"rule": "color-contrast", "impact": "serious", "help": "Elements must meet contrast ratio",
+                 "url": "http://127.0.0.1:5000/compte", "size": "390×844", "targets": [".aide"]}
+    clean = {**entry("M1", shot=desktop), "phone_screenshot": phone, "accessibility": {"states": 4, "violations": []}}
+    broken = {**entry("M2", "failed", message="Accessibilité (axe-core) : color-contrast"),
+              "accessibility": {"states": 2, "violations": [violation]}}
+    (folder / "report.json").write_text(json.dumps([clean, broken]), encoding="utf-8")
+    (folder / "run.json").write_text(json.dumps({"base_url": "http://127.0.0.1:5000"}), encoding="utf-8")
+    page = build_report(folder).read_text(encoding="utf-8")
+    assert "Accessibilité : 4 états de page vérifiés (bureau et téléphone) : aucune violation" in page
+    assert '<span class="inaccessible">Accessibilité : 2 états de page vérifiés : 1 violation (color-contrast)' in page
+    assert page.count('<figure class="telephone">') == 1 and "390 × 844" in page

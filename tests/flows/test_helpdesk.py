@@ -109,7 +109,7 @@ def test_answer_is_mailed_to_the_parent_and_kept(app: Flask, client: FlaskClient
     browser = staff_browser(app, staff)
     refused = post(browser, f"/assistance/{reference}/reponse", answer="   ")
     assert refused.status_code == 400
-    assert re.search(r'<p class="erreur" id="answer-erreur" role="alert">Écrivez votre réponse au parent.',
+    assert re.search(r'<p class="erreur" id="answer-erreur">Écrivez votre réponse au parent.',
                      refused.text)
     response = post(browser, f"/assistance/{reference}/reponse", answer="Votre nouveau code vous attend au collège.")
     assert response.status_code == 302 and response.headers["Location"].endswith("fait=answered")

@@ -153,3 +153,20 @@ def test_an_exempt_address_is_never_slowed(settings) -> None:  # type: ignore[no
     app = create_app(settings.with_changes(rate_limits=True, rate_limit_exempt="10.0.0.9, 127.0.0.1"))
     browser = app.test_client()
     assert {sign_in(browser, "nobody.at-all", "Wrong-password-1").status_code for _ in range(35)} == {400}
+
+
+def test_a_refused_sign_in_has_an_error_summary_tied_to_the_fields(client: FlaskClient, directory: Directory,
+                                                                   unique_surname: str) -> None:
+    """GOV.UK's pattern: the title starts « Erreur : », a summary first on the page (it takes
+    the focus: static/error-summary.js) links to the field, and the message describes both fields."""
+    login = new_active(directory, unique_surname)
+    token = csrf_token(client.get("/connexion").text)
+    page = client.post("/connexion", data={"csrf_token": token, "login": login, "password": "PasLeBon2026"}).text
+    assert "<title>Erreur : Connexion" in page
+    summary = re.search(r'<div class="resume-erreurs" role="alert" tabindex="-1">(.*?)</div>', page, re.S).group(1)
+    assert '<a href="#login">Identifiant ou mot de passe incorrect.' in summary
+    for field in ("login", "password"):
+        tag = re.search(rf'<input[^>]*id="{field}"[^>]*>', page).group(0)
+        assert 'aria-invalid="true"' in tag and "probleme" in tag
+    assert "<title>Connexion" in client.get("/connexion").text  # no error, no prefix
+    assert "resume-erreurs" not in client.get("/connexion").text

@@ -65,7 +65,7 @@ def attempt(app: Flask, login: str, password: str, address: str):  # type: ignor
 
 
 def problem_of(page: str) -> str:
-    return re.search(r'<p class="erreur" role="alert" id="probleme">(.*?)</p>', page, re.S).group(1)
+    return re.search(r'<p class="erreur" id="probleme">(.*?)</p>', page, re.S).group(1)
 
 
 def test_tries_left_are_told_and_an_attackers_address_is_refused_while_the_owner_signs_in(
