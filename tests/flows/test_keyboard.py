@@ -1,0 +1,141 @@
+"""The forms with the keyboard alone, in Chromium (RGAA 7.3, 10.7; WCAG 2.1.1, 2.4.7): the
+login, activation, recovery, help and account forms are completed with Tab, typing, Space
+and Enter; the element with the focus is always visibly outlined; after a refused submit the
+focus is on the error summary."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect
+from werkzeug.serving import make_server
+
+from idp.app import create_app
+from idp.config import load_settings
+from idp.directory import Directory
+from idp.directory.slapd import PrivateSlapd, free_port
+from tests.cas.conftest import CHROMIUM
+from tests.conftest import settings_file
+from tests.flows.conftest import PASSWORD, new_active, new_pending
+
+NEW_PASSWORD = "Kiwi4Zebre8"
+
+
+@pytest.fixture(scope="module")
+def site(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The ENT served on a port of its own (the real slapd behind it)."""
+    folder = tmp_path_factory.mktemp("keyboard")
+    port = free_port()
+    settings = load_settings(settings_file(slapd, folder, f'issuer = "http://127.0.0.1:{port}"\n'), environ={})
+    app = create_app(settings.with_changes(terms_version="2026-09"))
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, on pytest-playwright's Playwright (one per test session)."""
+    launched = playwright.chromium.launch(executable_path=CHROMIUM)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    context = chromium.new_context(locale="fr-FR")
+    yield context.new_page()
+    context.close()
+
+
+def tab_to(page: Page, selector: str, most: int = 40) -> None:
+    """Tab until `selector` has the focus, checking that each element on the way shows it."""
+    target = page.locator(selector)
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        assert page.evaluate("""() => {
+            const element = document.activeElement, style = getComputedStyle(element);
+            return element === document.body || (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0);
+        }"""), f"no visible focus on {page.evaluate('() => document.activeElement.outerHTML.slice(0, 120)')}"
+        if target.evaluate("(element) => element === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} never got the focus with Tab")
+
+
+def type_in(page: Page, selector: str, text: str) -> None:
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+def test_the_skip_link_comes_first_and_shows(page: Page, site: str) -> None:
+    page.goto(site + "/connexion")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Aller au contenu")
+    expect(skip).to_be_focused()
+    assert skip.bounding_box()["y"] >= 0  # on screen once focused
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#contenu")
+
+
+def test_sign_in_with_the_keyboard_and_the_focus_on_the_summary_after_a_refusal(
+        page: Page, site: str, directory: Directory) -> None:
+    login = new_active(directory, "Clavier")
+    page.goto(site + "/connexion")
+    type_in(page, "#login", login)
+    type_in(page, "#password", "PasLeBon2026")
+    page.keyboard.press("Enter")
+    expect(page).to_have_title("Erreur : Connexion — ENT 77")
+    expect(page.locator(".resume-erreurs")).to_be_focused()
+    page.keyboard.press("Tab")  # the summary's link, then Enter: to the field
+    page.keyboard.press("Enter")
+    expect(page.locator("#login")).to_be_focused()
+    type_in(page, "#password", PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Danièle Clavier")
+
+
+def test_activation_with_the_keyboard(page: Page, site: str, directory: Directory) -> None:
+    created = new_pending(directory, "Clavieractivation")
+    page.goto(site + "/connexion")
+    type_in(page, "#login", created.login)
+    type_in(page, "#password", created.activation_code)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Activation de votre compte")).to_be_visible()
+    type_in(page, "#password", NEW_PASSWORD)
+    type_in(page, "#confirmation", NEW_PASSWORD)
+    type_in(page, "#email", "clavier@exemple.fr")
+    tab_to(page, "#accept")
+    page.keyboard.press("Space")
+    tab_to(page, "button[type=submit].large")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Votre compte est activé.")
+
+
+def test_recovery_and_help_forms_with_the_keyboard(page: Page, site: str, directory: Directory) -> None:
+    login = new_active(directory, "Clavierrecup")
+    page.goto(site + "/mot-de-passe-oublie")
+    type_in(page, "#who", login)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_be_visible()
+    page.goto(site + "/aide")
+    tab_to(page, "button[type=submit].large")
+    page.keyboard.press("Enter")  # empty: refused, the focus on the summary
+    expect(page.locator(".resume-erreurs")).to_be_focused()
+
+
+def test_the_account_password_form_with_the_keyboard(page: Page, site: str, directory: Directory) -> None:
+    login = new_active(directory, "Claviercompte")
+    page.goto(site + "/connexion")
+    type_in(page, "#login", login)
+    type_in(page, "#password", PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Danièle Claviercompte")
+    page.goto(site + "/compte/mot-de-passe")
+    type_in(page, "#current", PASSWORD)
+    type_in(page, "#password", NEW_PASSWORD)
+    type_in(page, "#confirmation", NEW_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Votre mot de passe a été modifié.")
+    directory.verify(login, NEW_PASSWORD)
