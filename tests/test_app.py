@@ -1,6 +1,7 @@
 """The application factory and what every page shares."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,21 @@ def test_portal_page_is_french_with_security_headers(settings: Settings) -> None
     assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_every_page_links_to_the_accessibility_statement(settings: Settings) -> None:
+    """The RGAA's model: the compliance status in the footer, and a statement that says what was
+    tested, what is not accessible, how to report a problem and the remedies."""
+    client = create_app(settings).test_client()
+    for path in ("/", "/connexion", "/aide"):
+        assert '<a href="/accessibilite">Accessibilité : partiellement conforme</a>' in client.get(path).text
+    page = html.unescape(client.get("/accessibilite").text)
+    for words in ("Déclaration d'accessibilité", "partiellement conforme", "Résultats des tests",
+                  "Contenus non accessibles", "Retour d'information et contact", "Défenseur des droits",
+                  'href="/aide"'):
+        assert words in page, words
+    english = client.get("/accessibilite?lang=en").text
+    assert "Accessibility statement" in english and '<p lang="fr">' in english
 
 
 def test_stylesheet_is_served_locally(settings: Settings) -> None:

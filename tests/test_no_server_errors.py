@@ -73,6 +73,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "portal.home": (),
     "portal.welcome": (),
     "portal.guide": (),
+    "portal.accessibility": (),
     "login.form": ("login", "password", "remember", "interaction", "login_hint", "message"),
     "activation.form": ("password", "confirmation", "email", "mobile", "accept"),
     "activation.charter": (),

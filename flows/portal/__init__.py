@@ -45,6 +45,13 @@ def welcome():
         schools=[schools.get(uai, uai) for uai in account.schools], apps=apps_for(account))
 
 
+@portal.get("/accessibilite")
+def accessibility() -> str:
+    """The accessibility statement (RGAA's model), linked from every page's footer."""
+    settings = current_app.config["ENT_IDP"]
+    return render_template("portal/accessibility.html", ent_name=settings.ent_name, issuer=settings.issuer)
+
+
 @portal.get("/guides/<audience>")
 def guide(audience: str) -> str:
     if audience not in GUIDES:
