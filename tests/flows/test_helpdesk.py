@@ -61,6 +61,14 @@ def test_signed_out_people_are_sent_to_the_login_page(client: FlaskClient) -> No
         assert response.status_code == 302 and response.headers["Location"] == "/connexion"
 
 
+def test_the_home_page_of_help_desk_staff_links_to_their_requests(app: Flask, directory: Directory,
+                                                                  unique_surname: str) -> None:
+    link = '<a class="bouton secondaire" href="/assistance">'
+    assert link in staff_browser(app, new_staff(directory, unique_surname)).get("/accueil").text
+    others = staff_browser(app, new_staff(directory, unique_surname + "b", roles=()))
+    assert link not in others.get("/accueil").text
+
+
 def test_people_without_the_helpdesk_role_are_refused(app: Flask, directory: Directory, unique_surname: str) -> None:
     for login in (new_active(directory, unique_surname), new_staff(directory, unique_surname + "b", roles=())):
         response = staff_browser(app, login).get("/assistance")
