@@ -3,7 +3,7 @@ in with: each protocol registers where its apps come from, and the home page ask
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
 
@@ -33,6 +33,18 @@ def add_source(app: Flask, source: AppSource) -> None:
 
 
 def apps_for(account: Account) -> list[AppLink]:
-    """Every protocol's apps that `account` may open, by name."""
-    links = [link for source in current_app.extensions[EXTENSION] for link in source(account)]
+    """Every protocol's apps that `account` may open, by name: each source shows the apps of
+    the person's schools, and a parent's schools include their children's."""
+    seen_as = replace(account, schools=schools_of(account))
+    links = [link for source in current_app.extensions[EXTENSION] for link in source(seen_as)]
     return sorted(links, key=lambda link: link.name.casefold())
+
+
+def schools_of(account: Account) -> tuple[str, ...]:
+    """The person's schools and, for a parent, those of each child (read from the directory)."""
+    from idp.services import services
+    schools = list(account.schools)
+    for login in account.children:
+        child = services().directory.find(login)
+        schools += [school for school in (child.schools if child else ()) if school not in schools]
+    return tuple(schools)

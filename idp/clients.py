@@ -29,8 +29,10 @@ class Registered:
 def register(store: Store, *, name: str, redirect_uris: list[str], post_logout_redirect_uris: Sequence[str] = (),
              public: bool = False, first_party: bool = True, require_pkce: bool = False,
              client_id: str | None = None, backchannel_logout_uri: str | None = None,
-             frontchannel_logout_uri: str | None = None, refresh_tokens: bool = False) -> Registered:
-    """`refresh_tokens`: a refresh token with every code, not only for `offline_access`."""
+             frontchannel_logout_uri: str | None = None, refresh_tokens: bool = False,
+             schools: Sequence[str] = ()) -> Registered:
+    """`refresh_tokens`: a refresh token with every code, not only for `offline_access`;
+    `schools`: the colleges (UAI) whose home page shows it (none: every college's)."""
     if not name.strip():
         raise ClientError("le nom de l'application est obligatoire")
     if not redirect_uris:
@@ -47,7 +49,8 @@ def register(store: Store, *, name: str, redirect_uris: list[str], post_logout_r
                         name=name.strip(), redirect_uris=list(redirect_uris),
                         post_logout_redirect_uris=list(post_logout_redirect_uris), first_party=first_party,
                         require_pkce=require_pkce or public, backchannel_logout_uri=backchannel_logout_uri,
-                        frontchannel_logout_uri=frontchannel_logout_uri, refresh_tokens=refresh_tokens)
+                        frontchannel_logout_uri=frontchannel_logout_uri, refresh_tokens=refresh_tokens,
+                        schools=list(schools))
         db.add(client)
     audit("client.registered", client=client_id, actor="cli")
     return Registered(client, client_secret)
@@ -91,7 +94,8 @@ def describe(client: Client) -> dict[str, object]:
             "post_logout_redirect_uris": list(client.post_logout_redirect_uris), "public": client.public,
             "first_party": client.first_party, "require_pkce": client.require_pkce or client.public,
             "backchannel_logout_uri": client.backchannel_logout_uri,
-            "frontchannel_logout_uri": client.frontchannel_logout_uri, "refresh_tokens": client.refresh_tokens}
+            "frontchannel_logout_uri": client.frontchannel_logout_uri, "refresh_tokens": client.refresh_tokens,
+            "schools": list(client.schools or [])}
 
 
 def every_client(store: Store) -> list[Client]:
@@ -99,12 +103,12 @@ def every_client(store: Store) -> list[Client]:
     return list(store.session.scalars(select(Client).order_by(Client.name)))
 
 
-def college_apps(store: Store) -> list[AppLink]:
-    """The ENT's own OIDC apps (first-party), as the home page opens them: at the root of the
-    site of their first redirect URI."""
+def college_apps(store: Store, schools: Sequence[str]) -> list[AppLink]:
+    """The ENT's own OIDC apps (first-party) for people of `schools`, as the home page opens
+    them: at the root of the site of their first redirect URI."""
     links = []
     for client in every_client(store):
-        if client.first_party:
+        if client.first_party and (not client.schools or set(client.schools) & set(schools)):
             parts = urlsplit(client.redirect_uris[0])
             links.append(AppLink(client.name, f"{parts.scheme}://{parts.netloc}/"))
     return links

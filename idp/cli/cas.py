@@ -4,9 +4,8 @@ from __future__ import annotations
 import argparse
 
 from idp.cas import services as cas_services
-from idp.provisioning.schools import normalize_uai, uai_problem
 
-from .common import CommandError, Commands, add_json_option, human, open_store, print_result, settings_of
+from .common import Commands, add_json_option, human, open_store, print_result, schools_option, settings_of
 
 
 def register(commands: Commands) -> None:
@@ -32,10 +31,7 @@ def register(commands: Commands) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    schools = tuple(normalize_uai(school) for school in args.school)
-    for school in schools:
-        if uai_problem(school):
-            raise CommandError(uai_problem(school))
+    schools = schools_option(args.school)
     record = cas_services.add(open_store(settings_of(args)), name=args.name, services=args.service,
                               attributes=args.attributes, schools=schools)
     print_result(args, cas_services.as_json(record), [f"id : {record.id}", *_lines(record)[1:]])

@@ -5,7 +5,7 @@ import argparse
 
 from idp import clients as client_registry
 
-from .common import Commands, add_json_option, human, open_store, print_result, settings_of
+from .common import Commands, add_json_option, human, open_store, print_result, schools_option, settings_of
 
 
 def register(commands: Commands) -> None:
@@ -25,6 +25,8 @@ def register(commands: Commands) -> None:
                             help="page chargée (cadre caché) par la page de déconnexion de l'ENT")
     client_add.add_argument("--refresh-tokens", action="store_true",
                             help="jeton de rafraîchissement à chaque connexion, même sans le scope offline_access")
+    client_add.add_argument("--school", action="append", default=[], metavar="UAI",
+                            help="collège dont la page d'accueil la montre (répétable ; par défaut : tous)")
     client_add.set_defaults(run=_add)
     client_list = clients.add_parser("list", help="liste les applications")
     client_list.set_defaults(run=_list)
@@ -38,12 +40,13 @@ def register(commands: Commands) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
+    schools = schools_option(args.school)
     registered = client_registry.register(
         open_store(settings_of(args)), name=args.name, redirect_uris=args.redirect_uri,
         post_logout_redirect_uris=args.post_logout_redirect_uri, public=args.public,
         first_party=not args.third_party, require_pkce=args.require_pkce,
         backchannel_logout_uri=args.backchannel_logout_uri, frontchannel_logout_uri=args.frontchannel_logout_uri,
-        refresh_tokens=args.refresh_tokens)
+        refresh_tokens=args.refresh_tokens, schools=schools)
     print_result(args, {"client_id": registered.client.client_id, "client_secret": registered.client_secret},
                  [f"client_id : {registered.client.client_id}",
                   f"client_secret : {registered.client_secret or '(aucun : client public, PKCE obligatoire)'}",

@@ -61,3 +61,13 @@ def print_result(args: argparse.Namespace, data: dict[str, Any], lines: list[str
         print(json.dumps(data, ensure_ascii=False))
     else:
         print("\n".join(lines))
+
+
+def schools_option(typed: list[str]) -> tuple[str, ...]:
+    """The UAI given with `--school` (repeatable), checked."""
+    from idp.provisioning.schools import normalize_uai, uai_problem
+    schools = tuple(normalize_uai(school) for school in typed)
+    for school in schools:
+        if uai_problem(school):
+            raise CommandError(uai_problem(school))
+    return schools

@@ -34,4 +34,4 @@ def setup_oidc(app: Flask) -> None:
     app.register_blueprint(oidc)
     app.extensions["csrf"].exempt(oidc)
     setup_cors(app, built.store)
-    add_source(app, lambda account: college_apps(services().store))
+    add_source(app, lambda account: college_apps(services().store, account.schools))

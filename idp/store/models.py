@@ -47,6 +47,8 @@ class Client(Base):
     frontchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
     """OpenID Connect Front-Channel Logout: the page the signed-out page loads in a hidden frame."""
     refresh_tokens: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    schools: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The UAI of the colleges whose people see it on the home page (none: every college)."""
     """Refresh tokens without `offline_access` in the scope (apps registered before this option: yes)."""
 
     # Authlib's ClientMixin
