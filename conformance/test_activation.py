@@ -34,9 +34,20 @@ def test_A1_password_rules_are_shown_and_enforced(page: Page, ent: Instance, wea
     """The guide's rules on the page; each of its counter-examples refused, nothing saved."""
     person = ent.pending(given_name="Sophie", surname="Martin")
     start_activation(page, ent.base_url, person.login, person.secret)
-    rules = page.get_by_role("main").get_by_text(re.compile(r"8 caractères.*une lettre.*un chiffre")).first
+    rules = page.get_by_role("list").filter(has_text="8 caractères au minimum")
     expect(rules).to_be_visible()
+    expect(new_password_field(page)).to_have_accessible_description(
+        re.compile("8 caractères au minimum.*au moins une lettre.*au moins un chiffre"))
     fill_activation(page, password=weak)
+    # The rules tick as the person types (without JavaScript the list simply stays).
+    for rule, met in (("8 caractères au minimum", len(weak) >= 8),
+                      ("au moins une lettre", any(char.isalpha() for char in weak)),
+                      ("au moins un chiffre", any(char.isdigit() for char in weak))):
+        item = rules.get_by_role("listitem").filter(has_text=rule)
+        if met:
+            expect(item).to_have_class(re.compile("respectee"))
+        else:
+            expect(item).not_to_have_class(re.compile("respectee"))
     activate(page)
     refused(page, message)
     expect(new_password_field(page)).to_have_accessible_description(re.compile(message))
@@ -84,11 +95,11 @@ def test_A3_personal_email_is_required_and_checked(page: Page, ent: Instance) ->
     activate(page)
     refused(page, re.compile("courriel invalide", re.I))
     expect(email_field(page)).to_have_accessible_description(re.compile("invalide"))
-    # What was typed is kept, but secrets are not.
+    # What was typed is kept, the valid new password too: the person's own, not stored yet.
     expect(email_field(page)).to_have_value("chloe.perso@@exemple")
     expect(mobile_field(page)).to_have_value(re.compile(r"6\s?12\s?34\s?56\s?78$"))
-    expect(new_password_field(page)).to_have_value("")
-    expect(confirmation_field(page)).to_have_value("")
+    expect(new_password_field(page)).to_have_value(NEW_PASSWORD)
+    expect(confirmation_field(page)).to_have_value(NEW_PASSWORD)
     still_pending(page, ent.base_url, person.login, person.secret)
     callout(page, email_field(page), 2)
 

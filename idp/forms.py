@@ -6,8 +6,9 @@ from functools import cache
 
 from babel import support
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, PasswordField
 from wtforms.i18n import messages_path
+from wtforms.widgets import PasswordInput
 
 from idp.i18n import current_language
 
@@ -37,3 +38,19 @@ def field_aria(field: Field, hint: object = None, problem_id: str | None = None)
     if field.errors or problem_id:
         attributes["aria-invalid"] = "true"
     return attributes
+
+
+class NewPasswordField(PasswordField):
+    """A new password (activation, « Mon compte »): shown again after a refusal of another
+    field, since it is the person's own and not stored yet; the view empties it when it was
+    itself refused (`forget_refused_passwords`)."""
+
+    widget = PasswordInput(hide_value=False)
+
+
+def forget_refused_passwords(*fields: Field) -> None:
+    """Empties the new password and its confirmation when either was refused: retyping both
+    is then asked; valid ones stay typed."""
+    if any(field.errors for field in fields):
+        for field in fields:
+            field.data = ""

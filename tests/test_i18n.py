@@ -170,7 +170,7 @@ def test_french_login_and_activation_keep_their_labels(client: FlaskClient, dire
                  '<label for="email">Courriel <span', '<label for="mobile">Téléphone mobile (facultatif)</label>',
                  "<legend>(4) Charte d'utilisation</legend>",
                  '<label for="accept">J&#39;accepte les conditions générales d&#39;utilisation</label>',
-                 "Règles : 8 caractères au minimum, parmi lesquels au moins une lettre et au moins un chiffre.",
+                 "<li data-regle=\"longueur\">8 caractères au minimum</li>",
                  "SMS quand le service sera disponible", '<button type="submit" class="bouton large">Activer</button>'):
         assert text in page, text
     refused = client.post("/activation", data={"csrf_token": csrf_token(page), "password": "abc1234",
@@ -185,7 +185,8 @@ def test_english_activation_page_and_its_messages(client: FlaskClient, directory
     sign_in_pending(client, directory, unique_surname, lang="en")
     page = client.get("/activation").text
     for text in ('<html lang="en">', "<h1>Activate your account</h1>", '<label for="password">New password</label>',
-                 '<label for="accept">I accept the terms of use</label>', "Rules: at least 8 characters",
+                 '<label for="accept">I accept the terms of use</label>',
+                 '<li data-regle="longueur">at least 8 characters</li>',
                  '<button type="submit" class="bouton large">Activate</button>'):
         assert text in page, text
     refused = client.post("/activation", data={"csrf_token": csrf_token(page), "password": "abcdefgh",

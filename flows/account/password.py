@@ -12,17 +12,18 @@ from flows.account import account
 from flows.account.common import current_password_checked, now_text, page_locale, signed_in_only
 from idp.audit import audit
 from idp.directory import Account
-from idp.forms import Form
+from idp.forms import Form, NewPasswordField, forget_refused_passwords
 from idp.i18n import _l
-from idp.passwords import RULES_TEXT, normalize_password, password_problems
+from idp.passwords import normalize_password, password_problems
 from idp.services import services
 from idp.sessions import SignedIn
 
 
 class PasswordForm(Form):
     current = PasswordField(_l("Mot de passe actuel"), render_kw={"autocomplete": "current-password"})
-    password = PasswordField(_l("Nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
-    confirmation = PasswordField(_l("Confirmation du nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
+    password = NewPasswordField(_l("Nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
+    confirmation = NewPasswordField(_l("Confirmation du nouveau mot de passe"),
+                                    render_kw={"autocomplete": "new-password"})
 
 
 @account.route("/compte/mot-de-passe", methods=["GET", "POST"])
@@ -42,8 +43,7 @@ def password(signed_in: SignedIn) -> Response:
             audit("account.password_changed", login=person.login, sessions_ended=ended)
             return redirect(url_for("account.overview", message="password-changed"))
     status = 400 if request.method == "POST" else 200
-    return make_response(render_template("account/password.html", form=form, account=person, problem=problem,
-                                         rules=gettext(RULES_TEXT)), status)
+    return make_response(render_template("account/password.html", form=form, account=person, problem=problem), status)
 
 
 def _new_password_ok(form: PasswordForm, person: Account) -> bool:
@@ -53,4 +53,5 @@ def _new_password_ok(form: PasswordForm, person: Account) -> bool:
         [gettext("Choisissez votre nouveau mot de passe.")]
     if normalize_password(form.confirmation.data or "") != normalize_password(new):
         form.confirmation.errors = [gettext("Les deux mots de passe saisis ne sont pas identiques.")]
+    forget_refused_passwords(form.password, form.confirmation)
     return not (form.password.errors or form.confirmation.errors)

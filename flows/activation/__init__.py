@@ -10,16 +10,16 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, EmailField, PasswordField, TelField
+from wtforms import BooleanField, EmailField, TelField
 
 from flows.login import ACTIVATION
 from idp import interactions
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email, normalize_mobile
 from idp.directory import AccountState, AlreadyActivated, CredentialsChanged
-from idp.forms import Form
+from idp.forms import Form, NewPasswordField, forget_refused_passwords
 from idp.i18n import _l
-from idp.passwords import RULES_TEXT, normalize_password, password_problems
+from idp.passwords import normalize_password, password_problems
 from idp.services import services
 from idp.store.models import now
 
@@ -30,8 +30,9 @@ ACTIVATION_WINDOW = 30 * 60
 
 
 class ActivationForm(Form):
-    password = PasswordField(_l("Nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
-    confirmation = PasswordField(_l("Confirmation du nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
+    password = NewPasswordField(_l("Nouveau mot de passe"), render_kw={"autocomplete": "new-password"})
+    confirmation = NewPasswordField(_l("Confirmation du nouveau mot de passe"),
+                                    render_kw={"autocomplete": "new-password"})
     email = EmailField(_l("Courriel"), render_kw={"autocomplete": "email", "spellcheck": "false"})
     mobile = TelField(_l("Téléphone mobile (facultatif)"), render_kw={"autocomplete": "tel"})
     accept = BooleanField(_l("J'accepte les conditions générales d'utilisation"))
@@ -76,7 +77,7 @@ def form() -> Response | str | tuple[str, int]:
                       "passe personnel."))
         return redirect(url_for("portal.welcome"))
     status = 400 if request.method == "POST" else 200
-    return render_template("activation/form.html", form=form, account=account, rules=gettext(RULES_TEXT),
+    return render_template("activation/form.html", form=form, account=account,
                            sms_enabled=bool(current_app.config["ENT_IDP"].sms_gateway)), status
 
 
@@ -114,4 +115,5 @@ def _check(form: ActivationForm, login: str, given_name: str, surname: str) -> b
     if not form.accept.data:
         form.accept.errors = [gettext("Vous devez accepter les conditions générales d'utilisation pour activer "
                                       "votre compte.")]
+    forget_refused_passwords(form.password, form.confirmation)
     return not any(field.errors for field in form)

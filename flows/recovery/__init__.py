@@ -20,7 +20,7 @@ from idp.contact import ContactError, normalize_email
 from idp.directory import Account, CredentialsChanged
 from idp.forms import Form
 from idp.i18n import _l
-from idp.passwords import RULES_TEXT, normalize_password, password_problems
+from idp.passwords import normalize_password, password_problems
 from idp.ratelimit import RECOVERY, SMS_CODE, limited
 from idp.recovery import CODE_PLACE
 from idp.services import services
@@ -110,8 +110,7 @@ def new_password() -> Response | str | tuple[str, int]:
             return render_template("recovery/invalid.html"), 400
         return _signed_in_again(account)
     status = 400 if request.method == "POST" else 200
-    return render_template("recovery/new_password.html", form=form, account=link.account,
-                           rules=gettext(RULES_TEXT)), status
+    return render_template("recovery/new_password.html", form=form, account=link.account), status
 
 
 @recovery.route("/identifiant-oublie", methods=["GET", "POST"])

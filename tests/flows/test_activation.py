@@ -44,7 +44,7 @@ def test_activation_stores_everything_and_makes_the_code_obsolete(client: FlaskC
         pass
 
 
-def test_refusals_keep_what_was_typed_but_secrets_and_save_nothing(client: FlaskClient, directory: Directory,
+def test_refusals_keep_what_was_typed_but_refused_passwords_and_save_nothing(client: FlaskClient, directory: Directory,
                                                                    unique_surname: str) -> None:
     created = new_pending(directory, unique_surname)
     sign_in(client, created.login, created.activation_code)
@@ -59,7 +59,10 @@ def test_refusals_keep_what_was_typed_but_secrets_and_save_nothing(client: Flask
                              ({"accept": None}, "Vous devez accepter les conditions générales")):
         response = activate(client, **changes)
         assert response.status_code == 400 and message in response.text, message
-        assert 'value="Tilleul2026"' not in response.text  # secrets are never sent back
+        # The person's new password, not stored yet, is kept when it was valid; a refused one is emptied.
+        password_refused = "password" in changes or "confirmation" in changes
+        assert ('value="Tilleul2026"' in response.text) is not password_refused, message
+        assert created.activation_code not in response.text  # the letter's code is never sent back
         if "email" not in changes:
             assert 'value="Daniele.Adams@example.fr"' in response.text  # kept, normalised
     assert directory.get(created.login).state is AccountState.PENDING
