@@ -21,6 +21,7 @@ from idp.interactions import setup_interactions
 from idp.oidc import setup_oidc
 from idp.proxy import TrustedHops, behind_trusted_proxies
 from idp.services import EXTENSION, Services, services
+from idp.theme import stylesheet
 
 FLOWS_ENTRY_POINTS = "ent_idp.flows"
 
@@ -60,6 +61,12 @@ def setup_config(app: Flask, settings: Settings) -> None:
         MAX_FORM_PARTS=200,
     )
     app.jinja_env.globals["field_aria"] = field_aria
+
+    @app.get("/theme.css")
+    def theme_stylesheet() -> Response:
+        """The ENT's colour (`theme_colour`), after the stylesheet's defaults."""
+        return Response(stylesheet(settings.theme_colour), mimetype="text/css",
+                        headers={"Cache-Control": "public, max-age=3600"})
 
 
 def setup_audit(app: Flask, settings: Settings) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from idp.provisioning.schools import uai_problem
 from idp.proxy import problems as proxy_problems
+from idp.theme import colour_problem
 
 ENV_PREFIX = "ENT_IDP_"
 
@@ -103,6 +104,8 @@ class Settings:
     audit_log: str = doc("Security events, one JSON line each: a file (relative to instance_dir), - for standard "
                          "error, syslog (this machine's) or syslog://host:port.", "audit.log")
     ent_name: str = doc("Name of the ENT shown to people and on letters.", "ENT 77")
+    theme_colour: str = doc("The ENT's colour (#rrggbb), on pages, mails and letters; readable on white (4.5:1).",
+                            "#1d5c63")
     demo: bool = doc("Demo mode: relaxed checks, demo data. Never in production.", False)
     forwarded_allow_ips: str = doc("The trusted hops: addresses or networks of the reverse proxies in front of the "
                                    "provider, comma-separated. Only from them is X-Forwarded-For read (from the "
@@ -255,6 +258,9 @@ def _check(settings: Settings) -> list[str]:
     if settings.cas.ticket_seconds > 300:
         problems.append("cas.ticket_seconds : 300 secondes au plus (un ticket sert aussitôt)")
     problems += proxy_problems(settings.forwarded_allow_ips)
+    colour = colour_problem(settings.theme_colour)
+    if colour:
+        problems.append(colour)
     storage = settings.ratelimit_storage_url
     if storage not in ("", "database") and urlsplit(storage).scheme not in (
             "memory", "redis", "rediss", "redis+sentinel", "redis+cluster"):

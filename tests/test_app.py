@@ -38,7 +38,22 @@ def test_every_page_links_to_the_accessibility_statement(settings: Settings) -> 
 
 def test_stylesheet_is_served_locally(settings: Settings) -> None:
     with create_app(settings).test_client().get("/static/ent.css") as response:
-        assert response.status_code == 200 and "--bleu" in response.text
+        assert response.status_code == 200 and "var(--couleur)" in response.text
+        assert "Marianne" not in response.text and "#000091" not in response.text  # the State's identity
+
+
+def test_the_ents_colour_is_set_in_one_place(settings: Settings) -> None:
+    client = create_app(settings.with_changes(theme_colour="#6a1b5f")).test_client()
+    assert '<link rel="stylesheet" href="/theme.css">' in client.get("/").text
+    theme = client.get("/theme.css")
+    assert theme.mimetype == "text/css" and "--couleur: #6a1b5f;" in theme.text
+
+
+@pytest.mark.parametrize(("colour", "problem"), [("bleu", "couleur #rrvvbb attendue"),
+                                                 ("#ffcc00", "pas assez contrastée sur fond blanc")])
+def test_an_unreadable_or_malformed_colour_is_refused(colour: str, problem: str) -> None:
+    with pytest.raises(SettingsError, match=problem):
+        load_settings(environ={"ENT_IDP_THEME_COLOUR": colour})
 
 
 def test_unknown_page_is_a_french_404(settings: Settings) -> None:

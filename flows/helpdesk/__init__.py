@@ -216,5 +216,6 @@ def _letter(reset: Provisioned, settings: Settings) -> bytes:
         school_name=settings.schools.get(school) if school else None, expires=reset.expires.date())
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "lettre.pdf"
-        write_letters(path, [letter], portal_url=settings.issuer, ent_name=settings.ent_name)
+        write_letters(path, [letter], portal_url=settings.issuer, ent_name=settings.ent_name,
+                      colour=settings.theme_colour)
         return path.read_bytes()

@@ -159,7 +159,7 @@ def _letters(path: Path | None, created: list[Provisioned], settings: Settings) 
             school_name=settings.schools.get(c.person.schools[0]) if c.person.schools else None,
             expires=c.expires.date(),
         ) for c in created
-    ], portal_url=settings.issuer, ent_name=settings.ent_name)
+    ], portal_url=settings.issuer, ent_name=settings.ent_name, colour=settings.theme_colour)
 
 
 def _account_facts(account: Account) -> dict[str, Any]:

@@ -74,7 +74,8 @@ def render(settings: Settings, template: str, context: dict[str, Any], locale: s
     if template not in template_names():
         raise ValueError(f"modèle de courriel inconnu : {template!r}")
     locale = pick_locale(locale)
-    values = {"ent_name": settings.ent_name, "portal_url": settings.issuer, **context, "locale": locale}
+    values = {"ent_name": settings.ent_name, "theme_colour": settings.theme_colour, "portal_url": settings.issuer,
+              **context, "locale": locale}
     folder = f"mail/{template}"
     try:
         subject = " ".join(_environment.get_template(f"{folder}/subject.{locale}.txt").render(values).split())

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from fpdf import FPDF
 
+from idp.theme import DEFAULT_COLOUR, rgb
+
 __all__ = ["ActivationLetter", "write_letters"]
 
 # Core PDF fonts are written with WinAnsiEncoding (cp1252): latin-1 plus ’ œ – — € etc.
@@ -19,7 +21,6 @@ _REPLACEMENTS = str.maketrans({"\u202f": "\u00a0", "\u2009": " ", "\u200b": "", 
                                "\u2011": "-", "\u2212": "-", "Ł": "L", "ł": "l", "ı": "i"})
 _NBSP = "\u00a0"
 _RGB = tuple[int, int, int]
-_BLUE: _RGB = (0, 0, 145)  # "bleu France"
 _INK: _RGB = (25, 25, 25)
 _GREY: _RGB = (90, 90, 90)
 _LEFT, _WIDTH = 20.0, 170.0
@@ -153,20 +154,20 @@ def _notes(profile: str) -> list[str]:
     return notes
 
 
-def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name: str) -> None:
-    """Lay out one letter on a new page."""
+def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name: str, colour: _RGB) -> None:
+    """Lay out one letter on a new page, its headings in the ENT's colour."""
     pdf.add_page()
     pdf.cy = 16.0
-    pdf.style("B", 15, _BLUE)
+    pdf.style("B", 15, colour)
     pdf.para(f"{ent_name} — Espace Numérique de Travail", h=7, after=1)
     school = " — ".join(p for p in (letter.school_name,
                                     letter.school and f"UAI {letter.school}") if p)
     if school:
         pdf.style()
         pdf.para(school, after=0.5)
-    pdf.style("B", 9.5, _BLUE)
+    pdf.style("B", 9.5, colour)
     pdf.para("Document personnel et confidentiel", after=1.5)
-    pdf.set_draw_color(*_BLUE)
+    pdf.set_draw_color(*colour)
     pdf.set_line_width(0.5)
     pdf.line(_LEFT, pdf.cy, _RIGHT, pdf.cy)
     pdf.cy += 6
@@ -197,11 +198,11 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
     pdf.set_line_width(0.4)
     pdf.rect(_LEFT, top, _WIDTH, pdf.cy - top)
     pdf.cy += 8
-    pdf.style("B", 12.5, _BLUE)
+    pdf.style("B", 12.5, colour)
     pdf.para("Activer son compte", h=6, after=2)
     pdf.style()
     for number, step in enumerate(steps, 1):
-        pdf.item(f"{number}.", step, 7, _BLUE)
+        pdf.item(f"{number}.", step, 7, colour)
     pdf.cy += 3
     pdf.style("", 10.5)
     for note in _notes(letter.profile):
@@ -212,13 +213,13 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
     pdf.set_line_width(0.3)
     pdf.line(_LEFT, pdf.cy, _RIGHT, pdf.cy)
     pdf.cy += 2
-    pdf.style("B", 9.5, _BLUE)
+    pdf.style("B", 9.5, colour)
     pdf.para("Ne communiquez jamais votre mot de passe. Le personnel de l'établissement "
              "ne vous le demandera jamais.", h=4.5, after=0)
 
 
 def write_letters(path: pathlib.Path, letters: Iterable[ActivationLetter], *,
-                  portal_url: str, ent_name: str = "ENT 77") -> int:
+                  portal_url: str, ent_name: str = "ENT 77", colour: str = DEFAULT_COLOUR) -> int:
     """Writes one page per letter to `path` (PDF); returns the number of pages."""
     pdf = _LetterPDF()
     pdf.set_lang("fr")
@@ -226,7 +227,7 @@ def write_letters(path: pathlib.Path, letters: Iterable[ActivationLetter], *,
     pdf.set_creator("idp.provisioning.letters")
     steps = _steps(portal_url)
     for letter in letters:
-        _page(pdf, letter, steps, ent_name)
+        _page(pdf, letter, steps, ent_name, rgb(colour))
     if pdf.pages_count == 0:
         raise ValueError("aucune lettre à écrire")
     pdf.output(str(path))
