@@ -20,16 +20,30 @@ class AppLink:
 
 
 AppSource = Callable[[Account], list[AppLink]]
+UsedSource = Callable[[str], list[str]]
+"""A login → the names of the apps it signed in to (« Mon compte »)."""
+USED = "ent_idp_apps_used"
 
 
 def setup_apps(app: Flask) -> list[AppSource]:
     sources: list[AppSource] = []
     app.extensions[EXTENSION] = sources
+    app.extensions[USED] = []
     return sources
 
 
-def add_source(app: Flask, source: AppSource) -> None:
+def add_source(app: Flask, source: AppSource, used: UsedSource | None = None) -> None:
+    """A protocol's apps: those a person may open, and (`used`) those they signed in to."""
     app.extensions[EXTENSION].append(source)
+    if used is not None:
+        app.extensions[USED].append(used)
+
+
+def apps_used_by(login: str) -> list[str]:
+    """The names of the apps, whatever their protocol, that `login` signed in to (those whose
+    tokens or tickets the ENT still keeps), by name."""
+    names = {name for source in current_app.extensions[USED] for name in source(login)}
+    return sorted(names, key=str.casefold)
 
 
 def apps_for(account: Account) -> list[AppLink]:

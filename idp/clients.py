@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from idp.apps import AppLink
 from idp.audit import audit
-from idp.store import Client, Store
+from idp.store import Client, Store, Token
 from idp.store.models import digest
 
 
@@ -112,3 +112,9 @@ def college_apps(store: Store, schools: Sequence[str]) -> list[AppLink]:
             parts = urlsplit(client.redirect_uris[0])
             links.append(AppLink(client.name, f"{parts.scheme}://{parts.netloc}/"))
     return links
+
+
+def names_used_by(store: Store, login: str) -> list[str]:
+    """The apps that got tokens for `login` (« Mon compte »)."""
+    return list(store.session.scalars(select(Client.name).join(Token, Token.client_id == Client.client_id)
+                                      .where(Token.login == login).distinct()))

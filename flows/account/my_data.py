@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from flows.account import account
 from flows.account.common import signed_in_only
+from idp.apps import apps_used_by
 from idp.audit import EXTENSION as AUDIT_EXTENSION
 from idp.audit import audit, read_events
 from idp.directory import Account
@@ -34,6 +35,7 @@ def my_data(signed_in: SignedIn) -> Response:
         "sessions": [{"since": _iso(device.since), "last_seen": _iso(device.last_seen), "remember": device.remember,
                       "device": device.user_agent, "address": device.address}
                      for device in services().sessions.open_sessions(signed_in.login)],
+        "apps_used": apps_used_by(signed_in.login),
         "authorised_apps": [{"app": client.name, "scope": consent.scope, "since": _iso(consent.granted_at)}
                             for consent, client in consents.in_force(services().store, signed_in.login)],
         "security_events": _recent_events(signed_in.login),

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from flows.account import account
 from flows.account.common import local_time, signed_in_only
 from flows.account.device_names import device_name
-from idp.apps import apps_for
+from idp.apps import apps_for, apps_used_by
 from idp.audit import audit
 from idp.forms import Form
 from idp.i18n import _l
@@ -34,7 +34,8 @@ def overview(signed_in: SignedIn) -> str:
     return render_template(
         "account/overview.html", account=person, profile=PROFILE_WORDS[person.profile.value],
         schools=[schools.get(uai, uai) for uai in person.schools], email=mask_email(person.recovery_email),
-        mobile=mask_mobile(person.mobile), apps=apps_for(person), form=ActionForm(),
+        mobile=mask_mobile(person.mobile), apps=apps_for(person), used=apps_used_by(person.login),
+        form=ActionForm(),
         granted=consents.in_force(services().store, signed_in.login), devices=_devices(signed_in),
         message=_MESSAGES.get(request.args.get("message", "")))
 

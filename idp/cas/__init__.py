@@ -16,7 +16,7 @@ from . import single_logout
 from .endpoints import cas
 from .extension import EXTENSION, CasServer, cas_server
 from .login import PROTOCOL, resume_login
-from .services import ServiceRegistry, list_services
+from .services import ServiceRegistry, list_services, names_used_by
 from .tickets import CasTickets
 
 
@@ -34,7 +34,8 @@ def setup_cas(app: Flask) -> None:
     app.extensions["csrf"].exempt(cas)
     add_source(app, lambda account: [AppLink(record.name, record.home_url())
                                      for record in list_services(provided.store)  # fresh: a new app shows at once
-                                     if not record.schools or set(record.schools) & set(account.schools)])
+                                     if not record.schools or set(record.schools) & set(account.schools)],
+               used=lambda login: names_used_by(provided.store, login))
 
 
 __all__ = ["CasServer", "cas_server", "setup_cas"]

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from idp.audit import audit
 from idp.store import Store
-from idp.store.cas import CasService
+from idp.store.cas import CasService, CasTicket
 
 from .attributes import DEFAULT, PROFILES
 
@@ -211,3 +211,9 @@ def _find(store: Store, service_id: str) -> CasService:
 def _record(row: CasService) -> RegisteredService:
     return RegisteredService(row.id, row.name, tuple(row.services), row.attributes, row.created_at,
                              tuple(row.schools or ()))
+
+
+def names_used_by(store: Store, login: str) -> list[str]:
+    """The CAS apps `login` got tickets for, while the ENT keeps them (« Mon compte »)."""
+    return list(store.session.scalars(select(CasService.name).join(CasTicket, CasTicket.service_id == CasService.id)
+                                      .where(CasTicket.login == login).distinct()))

@@ -16,7 +16,7 @@ def setup_oidc(app: Flask) -> None:
     """Authlib's server on the app, the endpoints, how a kept authorization request is
     answered, back- and front-channel logout, CORS for public clients, and the ENT's own OIDC apps on the home
     page."""
-    from idp.clients import college_apps
+    from idp.clients import college_apps, names_used_by
 
     from . import backchannel, frontchannel
     from .cors import setup_cors
@@ -34,4 +34,5 @@ def setup_oidc(app: Flask) -> None:
     app.register_blueprint(oidc)
     app.extensions["csrf"].exempt(oidc)
     setup_cors(app, built.store)
-    add_source(app, lambda account: college_apps(services().store, account.schools))
+    add_source(app, lambda account: college_apps(services().store, account.schools),
+               used=lambda login: names_used_by(services().store, login))
