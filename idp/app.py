@@ -13,6 +13,7 @@ from idp.audit import EXTENSION as AUDIT_EXTENSION
 from idp.audit import AuditLog
 from idp.cas import setup_cas
 from idp.config import Settings, SettingsError, load_settings, web_problems
+from idp.contact import display_phone
 from idp.csp import content_security_policy
 from idp.directory import DirectoryUnavailable
 from idp.forms import field_aria
@@ -61,6 +62,7 @@ def setup_config(app: Flask, settings: Settings) -> None:
         MAX_FORM_PARTS=200,
     )
     app.jinja_env.globals["field_aria"] = field_aria
+    app.jinja_env.filters["phone"] = display_phone
 
     @app.get("/theme.css")
     def theme_stylesheet() -> Response:

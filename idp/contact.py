@@ -51,3 +51,11 @@ def normalize_phone(text: str) -> str:
     if landline:
         return "+33" + landline.group(1)
     return normalize_mobile(digits)
+
+
+def display_phone(number: str) -> str:
+    """A French number as people read it, « 06 12 34 56 78 » (others as stored, in E.164)."""
+    if re.fullmatch(r"\+33\d{9}", number):
+        national = "0" + number[3:]
+        return " ".join(national[index:index + 2] for index in range(0, 10, 2))
+    return number

@@ -87,7 +87,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "helpdesk.show": ("fait",),
     "helpdesk.answer": ("answer",),
     "helpdesk.close": (),
-    "helpdesk.new_code": (),
+    "helpdesk.new_code": ("confirme",),
     "helpdesk.unlock": (),
     "cas.validate": ("ticket", "service", "renew"),
     "cas.service_validate": ("ticket", "service", "renew", "pgtUrl", "format"),

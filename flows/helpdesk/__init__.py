@@ -14,7 +14,18 @@ from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
@@ -117,11 +128,15 @@ def close(reference: str) -> Response:
 
 @helpdesk.post("/assistance/<reference>/code")
 def new_code(reference: str) -> Response:
-    """Back to pending with a new activation code; the letter to print comes back as a PDF."""
+    """Back to pending with a new activation code, once confirmed (the parent's password stops
+    working); the letter to print comes back as a PDF."""
     found = _actionable(reference)
     if isinstance(found, Response):
         return found
     row, account = found
+    if request.form.get("confirme") != "oui":
+        return make_response(render_template("helpdesk/confirm_new_code.html", row=row, account=account,
+                                             action_form=ActionForm()))
     settings: Settings = current_app.config["ENT_IDP"]
     reset = services().accounts.new_code(account.login, actor=g.staff.login)
     audit("helpdesk.code_reissued", login=g.staff.login, address=request.remote_addr, reference=row.reference,

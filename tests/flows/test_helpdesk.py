@@ -102,7 +102,8 @@ def test_a_request_page_shows_everything_the_parent_wrote(app: Flask, client: Fl
                                                           unique_surname: str) -> None:
     reference = request_of(app, client, login="inconnu.du-tout", message="Première ligne.\nDeuxième ligne.")
     page = text_of(staff_browser(app, new_staff(directory, unique_surname)), f"/assistance/{reference.lower()}")
-    for text in (f"<h1>Demande {reference}</h1>", "Danièle Adams", "daniele.adams@example.fr", "+33612345678",
+    for text in (f"<h1>Demande {reference}</h1>", "Danièle Adams", "daniele.adams@example.fr",
+                 '<a href="tel:+33612345678">06 12 34 56 78</a>',
                  "Léo Adams", "4e B", "Collège Les Tilleuls (0770001H)", "Je n'arrive pas à activer mon compte",
                  "Première ligne.<br>Deuxième ligne.", "inconnu.du-tout",
                  "Aucun compte de parent de vos collèges ne porte l'identifiant donné par le parent."):
@@ -169,7 +170,10 @@ def test_new_activation_code_comes_back_as_the_letter_to_print(app: Flask, clien
     page = browser.get(f"/assistance/{reference}").text
     assert f"Compte « {parent} » (Danièle {unique_surname}) : activé." in page
     assert "Débloquer le compte" not in page
-    response = post(browser, f"/assistance/{reference}/code")
+    asked = post(browser, f"/assistance/{reference}/code")  # first, the staff confirm
+    assert asked.status_code == 200 and "Envoyer un nouveau code d'activation ?" in html.unescape(asked.text)
+    directory.verify(parent, PASSWORD)  # nothing changed yet
+    response = post(browser, f"/assistance/{reference}/code", confirme="oui")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == f"attachment; filename=lettre-activation-{parent}.pdf"
     assert response.headers["Cache-Control"] == "no-store"
