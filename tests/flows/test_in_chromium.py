@@ -1,7 +1,9 @@
-"""The forms with the keyboard alone, in Chromium (RGAA 7.3, 10.7; WCAG 2.1.1, 2.4.7): the
-login, activation, recovery, help and account forms are completed with Tab, typing, Space
-and Enter; the element with the focus is always visibly outlined; after a refused submit the
-focus is on the error summary."""
+"""The flows in Chromium, as people use them beyond the mouse and the desktop.
+
+With the keyboard alone (RGAA 7.3, 10.7; WCAG 2.1.1, 2.4.7): the login, activation, recovery,
+help and account forms are completed with Tab, typing, Space and Enter; the element with the
+focus is always visibly outlined; after a refused submit the focus is on the error summary.
+On a phone (390 × 844): the help form and the help desk's list fit the screen's width."""
 from __future__ import annotations
 
 import threading
@@ -13,13 +15,16 @@ from werkzeug.serving import make_server
 
 from idp.app import create_app
 from idp.config import load_settings
-from idp.directory import Directory
+from idp.directory import Directory, NewAccount, Profile
 from idp.directory.slapd import PrivateSlapd, free_port
+from idp.provisioning.service import Provisioner
 from tests.cas.conftest import CHROMIUM
 from tests.conftest import settings_file
 from tests.flows.conftest import PASSWORD, new_active, new_pending
 
 NEW_PASSWORD = "Kiwi4Zebre8"
+TILLEULS = "0770001H"
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +33,7 @@ def site(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory) -> Itera
     folder = tmp_path_factory.mktemp("keyboard")
     port = free_port()
     settings = load_settings(settings_file(slapd, folder, f'issuer = "http://127.0.0.1:{port}"\n'), environ={})
-    app = create_app(settings.with_changes(terms_version="2026-09"))
+    app = create_app(settings.with_changes(terms_version="2026-09", schools={TILLEULS: "Collège Les Tilleuls"}))
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{port}"
@@ -139,3 +144,37 @@ def test_the_account_password_form_with_the_keyboard(page: Page, site: str, dire
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Votre mot de passe a été modifié.")
     directory.verify(login, NEW_PASSWORD)
+
+
+def fits_the_width(page: Page) -> bool:
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_help_form_and_the_help_desk_list_fit_a_phone(chromium: Browser, site: str,
+                                                          directory: Directory) -> None:
+    parent = chromium.new_context(locale="fr-FR", viewport=PHONE).new_page()
+    parent.goto(site + "/aide")
+    assert fits_the_width(parent)
+    parent.get_by_label("Vos nom et prénom").fill("Danièle Téléphone")
+    parent.get_by_label("Courriel").fill("d.telephone@example.fr")
+    parent.get_by_label("Nom et prénom de votre enfant").fill("Léo Téléphone")
+    parent.get_by_label("Classe").fill("4e B")
+    parent.get_by_label("Collège").select_option(TILLEULS)
+    parent.get_by_role("radio").first.check()
+    parent.get_by_label("Message").fill("Je n'ai pas reçu la lettre.")
+    parent.get_by_role("button", name="Envoyer").click()
+    expect(parent.get_by_role("status")).to_be_visible()
+    parent.context.close()
+
+    created = Provisioner(directory, 90).add(NewAccount("Hélène", "Téléphone", Profile.STAFF, (TILLEULS,),
+                                                        roles=("helpdesk",)))
+    directory.activate(created.login, password=PASSWORD, recovery_email="vs@example.fr", terms_version="x")
+    staff = chromium.new_context(locale="fr-FR", viewport=PHONE).new_page()
+    staff.goto(site + "/connexion")
+    staff.get_by_label("Identifiant").fill(created.login)
+    staff.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    staff.get_by_role("button", name="Connexion").click()
+    staff.goto(site + "/assistance")
+    expect(staff.get_by_text("Danièle Téléphone")).to_be_visible()
+    assert fits_the_width(staff)
+    staff.context.close()
