@@ -225,8 +225,11 @@ def test_portal_guide_shows_the_shipped_images_and_pdf(app: Flask, published: Pa
     client = app.test_client()
     page = client.get("/guides/parents").text
     assert "<h1>Guide parents — Activer son compte</h1>" in page
-    assert ('<img src="/portail-static/guides/img/C1.jpg" alt="Capture d\'écran de l\'étape C1" width="1000"'
+    # Written for a parent: no step ids in the text, and the picture described by what the step says.
+    alt = "La page de l'ENT à cette étape : " + esc(STEPS["C1"].words)
+    assert (f'<img src="/portail-static/guides/img/C1.jpg" alt="{alt}" width="1000"'
             ' height="700" loading="lazy">') in page
+    assert '<span class="fil">C1</span>' not in page and 'id="C1"' in page
     assert 'src="/portail-static/guides/img/S3.jpg"' not in page
     assert ('<a class="bouton secondaire" href="/portail-static/guides/guide-parents.pdf" type="application/pdf"'
             ' hreflang="fr" download>Télécharger le guide (PDF)</a>') in page
@@ -242,7 +245,8 @@ def test_portal_guide_shows_the_shipped_images_and_pdf(app: Flask, published: Pa
     assert "<h1>Guide professeurs — Activer son compte</h1>" in teachers
     assert "/portail-static/guides/guide-professeurs.pdf" in teachers and "img/T1.jpg" not in teachers
     english = client.get("/guides/parents?lang=en").text
-    assert 'alt="Screenshot of step C1" lang="en"' in english and "Download the guide (PDF, in French)" in english
+    assert 'alt="The ENT\'s page at this step: ' in english.replace("&#39;", "'")
+    assert "Download the guide (PDF, in French)" in english
 
 
 def test_portal_guide_without_manifest_is_text_only(app: Flask, tmp_path: Path,
