@@ -228,7 +228,8 @@ def _letter(reset: Provisioned, settings: Settings) -> bytes:
     letter = ActivationLetter(
         given_name=person.given_name, surname=person.surname, login=reset.login,
         activation_code=reset.activation_code, profile=person.profile.value, school=school,
-        school_name=settings.schools.get(school) if school else None, expires=reset.expires.date())
+        school_name=settings.schools.get(school) if school else None, expires=reset.expires.date(),
+        help_desk=settings.help_desks.get(school) if school else None)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "lettre.pdf"
         write_letters(path, [letter], portal_url=settings.issuer, ent_name=settings.ent_name,

@@ -158,6 +158,7 @@ def _letters(path: Path | None, created: list[Provisioned], settings: Settings) 
             school=c.person.schools[0] if c.person.schools else None,
             school_name=settings.schools.get(c.person.schools[0]) if c.person.schools else None,
             expires=c.expires.date(),
+            help_desk=settings.help_desks.get(c.person.schools[0]) if c.person.schools else None,
         ) for c in created
     ], portal_url=settings.issuer, ent_name=settings.ent_name, colour=settings.theme_colour)
 

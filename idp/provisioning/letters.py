@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import io
 import pathlib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import segno
 from fpdf import FPDF
 
 from idp.theme import DEFAULT_COLOUR, rgb
@@ -26,6 +28,9 @@ _GREY: _RGB = (90, 90, 90)
 _LEFT, _WIDTH = 20.0, 170.0
 _RIGHT = _LEFT + _WIDTH
 _FOOTER_Y = 268.0
+_QR_SIZE = 24.0
+"""The portal's address as a QR code (mm), above the footer."""
+_QR_TOP = _FOOTER_Y - _QR_SIZE - 4
 _CGU = "J'accepte les conditions générales d'utilisation"
 _PROFILES = {"parent": "Parent", "teacher": "Enseignant(e)", "student": "Élève",
              "staff": "Personnel de l'établissement"}
@@ -43,6 +48,7 @@ class ActivationLetter:
     school: str | None         # UAI, e.g. "0770001H"
     school_name: str | None    # e.g. "Collège Jean Moulin", may be None
     expires: datetime.date     # last day the code works
+    help_desk: str | None = None  # the school's help desk (an e-mail address), when the settings name one
 
 
 def _safe(text: str) -> str:
@@ -138,23 +144,27 @@ def _steps(portal_url: str) -> list[str]:
     ]
 
 
-def _notes(profile: str) -> list[str]:
-    """Closing remarks; the parents' help link only on parent letters."""
+def _notes(profile: str, help_desk: str | None = None) -> list[str]:
+    """Closing remarks; the parents' help link only on parent letters; the school's help desk
+    when the settings name it."""
     notes = [f"Une fois votre compte activé, le code d'activation devient obsolète{_NBSP}: "
              "connectez-vous ensuite avec votre identifiant et votre mot de passe.",
              f"Sur un ordinateur partagé, ne cochez pas {_q('Se souvenir de moi')}."]
     if profile == "parent":
-        notes.append("En cas de difficulté, utilisez le lien "
-                     f"{_q('Problème de connexion parents')} de la page de connexion.")
+        notes.append((f"En cas de difficulté, écrivez à {help_desk} ou utilisez" if help_desk else
+                      "En cas de difficulté, utilisez") + f" le lien {_q('Problème de connexion parents')} de la "
+                     "page de connexion.")
     elif profile == "student":
         notes.append("En cas de difficulté, adressez-vous à la vie scolaire ou à votre "
                      "professeur principal.")
     else:
-        notes.append("En cas de difficulté, adressez-vous à votre établissement.")
+        notes.append(f"En cas de difficulté, écrivez à {help_desk}." if help_desk else
+                     "En cas de difficulté, adressez-vous à votre établissement.")
     return notes
 
 
-def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name: str, colour: _RGB) -> None:
+def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name: str, colour: _RGB,
+          portal_url: str, portal_code: io.BytesIO) -> None:
     """Lay out one letter on a new page, its headings in the ENT's colour."""
     pdf.add_page()
     pdf.cy = 16.0
@@ -205,10 +215,17 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
         pdf.item(f"{number}.", step, 7, colour)
     pdf.cy += 3
     pdf.style("", 10.5)
-    for note in _notes(letter.profile):
+    for note in _notes(letter.profile, letter.help_desk):
         pdf.item("-", note, 5, after=1)
-    if pdf.cy > _FOOTER_Y:  # only with absurdly long names: never print over the footer
+    if pdf.cy > _QR_TOP:  # only with absurdly long names: never print over the portal's code or the footer
         raise ValueError(f"lettre de {letter.login} trop longue pour une page")
+    pdf.image(portal_code, x=_LEFT, y=_QR_TOP + 2, w=_QR_SIZE, h=_QR_SIZE)
+    pdf.style("", 10)
+    pdf.cy = _QR_TOP + 2 + _QR_SIZE / 2 - 5
+    pdf.para("Le portail de l'ENT, avec l'appareil photo d'un téléphone :", x=_LEFT + _QR_SIZE + 5,
+             width=_WIDTH - _QR_SIZE - 5, after=0)
+    pdf.style("B", 10)
+    pdf.para(portal_url, x=_LEFT + _QR_SIZE + 5, width=_WIDTH - _QR_SIZE - 5, after=0)
     pdf.cy = _FOOTER_Y
     pdf.set_line_width(0.3)
     pdf.line(_LEFT, pdf.cy, _RIGHT, pdf.cy)
@@ -226,8 +243,10 @@ def write_letters(path: pathlib.Path, letters: Iterable[ActivationLetter], *,
     pdf.set_title(f"{ent_name} — lettres d'activation")
     pdf.set_creator("idp.provisioning.letters")
     steps = _steps(portal_url)
+    portal_code = io.BytesIO()  # one image, which every page of the file shows
+    segno.make(portal_url, error="m").save(portal_code, kind="png", scale=8, border=2)
     for letter in letters:
-        _page(pdf, letter, steps, ent_name, rgb(colour))
+        _page(pdf, letter, steps, ent_name, rgb(colour), portal_url, portal_code)
     if pdf.pages_count == 0:
         raise ValueError("aucune lettre à écrire")
     pdf.output(str(path))

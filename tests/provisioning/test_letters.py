@@ -8,6 +8,8 @@ import pathlib
 import time
 
 import pytest
+import zxingcpp
+from PIL import Image
 from pypdf import PdfReader
 
 from idp.provisioning.letters import ActivationLetter, write_letters
@@ -154,3 +156,25 @@ def test_absurdly_long_text_raises_instead_of_overprinting(tmp_path: pathlib.Pat
     with pytest.raises(ValueError, match="trop longue"):
         write_letters(tmp_path / "x.pdf", [_letter(school_name="Collège " * 400)],
                       portal_url=PORTAL)
+
+
+def test_the_school_help_desk_is_given_when_the_settings_name_it(tmp_path: pathlib.Path) -> None:
+    (parent,) = _write(tmp_path, [_letter(help_desk="vie-scolaire.tilleuls@example.fr")])
+    assert ("En cas de difficulté, écrivez à vie-scolaire.tilleuls@example.fr ou utilisez le lien "
+            "« Problème de connexion parents »") in parent
+    (teacher,) = _write(tmp_path, [_letter(profile="teacher", help_desk="vie-scolaire.tilleuls@example.fr")])
+    assert "En cas de difficulté, écrivez à vie-scolaire.tilleuls@example.fr." in teacher
+
+
+def test_each_letter_has_the_portal_as_a_qr_code_a_phone_reads(tmp_path: pathlib.Path) -> None:
+    """Decoded with zxing-cpp, as a phone's camera would; one image shared by every page."""
+
+    texts = _write(tmp_path, [BASE, _letter(login="leo.adams")])
+    assert all(PORTAL in text and "avec l'appareil photo d'un téléphone" in text for text in texts)
+    pages = PdfReader(tmp_path / "letters.pdf").pages
+    images = [list(page["/Resources"]["/XObject"].keys()) for page in pages]
+    assert images[0] == images[1] and len(images[0]) == 1
+    picture = next(iter(pages[0].images)).image
+    assert isinstance(picture, Image.Image)
+    [decoded] = zxingcpp.read_barcodes(picture)
+    assert decoded.text == PORTAL and decoded.format == zxingcpp.BarcodeFormat.QRCode
