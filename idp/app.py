@@ -130,6 +130,8 @@ def setup_security(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if hsts:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.method == "POST":  # what was typed may be in the page (a new password kept): never stored
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.context_processor

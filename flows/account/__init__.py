@@ -9,7 +9,16 @@ guess it), and ends every other session of the person's.
 from __future__ import annotations
 
 from flask import Blueprint
+from werkzeug.wrappers import Response
 
 account = Blueprint("account", __name__, template_folder="templates")
+
+
+@account.after_request
+def personal(response: Response) -> Response:
+    """The person's own data: never kept by a browser's or a proxy's cache."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
 
 from flows.account import contact, my_data, overview, password  # noqa: E402, F401  the views, on the blueprint

@@ -66,7 +66,9 @@ def test_the_account_page_shows_who_the_person_is_with_contacts_masked(app: Flas
     client = browser(app, person)
     home = client.get("/accueil").text
     assert f'<a href="/compte">Mon compte ({person})</a>' in home  # the header
-    page = client.get("/compte").text
+    answer = client.get("/compte")
+    assert answer.headers["Cache-Control"] == "no-store"  # the person's own data
+    page = answer.text
     assert person in page and "Danièle Compte" in page and "Parent" in page
     assert "d•••@example.fr" in page and "06 •• •• •• 78" in page
     assert "d@example.fr" not in page and "12 34" not in page

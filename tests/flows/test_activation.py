@@ -62,6 +62,7 @@ def test_refusals_keep_what_was_typed_but_refused_passwords_and_save_nothing(cli
         # The person's new password, not stored yet, is kept when it was valid; a refused one is emptied.
         password_refused = "password" in changes or "confirmation" in changes
         assert ('value="Tilleul2026"' in response.text) is not password_refused, message
+        assert response.headers["Cache-Control"] == "no-store"
         assert created.activation_code not in response.text  # the letter's code is never sent back
         if "email" not in changes:
             assert 'value="Daniele.Adams@example.fr"' in response.text  # kept, normalised
