@@ -49,8 +49,7 @@ class HelpForm(Form):
     email = EmailField(_l("Courriel"), render_kw={"autocomplete": "email", "spellcheck": "false"})
     phone = TelField(_l("Téléphone"), render_kw={"autocomplete": "tel"})
     login = StringField(_l("Votre identifiant (si vous le connaissez)"),
-                        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false",
-                                   "placeholder": _l("prénom.nom")})
+                        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
     child_name = StringField(_l("Nom et prénom de votre enfant"), render_kw={"autocomplete": "off"})
     child_class = StringField(_l("Classe"), render_kw={"autocomplete": "off"})
     school: SelectField | StringField = SelectField(_l("Collège"), validate_choice=False)
@@ -63,7 +62,7 @@ class HelpFormByUai(HelpForm):
     """No school configured (`schools` in the settings): the parent types the college's UAI."""
 
     school = StringField(_l("Collège"), render_kw={"autocomplete": "off", "autocapitalize": "characters",
-                                                   "spellcheck": "false", "placeholder": "0770001H"})
+                                                   "spellcheck": "false"})
 
 
 @parents_help.route("/aide", methods=["GET", "POST"])

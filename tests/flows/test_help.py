@@ -180,7 +180,8 @@ def test_without_configured_colleges_the_parent_types_the_uai(settings: Settings
     app = help_app(settings, smtp.start(), schools={}, help_desks={})
     client = app.test_client()
     page = client.get("/aide").text
-    assert re.search(r'<input[^>]*id="school"[^>]*placeholder="0770001H"', page) and "<select" not in page
+    assert re.search(r'<input[^>]*aria-describedby="school-aide"[^>]*id="school"', page) and "<select" not in page
+    assert "(par exemple 0770001H)" in page and "placeholder" not in page  # a hint, not a placeholder
     page = send(client, school="0770001A").text
     assert "Code UAI invalide : « 0770001A »." in page and 'value="0770001A"' in page
     assert "Indiquez le code UAI du collège de votre enfant" in send(client, school=" ").text
