@@ -15,8 +15,10 @@ from tests.test_demo import ENT_IDP, free_port_with_the_next_ones, wait_for
 def test_conformance_against_the_demo_reports_every_step(tmp_path: Path) -> None:
     port = free_port_with_the_next_ones()
     demo_dir = tmp_path / "demo"
-    demo = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(demo_dir), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "demo.log"  # a file, not a pipe: the demo logs every request, and a full pipe would stall it
+    with log.open("w") as output:
+        demo = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(demo_dir), "--port", str(port)],
+                                stdout=output, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/", demo)
         report = tmp_path / "report"
@@ -26,8 +28,8 @@ def test_conformance_against_the_demo_reports_every_step(tmp_path: Path) -> None
             capture_output=True, text=True, timeout=900, cwd=tmp_path)
     finally:
         demo.send_signal(signal.SIGTERM)
-        demo.communicate(timeout=30)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        demo.wait(timeout=30)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:] + log.read_text()[-2000:]
     entries = json.loads((report / "report.json").read_text(encoding="utf-8"))
     assert {entry["id"] for entry in entries} == set(STEPS)
     assert {entry["outcome"] for entry in entries} == {"passed"}
