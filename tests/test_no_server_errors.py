@@ -74,6 +74,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "portal.welcome": (),
     "portal.guide": (),
     "portal.accessibility": (),
+    "theme_stylesheet": (),
     "login.form": ("login", "password", "remember", "interaction", "login_hint", "message"),
     "activation.form": ("password", "confirmation", "email", "mobile", "accept"),
     "activation.charter": (),
