@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import secrets
 from importlib.metadata import entry_points
-from urllib.parse import urlencode
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -16,7 +15,7 @@ from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.contact import display_phone
 from idp.csp import content_security_policy
 from idp.directory import DirectoryUnavailable
-from idp.forms import field_aria
+from idp.forms import field_aria, keep_what_was_typed
 from idp.i18n import setup_i18n
 from idp.interactions import setup_interactions
 from idp.oidc import setup_oidc
@@ -139,18 +138,13 @@ def setup_security(app: Flask) -> None:
         return {"signed_in": services().sessions.current()}
 
 
-KEPT_ON_EXPIRY = {"login": "login_hint", "interaction": "interaction"}
-"""Fields of an expired form that « Recommencer » carries back to it (never a secret)."""
-
-
 def _form_again() -> str:
-    """The page of the form that expired, with what was typed in it that is no secret (the
-    login page's « Identifiant » and the app's request waiting for the sign-in)."""
+    """The page of the form that expired, which shows again what was typed in it but the
+    secrets (idp.forms); home for a button that is no page."""
     if request.url_rule is None or "GET" not in (request.url_rule.methods or ()):
-        return "/"  # a button, not a page: home
-    kept = {query: value[:256] for field, query in KEPT_ON_EXPIRY.items()
-            if (value := request.form.get(field, "").strip())}
-    return request.path + ("?" + urlencode(kept) if kept else "")
+        return "/"
+    keep_what_was_typed()
+    return request.path
 
 
 def setup_errors(app: Flask) -> None:

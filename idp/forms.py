@@ -3,8 +3,10 @@ messages in the page's language."""
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from babel import support
+from flask import request, session
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField
 from wtforms.i18n import messages_path
@@ -12,11 +14,37 @@ from wtforms.widgets import PasswordInput
 
 from idp.i18n import current_language
 
+EXPIRED_FORM = "expired_form"
+"""Flow-cookie key: what was typed in a form that expired, for the page's next display."""
+NEVER_KEPT = frozenset({"csrf_token", "password", "confirmation", "current", "code", "token", "jeton"})
+"""Fields that are secrets (passwords, codes, links' tokens): never kept."""
+KEPT_CHARACTERS = 2000
+"""At most this much is kept (it travels in the flow cookie)."""
+
 
 class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: FlaskForm) -> support.NullTranslations:
             return _wtforms_catalogue(current_language())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """On the page of a form that had expired, what was typed in it (not the secrets)."""
+        kept = session.get(EXPIRED_FORM) if request.method == "GET" else None
+        if isinstance(kept, dict) and kept.get("path") == request.path:
+            session.pop(EXPIRED_FORM, None)
+            kwargs.setdefault("data", kept.get("fields") or {})
+        super().__init__(*args, **kwargs)
+
+
+def keep_what_was_typed() -> None:
+    """Keeps the fields of the form that expired (secrets left out) for its page's next
+    display, as long as they fit the flow cookie."""
+    kept, room = {}, KEPT_CHARACTERS
+    for name, value in request.form.items():
+        if name not in NEVER_KEPT and len(value) <= room:
+            kept[name] = value
+            room -= len(value)
+    session[EXPIRED_FORM] = {"path": request.path, "fields": kept}
 
 
 @cache

@@ -53,9 +53,9 @@ class LoginForm(Form):
 @limited(SIGN_IN)
 def form() -> Response | str | tuple[str, int]:
     form = LoginForm()
-    if request.method == "GET":
-        form.interaction.data = request.args.get("interaction", "")
-        form.login.data = (request.args.get("login_hint") or "").strip()
+    if request.method == "GET":  # the app's request and login hint, or what an expired form kept
+        form.interaction.data = request.args.get("interaction") or form.interaction.data or ""
+        form.login.data = (request.args.get("login_hint") or form.login.data or "").strip()
     waiting = interactions.pending(form.interaction.data)
     problem: str | LazyString | None = request.args.get("message") and _MESSAGES.get(request.args["message"])
     if form.validate_on_submit():

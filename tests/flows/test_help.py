@@ -221,3 +221,14 @@ def test_help_requests_are_rate_limited(settings: Settings, smtp: SmtpServer) ->
 def test_references_are_typed_loosely() -> None:
     assert normalize_reference(" aide-k7q-m3x ") == normalize_reference("K7QM3X") == "AIDE-K7Q-M3X"
     assert normalize_reference("AIDE K7Q M3X") == "AIDE-K7Q-M3X"
+
+
+def test_an_expired_help_form_comes_back_with_what_was_typed(app: Flask, client: FlaskClient) -> None:
+    """The flow cookie lost (a browser restarted with the page open): « Recommencer » shows the
+    form again as the parent left it."""
+    data = answers(parent_name="Danièle Adams", message="Je n'ai jamais reçu la lettre.")
+    expired = client.post("/aide", data=data)  # no CSRF token
+    assert expired.status_code == 400 and "Formulaire expiré" in expired.text
+    page = client.get("/aide").text
+    assert 'value="Danièle Adams"' in page and "Je n&#39;ai jamais reçu la lettre." in page
+    assert send(client, parent_name="Danièle Adams").status_code == 302  # and it can be sent
