@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask("idp", instance_path=settings.instance_dir)
     setup_config(app, settings)
+    setup_pages(app, settings)
     setup_i18n(app)
     setup_audit(app, settings)
     setup_interactions(app)
@@ -60,12 +61,16 @@ def setup_config(app: Flask, settings: Settings) -> None:
         MAX_FORM_MEMORY_SIZE=REQUEST_MAX_BYTES,
         MAX_FORM_PARTS=200,
     )
+
+
+def setup_pages(app: Flask, settings: Settings) -> None:
+    """What every page's template uses: the fields' ARIA attributes, phone numbers as people
+    read them, and the ENT's colour (`theme_colour`) after the stylesheet's defaults."""
     app.jinja_env.globals["field_aria"] = field_aria
     app.jinja_env.filters["phone"] = display_phone
 
     @app.get("/theme.css")
     def theme_stylesheet() -> Response:
-        """The ENT's colour (`theme_colour`), after the stylesheet's defaults."""
         return Response(stylesheet(settings.theme_colour), mimetype="text/css",
                         headers={"Cache-Control": "public, max-age=3600"})
 

@@ -7,12 +7,15 @@ from typing import Any
 
 from babel import support
 from flask import request, session
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField
 from wtforms.i18n import messages_path
 from wtforms.widgets import PasswordInput
 
+from idp.directory import Account
 from idp.i18n import current_language
+from idp.passwords import normalize_password, password_problems
 
 EXPIRED_FORM = "expired_form"
 """Flow-cookie key: what was typed in a form that expired, for the page's next display."""
@@ -74,6 +77,20 @@ class NewPasswordField(PasswordField):
     itself refused (`forget_refused_passwords`)."""
 
     widget = PasswordInput(hide_value=False)
+
+
+def check_new_password(password: Field, confirmation: Field, account: Account, *, missing: str | None = None) -> bool:
+    """A new password under the rules (idp.passwords) and its confirmation, as every page that
+    sets one checks them: the messages go on the fields (`missing` when none was typed), and
+    refused ones are emptied. True when both are right."""
+    typed = password.data or ""
+    password.errors = list(password_problems(typed, login=account.login, given_name=account.given_name,
+                                             surname=account.surname)) if typed else \
+        [missing or gettext("Choisissez votre nouveau mot de passe.")]
+    if normalize_password(confirmation.data or "") != normalize_password(typed):
+        confirmation.errors = [gettext("Les deux mots de passe saisis ne sont pas identiques.")]
+    forget_refused_passwords(password, confirmation)
+    return not (password.errors or confirmation.errors)
 
 
 def forget_refused_passwords(*fields: Field) -> None:

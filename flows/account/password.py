@@ -4,17 +4,15 @@ rules; every other browser of the person's is signed out, and a mail tells them.
 from __future__ import annotations
 
 from flask import make_response, redirect, render_template, request, url_for
-from flask_babel import gettext
 from werkzeug.wrappers import Response
 from wtforms import PasswordField
 
 from flows.account import account
 from flows.account.common import current_password_checked, now_text, page_locale, signed_in_only
 from idp.audit import audit
-from idp.directory import Account
-from idp.forms import Form, NewPasswordField, forget_refused_passwords
+from idp.forms import Form, NewPasswordField, check_new_password
 from idp.i18n import _l
-from idp.passwords import normalize_password, password_problems
+from idp.passwords import normalize_password
 from idp.services import services
 from idp.sessions import SignedIn
 
@@ -32,7 +30,7 @@ def password(signed_in: SignedIn) -> Response:
     person = services().directory.get(signed_in.login)
     form = PasswordForm()
     problem = None
-    if form.validate_on_submit() and _new_password_ok(form, person):
+    if form.validate_on_submit() and check_new_password(form.password, form.confirmation, person):
         right, problem = current_password_checked(form.current, person)
         if right:
             ended = services().accounts.set_password(person.login, normalize_password(form.password.data or ""),
@@ -44,14 +42,3 @@ def password(signed_in: SignedIn) -> Response:
             return redirect(url_for("account.overview", message="password-changed"))
     status = 400 if request.method == "POST" else 200
     return make_response(render_template("account/password.html", form=form, account=person, problem=problem), status)
-
-
-def _new_password_ok(form: PasswordForm, person: Account) -> bool:
-    new = form.password.data or ""
-    form.password.errors = list(password_problems(new, login=person.login, given_name=person.given_name,
-                                                  surname=person.surname)) if new else \
-        [gettext("Choisissez votre nouveau mot de passe.")]
-    if normalize_password(form.confirmation.data or "") != normalize_password(new):
-        form.confirmation.errors = [gettext("Les deux mots de passe saisis ne sont pas identiques.")]
-    forget_refused_passwords(form.password, form.confirmation)
-    return not (form.password.errors or form.confirmation.errors)

@@ -16,10 +16,10 @@ from flows.login import ACTIVATION
 from idp import interactions
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email, normalize_mobile
-from idp.directory import AccountState, AlreadyActivated, CredentialsChanged
-from idp.forms import Form, NewPasswordField, forget_refused_passwords
+from idp.directory import Account, AccountState, AlreadyActivated, CredentialsChanged
+from idp.forms import Form, NewPasswordField, check_new_password
 from idp.i18n import _l
-from idp.passwords import normalize_password, password_problems
+from idp.passwords import normalize_password
 from idp.services import services
 from idp.store.models import now
 
@@ -53,7 +53,7 @@ def form() -> Response | str | tuple[str, int]:
         return redirect(url_for("login.form", message="activation-changed"))
     form = ActivationForm()
     terms_version = current_app.config["ENT_IDP"].terms_version
-    if form.validate_on_submit() and _check(form, account.login, account.given_name, account.surname):
+    if form.validate_on_submit() and _check(form, account):
         try:
             services().directory.activate(
                 account.login, password=normalize_password(form.password.data or ""),
@@ -86,15 +86,11 @@ def charter() -> str:
     return render_template("activation/charte.html", version=current_app.config["ENT_IDP"].terms_version)
 
 
-def _check(form: ActivationForm, login: str, given_name: str, surname: str) -> bool:
+def _check(form: ActivationForm, account: Account) -> bool:
     """Puts a message (in the page's language) on every field that needs fixing; True when all is right.
     E-mail and mobile are replaced by their normalised form."""
-    password = form.password.data or ""
-    form.password.errors = list(password_problems(password, login=login, given_name=given_name, surname=surname))
-    if not password:
-        form.password.errors = [gettext("Choisissez votre mot de passe personnel.")]
-    if normalize_password(form.confirmation.data or "") != normalize_password(password):
-        form.confirmation.errors = [gettext("Les deux mots de passe saisis ne sont pas identiques.")]
+    check_new_password(form.password, form.confirmation, account,
+                       missing=gettext("Choisissez votre mot de passe personnel."))
     if not (form.email.data or "").strip():
         form.email.errors = [gettext("Saisissez votre adresse de courriel personnelle : elle sert à récupérer votre "
                                      "mot de passe.")]
@@ -115,5 +111,4 @@ def _check(form: ActivationForm, login: str, given_name: str, surname: str) -> b
     if not form.accept.data:
         form.accept.errors = [gettext("Vous devez accepter les conditions générales d'utilisation pour activer "
                                       "votre compte.")]
-    forget_refused_passwords(form.password, form.confirmation)
     return not any(field.errors for field in form)

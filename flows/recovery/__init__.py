@@ -18,9 +18,9 @@ from wtforms.validators import DataRequired
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email
 from idp.directory import Account, CredentialsChanged
-from idp.forms import Form
+from idp.forms import Form, check_new_password
 from idp.i18n import _l
-from idp.passwords import normalize_password, password_problems
+from idp.passwords import normalize_password
 from idp.ratelimit import RECOVERY, SMS_CODE, limited
 from idp.recovery import CODE_PLACE
 from idp.services import services
@@ -103,7 +103,7 @@ def new_password() -> Response | str | tuple[str, int]:
     if link is None:
         return render_template("recovery/invalid.html"), 400
     form.token.data = token
-    if form.validate_on_submit() and _check_password(form, link.account):
+    if form.validate_on_submit() and check_new_password(form.password, form.confirmation, link.account):
         try:
             account = services().recovery.reset(link, normalize_password(form.password.data or ""))
         except CredentialsChanged:  # used meanwhile, or the account changed
@@ -146,16 +146,6 @@ def _signed_in_again(account: Account) -> Response:
     services().sessions.start(account, amr=["pwd"], remember=False)
     flash(gettext("Votre mot de passe a été modifié. Vos autres appareils ont été déconnectés."))
     return redirect(url_for("portal.welcome"))
-
-
-def _check_password(form: NewPasswordForm, account: Account) -> bool:
-    password = form.password.data or ""
-    form.password.errors = list(password_problems(password, login=account.login, given_name=account.given_name,
-                                                  surname=account.surname)) if password else \
-        [gettext("Choisissez votre nouveau mot de passe.")]
-    if normalize_password(form.confirmation.data or "") != normalize_password(password):
-        form.confirmation.errors = [gettext("Les deux mots de passe saisis ne sont pas identiques.")]
-    return not (form.password.errors or form.confirmation.errors)
 
 
 def _locale() -> str:

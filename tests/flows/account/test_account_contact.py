@@ -16,25 +16,9 @@ from idp.app import create_app
 from idp.config import Settings
 from idp.directory import Directory
 from tests.conftest import audit_events, eventually, has_event
-from tests.flows.conftest import PASSWORD, Mailbox, SmtpServer, csrf_token, new_active, sign_in
+from tests.flows.conftest import PASSWORD, Mailbox, SmtpServer, csrf_token, sign_in
 
 NEW = "daniele.nouvelle@example.org"
-
-
-@pytest.fixture
-def mailbox(smtp: SmtpServer) -> Mailbox:
-    smtp.start()
-    return smtp.mailbox
-
-
-@pytest.fixture
-def app(settings: Settings, smtp: SmtpServer, mailbox: Mailbox) -> Flask:
-    return create_app(settings.with_changes(terms_version="2026-09", smtp_url=f"smtp://127.0.0.1:{smtp.port}"))
-
-
-@pytest.fixture
-def person(directory: Directory) -> str:
-    return new_active(directory, "Courriel", mobile="+33612345678")
 
 
 @pytest.fixture

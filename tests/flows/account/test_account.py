@@ -12,32 +12,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flows.account.overview import mask_email, mask_mobile
-from idp.app import create_app
-from idp.config import Settings
 from idp.directory import Directory, InvalidCredentials
 from tests.conftest import audit_events, eventually, has_event
-from tests.flows.conftest import PASSWORD, Mailbox, SmtpServer, csrf_token, new_active, sign_in
+from tests.flows.conftest import PASSWORD, Mailbox, csrf_token, new_active, sign_in
 
 NEW_PASSWORD = "Marronnier2027"
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
           "Version/17.5 Mobile/15E148 Safari/604.1")
-
-
-@pytest.fixture
-def mailbox(smtp: SmtpServer) -> Mailbox:
-    smtp.start()
-    return smtp.mailbox
-
-
-@pytest.fixture
-def app(settings: Settings, smtp: SmtpServer, mailbox: Mailbox) -> Flask:
-    return create_app(settings.with_changes(terms_version="2026-09", smtp_url=f"smtp://127.0.0.1:{smtp.port}"))
-
-
-@pytest.fixture
-def person(directory: Directory) -> str:
-    return new_active(directory, "Compte", mobile="+33612345678")
 
 
 def browser(app: Flask, login: str, user_agent: str = FIREFOX, password: str = PASSWORD) -> FlaskClient:
