@@ -53,5 +53,5 @@ def summary() -> dict:
 def described(violations: list[dict]) -> str:
     """The violations in one message, as the report shows a failure."""
     return "Accessibilité (axe-core, RGAA / WCAG 2.1 A et AA) :\n" + "\n".join(
-        f"- {item['rule']} ({item['impact']}) : {item['help']} — {item['url']} à {item['size']} : "
+        f"- {item['rule']} ({item['impact']}) : {item['help']} — {item['url']} à {item['size']} : "
         + ", ".join(item["targets"]) for item in violations)

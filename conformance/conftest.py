@@ -7,11 +7,13 @@ of the page is saved under the report folder (`ENT_IDP_CONFORMANCE_REPORT`, defa
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -31,17 +33,21 @@ from idp.config import load_settings
 from idp.demo import DEMO_CAS_APP
 from idp.demo_cas_app import create_cas_app
 from idp.demo_college import BACKCHANNEL_LOGOUT_PATH, create_demo_college
-from idp.directory import NewAccount, Profile, connect
+from idp.directory import AccountNotFound, NewAccount, Profile, connect
 from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
 from idp.provisioning.codes import new_activation_code, printed
 from idp.provisioning.service import Provisioner
-from idp.services import services
+from idp.services import Services, services
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REPORT_DIR = Path(os.environ.get("ENT_IDP_CONFORMANCE_REPORT", "conformance-report"))
 SCHOOL = "0770001H"
 PASSWORD = "Tilleul2026"
 HELP_DESK = "vie-scolaire@tilleuls.example.fr"
+PERSONA = ("Hélène", "Martin")
+"""The person of the guides' pictures: each step that needs one account gets hers, made again
+for it (the suite removes the account it made for the step before, which frees the login), so
+that every screenshot shows the same name and login."""
 
 
 class Mailbox:
@@ -95,16 +101,20 @@ class Instance:
     outbox_dir: Path | None = None
     sms_dir: Path | None = None
     help_desk: str | None = None
+    remove: Callable[[str], None] | None = None
+    """Removes an account the suite made, its sessions ended (set with the provisioner)."""
+    made: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Logins of the accounts the suite made, by (given name, surname)."""
 
     def college(self, index: int) -> CollegeApp:
         if index >= len(self.colleges):
-            pytest.skip(f"non exécuté : cette étape demande {index + 1} applications de collège, "
+            pytest.skip(f"non exécuté : cette étape demande {index + 1} applications de collège, "
                         f"{len(self.colleges)} connue(s) pour ce déploiement")
         return self.colleges[index]
 
     def cas_app(self, index: int) -> CollegeApp:
         if index >= len(self.cas_apps):
-            pytest.skip(f"non exécuté : cette étape demande {index + 1} application(s) CAS, "
+            pytest.skip(f"non exécuté : cette étape demande {index + 1} application(s) CAS, "
                         f"{len(self.cas_apps)} connue(s) pour ce déploiement")
         return self.cas_apps[index]
 
@@ -114,7 +124,7 @@ class Instance:
             return list(self.mailbox.messages)
         if self.outbox_dir is not None and self.outbox_dir.exists():
             return [message_from_bytes(path.read_bytes()) for path in sorted(self.outbox_dir.glob("*.eml"))]
-        pytest.skip("non exécuté : aucune boîte aux lettres lisible pour ce déploiement (--outbox)")
+        pytest.skip("non exécuté : aucune boîte aux lettres lisible pour ce déploiement (--outbox)")
 
     def mail_to(self, address: str) -> list[str]:
         """Text parts of the mail received for `address`, waiting a while for the first (the
@@ -128,23 +138,29 @@ class Instance:
     def sms_to(self, number: str) -> Path:
         """The SMS the gateway wrote for `number` (waiting a while: sent in the background)."""
         if self.sms_dir is None:
-            pytest.skip("non exécuté : pas de passerelle SMS lisible pour ce déploiement")
+            pytest.skip("non exécuté : pas de passerelle SMS lisible pour ce déploiement")
         sms_dir = self.sms_dir
         return _waited(lambda: [path for path in sorted(sms_dir.glob("*")) if number in path.read_text()])[-1]
 
-    def pending(self, profile: Profile = Profile.PARENT, given_name: str = "Danièle", surname: str = "Adams") -> Person:
+    def pending(self, profile: Profile = Profile.PARENT, given_name: str = PERSONA[0],
+                surname: str = PERSONA[1]) -> Person:
         """A new account, as the school's letter gives it: login and activation code."""
         if self.provisioner is None:
             return self._from_pool("pending", profile)
+        earlier = self.made.pop((given_name, surname), None)
+        if earlier is not None and self.remove is not None:
+            with contextlib.suppress(AccountNotFound):
+                self.remove(earlier)
         created = self.provisioner.add(NewAccount(given_name, surname, profile, (SCHOOL,)))
+        self.made[(given_name, surname)] = created.login
         return Person(created.login, given_name, surname, created.activation_code)
 
-    def active(self, profile: Profile = Profile.TEACHER, given_name: str = "Thomas", surname: str = "Bernard",
+    def active(self, profile: Profile = Profile.TEACHER, given_name: str = PERSONA[0], surname: str = PERSONA[1],
                mobile: str | None = None) -> Person:
         """An account already activated, with PASSWORD and the e-mail `<login>@example.fr`."""
         if self.provisioner is None:
             if mobile:
-                pytest.skip("non exécuté : le fichier de comptes ne donne pas de compte avec un mobile connu")
+                pytest.skip("non exécuté : le fichier de comptes ne donne pas de compte avec un mobile connu")
             return self._from_pool("active", profile)
         person = self.pending(profile, given_name, surname)
         self.provisioner.directory.activate(person.login, password=PASSWORD,
@@ -158,7 +174,7 @@ class Instance:
                 self.pool.remove(entry)
                 secret = entry.get("activation_code") if state == "pending" else entry.get("password")
                 return Person(entry["login"], entry.get("given_name", ""), entry.get("surname", ""), secret)
-        pytest.skip(f"non exécuté : plus de compte « {profile.value} » ({state}) dans le fichier de comptes")
+        pytest.skip(f"non exécuté : plus de compte « {profile.value} » ({state}) dans le fichier de comptes")
 
 
 def _serve(app, port: int) -> tuple[object, threading.Thread]:  # type: ignore[no-untyped-def]
@@ -197,7 +213,8 @@ def _deployment(base_url: str) -> Instance:
         ldap = settings.ldap
         directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
         instance.provisioner = Provisioner(directory, settings.accounts.activation_code_days)
-        instance.source = "déploiement (accès à l'annuaire)"
+        instance.remove = functools.partial(Services(settings).accounts.remove, actor="conformance")
+        instance.source = "déploiement (accès à l’annuaire)"
         instance.help_desk = settings.help_desks.get(SCHOOL)
         if not settings.smtp_url and instance.outbox_dir is None:
             instance.outbox_dir = Path(settings.outbox_dir)
@@ -242,8 +259,12 @@ def _local_instance(folder: Path) -> Iterator[Instance]:
         cas_services.add(services().store, name=pronote.name, services=[pronote.url], attributes="pronote")
     servers.append(_serve(create_cas_app(base_url, pronote.url, "p" * 40), cas_port))
     directory = connect(slapd.url, slapd.base_dn, slapd.admin_dn, slapd.admin_password)
+
+    def remove(login: str) -> None:
+        with app.app_context():
+            services().accounts.remove(login, actor="conformance")
     yield Instance(base_url, "instance locale", colleges, [pronote], Provisioner(directory, 90), mailbox=mailbox,
-                   sms_dir=folder / "sms", help_desk=HELP_DESK)
+                   sms_dir=folder / "sms", help_desk=HELP_DESK, remove=remove)
     for server, thread in servers:
         server.shutdown()
         thread.join()
@@ -270,13 +291,18 @@ def reopen_browser(browser: Browser, context: BrowserContext) -> Page:
     return browser.new_context(storage_state=state, locale="fr-FR").new_page()
 
 
-def callout(page: Page, target: Locator, number: int) -> None:
-    """Marks `target` with the guide's numbered callout (1), (2)… on this step's screenshot.
-    Call it on the page the step ends on, once the element is where the guide shows it."""
-    box = target.first.evaluate(
-        "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height] }")
+def callout(page: Page, target: Locator, number: int | None = None) -> None:
+    """Marks `target` on this step's screenshot: outlined, with the number of the guide's text
+    (1), (2)… when it has one. Call it on the page the step ends on, once the element is where
+    the guide shows it."""
+    box, label = target.first.evaluate(
+        "e => { const r = e.getBoundingClientRect();"
+        " const named = (e.labels && e.labels[0]) || e;"
+        " const text = (e.getAttribute('aria-label') || named.innerText || '').trim().split('\\n')[0];"
+        " const short = text.length > 80 ? text.slice(0, text.lastIndexOf(' ', 80)) + '…' : text;"
+        " return [[r.x + scrollX, r.y + scrollY, r.width, r.height], short] }")
     marks = getattr(page, "ent_callouts", [])
-    marks.append({"n": number, "box": [round(value) for value in box]})
+    marks.append({"n": number, "box": [round(value) for value in box], "label": label})
     page.ent_callouts = marks  # type: ignore[attr-defined]
 
 
@@ -323,6 +349,7 @@ def screenshot(request: pytest.FixtureRequest, page: Page) -> Iterator[None]:
         "phone_screenshot": phone_shot.name if phone_shot else None,
         "accessibility": checked,
         "callouts": getattr(page, "ent_callouts", []) if not page.is_closed() else [],
+        "heading": _heading(page),
     })
     if checked["violations"]:
         pytest.fail(accessibility.described(checked["violations"]), pytrace=False)
@@ -339,6 +366,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             item.step_message = _short(str(report.longrepr))  # type: ignore[attr-defined]
         elif report.skipped:
             item.step_message = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)  # type: ignore[attr-defined]
+
+
+def _heading(page: Page) -> str | None:
+    """The title a reader sees on the page the step ended on (its first h1), for the pictures'
+    alternative texts."""
+    if page.is_closed():
+        return None
+    heading = page.locator("h1").first
+    return " ".join(heading.inner_text().split()) if heading.count() else None
 
 
 def _short(longrepr: str) -> str:

@@ -41,7 +41,7 @@ def mobile_field(page: Page) -> Locator:
 
 
 def accept_box(page: Page) -> Locator:
-    return page.get_by_role("checkbox", name="J'accepte les conditions générales d'utilisation")
+    return page.get_by_role("checkbox", name="J’accepte les conditions générales d’utilisation")
 
 
 def toggle_of(page: Page, field: Locator) -> Locator:
@@ -132,7 +132,7 @@ def claim(page: Page, label: str) -> Locator:
 
 def connect_with_ent(page: Page, college_url: str) -> None:
     page.goto(college_url + "/")
-    page.get_by_role("button", name="Se connecter avec l'ENT").click()
+    page.get_by_role("button", name="Se connecter avec l’ENT").click()
 
 
 def on_college_signed_in(page: Page, college_url: str) -> None:

@@ -33,12 +33,16 @@ from PIL import Image, ImageDraw, ImageFont
 
 from conformance.guides import STEPS
 
+NB = "\u00a0"
+"""The no-break space of French typography (before « : ; ? ! », inside « »)."""
 RED = (225, 0, 15)
 """#e1000f, the callouts' colour."""
 OUTLINE_PX = 3
 BADGE_PX = 30
 """Diameter of a callout's numbered disc, for a screenshot 1000 px wide (scaled for wider ones)."""
 GUIDE_IMAGE_WIDTH = 1000
+GUIDE_IMAGE_MAX_HEIGHT = 1400
+"""Tallest picture of a guide at GUIDE_IMAGE_WIDTH (a long page is cut: see _cut)."""
 GUIDE_JPEG_QUALITY = 80
 FRAME = (146, 146, 146)
 """The grey frame of the guides' pictures."""
@@ -68,8 +72,8 @@ LIVING_GUIDES = (
     LivingGuide("professeurs", "Guide professeurs — Activer son compte", "CASRTO", "professeurs.html",
                 "guide-professeurs.pdf"),
 )
-INTRO = ("Rendez-vous sur le portail de l'ENT muni des informations de connexion transmises par "
-         "l'établissement : l'identifiant sous la forme prénom.nom et le code d'activation.")
+INTRO = ("Rendez-vous sur le portail de l’ENT muni des informations de connexion transmises par "
+         "l’établissement : l’identifiant sous la forme prénom.nom et le code d’activation.")
 
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -92,6 +96,8 @@ class Entry:
     phone_screenshot: str | None = None
     accessibility: dict | None = None
     """axe-core's check of the step's page states: {"states": n, "violations": […]}; None when not run."""
+    heading: str | None = None
+    """The main heading of the page the step ended on."""
 
     @classmethod
     def of(cls, raw: dict) -> Entry:
@@ -103,7 +109,8 @@ class Entry:
                    param=None if param is None else str(param), duration=raw.get("duration"),
                    message=raw.get("message"), screenshot=raw.get("screenshot"),
                    callouts=list(raw.get("callouts") or []), phone_screenshot=raw.get("phone_screenshot"),
-                   accessibility=raw.get("accessibility") if isinstance(raw.get("accessibility"), dict) else None)
+                   accessibility=raw.get("accessibility") if isinstance(raw.get("accessibility"), dict) else None,
+                   heading=raw.get("heading") if isinstance(raw.get("heading"), str) else None)
 
 
 @dataclass
@@ -164,7 +171,8 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 def annotated_image(png: Path, callouts: Iterable[dict]) -> Image.Image:
     """The screenshot with, for each callout, a red outline around its box and, at the box's
-    top-left corner (kept inside the image), a red disc with the callout's number in white."""
+    top-left corner (kept inside the image), a red disc with the callout's number in white
+    (when it has one)."""
     with Image.open(png) as source:
         image = source.convert("RGB")
     width, height = image.size
@@ -180,7 +188,8 @@ def annotated_image(png: Path, callouts: Iterable[dict]) -> Image.Image:
         if right < left or bottom < top:
             continue  # entirely outside the screenshot
         draw.rectangle((left, top, right, bottom), outline=RED, width=outline)
-        corners.append((str(callout.get("n", "")), left, top))
+        if callout.get("n") is not None:
+            corners.append((str(callout["n"]), left, top))
     for number, left, top in corners:  # discs over every outline
         cx = min(max(left, radius), width - 1 - radius)
         cy = min(max(top, radius), height - 1 - radius)
@@ -198,9 +207,22 @@ def annotate(png: Path, callouts: list[dict], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     image = annotated_image(Path(png), callouts)
     if out.suffix.lower() in (".jpg", ".jpeg"):
-        _save_jpeg(image, out)
+        _save_jpeg(_cut(image, callouts), out)
     else:
         image.save(out)
+
+
+def _cut(image: Image.Image, callouts: list[dict]) -> Image.Image:
+    """A long page cut to GUIDE_IMAGE_MAX_HEIGHT: its top, or the part with its callouts when
+    they lie below (a guide's picture shows where to look, not the whole page)."""
+    tallest = round(GUIDE_IMAGE_MAX_HEIGHT * image.width / GUIDE_IMAGE_WIDTH)
+    if image.height <= tallest:
+        return image
+    top = 0
+    boxes = [[float(value) for value in callout["box"]] for callout in callouts]
+    if boxes and max(y + h for _, y, _, h in boxes) > tallest:
+        top = round(max(0, min(min(y for _, y, _, _ in boxes) - 80, image.height - tallest)))
+    return image.crop((0, top, image.width, top + tallest))
 
 
 def _save_jpeg(image: Image.Image, out: Path) -> None:
@@ -268,14 +290,14 @@ def _data_uri(path: Path) -> str:
 def _entry_view(run: Run, entry: Entry) -> dict:
     image = alt = None
     shot = run.screenshot(entry)
-    case = f" — cas « {entry.param} »" if entry.param is not None else ""
+    case = f" — cas « {entry.param} »" if entry.param is not None else ""
     if shot is not None:
         if entry.callouts:
             annotated = run.folder / "annotated" / f"{shot.stem}.png"
             annotate(shot, entry.callouts, annotated)
             shot = annotated
         image = _data_uri(shot)
-        alt = (f"Capture d'écran de la page à la fin de l'étape {entry.id}{case}"
+        alt = (f"Capture d’écran de la page à la fin de l’étape {entry.id}{case}"
                + (" ; les encadrés numérotés sont les repères du guide" if entry.callouts else ""))
     phone = run.screenshot(entry, phone=True)
     checked = entry.accessibility
@@ -299,9 +321,9 @@ def _accessibility_text(checked: dict | None) -> str:
     states = _plural(int(checked.get("states", 0)), "état de page vérifié", "états de page vérifiés")
     violations = checked.get("violations") or []
     if not violations:
-        return f"{states} (bureau et téléphone) : aucune violation"
+        return f"{states} (bureau et téléphone) : aucune violation"
     rules = sorted({str(item.get("rule")) for item in violations})
-    return f"{states} : {_plural(len(violations), 'violation', 'violations')} ({', '.join(rules)})"
+    return f"{states} : {_plural(len(violations), 'violation', 'violations')} ({', '.join(rules)})"
 
 
 def _report_context(run: Run) -> dict:
@@ -323,11 +345,11 @@ def _report_context(run: Run) -> dict:
     totals = {name: sum(row[name] for row in summary) for name in ("passed", "failed", "not run", "total")}
     failed = run.failed_steps()
     if failed:
-        verdict = f"Non conforme : {_plural(len(failed), 'étape en échec', 'étapes en échec')}"
+        verdict = f"Non conforme : {_plural(len(failed), 'étape en échec', 'étapes en échec')}"
     elif totals["passed"] == 0:
-        verdict = "Aucune étape vérifiée : la conformité ne peut pas être établie"
+        verdict = "Aucune étape vérifiée : la conformité ne peut pas être établie"
     else:
-        verdict = "Conforme : toutes les étapes vérifiées sont passées"
+        verdict = "Conforme : toutes les étapes vérifiées sont passées"
     info = run.info
     return {
         "title": "Rapport de conformité aux guides — ENT",
@@ -370,6 +392,14 @@ def _guide_images(run: Run, folder: Path) -> dict[str, Path]:
     return images
 
 
+def picture_alt(entry: Entry) -> str:
+    """The alternative text of a step's picture: the page it shows and what is marked on it."""
+    shown = f"la page «{NB}{entry.heading}{NB}» de l’ENT" if entry.heading else "une page de l’ENT"
+    marked = [(f"({callout['n']}) " if callout.get("n") is not None else "") + f"«{NB}{callout['label']}{NB}»"
+              for callout in entry.callouts if callout.get("label")]
+    return f"Capture d’écran de {shown}" + (f", encadré en rouge{NB}: {', '.join(marked)}" if marked else "") + "."
+
+
 def _render_pdf(pages: list[tuple[Path, Path]]) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -382,7 +412,8 @@ def _render_pdf(pages: list[tuple[Path, Path]]) -> None:
             page = browser.new_page()
             for html, pdf in pages:
                 page.goto(html.resolve().as_uri(), wait_until="load")
-                page.pdf(path=str(pdf), format="A4", print_background=True, display_header_footer=True,
+                page.pdf(path=str(pdf), format="A4", print_background=True, tagged=True, outline=True,
+                         display_header_footer=True,
                          header_template="<span></span>", footer_template=footer,
                          margin={"top": "14mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
         finally:
@@ -407,11 +438,10 @@ def build_guides(report_dir: Path) -> list[Path]:
                 if image:
                     with Image.open(image) as opened:
                         size = opened.size
+                shot = run.guide_shot(step.id)
                 sections.setdefault(step.section, []).append(
                     {"id": step.id, "words": step.words, "image": f"img/{step.id}.jpg" if image else None,
-                     "size": size, "alt": f"Capture d'écran de l'ENT pour l'étape {step.id}"
-                     + (" ; les repères numérotés renvoient au texte" if image and _has_callouts(run, step.id)
-                        else "")})
+                     "size": size, "alt": picture_alt(shot) if shot else None})
         html = folder / guide.html
         html.write_text(_templates.get_template("guide.html").render(
             title=guide.title, intro=INTRO, sections=sections, verified=verified), encoding="utf-8")
@@ -437,11 +467,11 @@ def publish_guides(report_dir: Path, target_dir: Path) -> None:
     run = Run.load(Path(report_dir))
     failed = run.failed_steps()
     if failed:
-        raise ValueError(f"Guides non publiés : {_plural(len(failed), 'étape en échec', 'étapes en échec')} "
-                         f"({', '.join(failed)}). Les guides ne sont publiés qu'à partir d'une exécution "
+        raise ValueError(f"Guides non publiés : {_plural(len(failed), 'étape en échec', 'étapes en échec')} "
+                         f"({', '.join(failed)}). Les guides ne sont publiés qu’à partir d’une exécution "
                          "sans aucun échec.")
     if not any(entry.outcome == "passed" for entry in run.entries):
-        raise ValueError("Guides non publiés : aucune étape réussie dans cette exécution "
+        raise ValueError("Guides non publiés : aucune étape réussie dans cette exécution "
                          f"({run.folder / 'report.json'}).")
     source, target = run.folder / "guides", Path(target_dir)
     if not _guides_are_current(run.folder):
@@ -463,13 +493,14 @@ def publish_guides(report_dir: Path, target_dir: Path) -> None:
                 "verified_at": run.info.get("finished_at") or run.info.get("started_at"),
                 "base_url": run.info.get("base_url"), "steps": steps,
                 "sizes": {step_id: sizes[step_id] for step_id in steps},
+                "alts": {step_id: picture_alt(shot) for step_id in steps if (shot := run.guide_shot(step_id))},
                 "pdf": {guide.key: guide.pdf for guide in LIVING_GUIDES}}
     (target / "guides.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m conformance.report",
-                                     description="Rapport de conformité et guides illustrés d'une exécution.")
+                                     description="Rapport de conformité et guides illustrés d’une exécution.")
     parser.add_argument("report_dir", nargs="?", type=Path,
                         default=Path(os.environ.get("ENT_IDP_CONFORMANCE_REPORT", "conformance-report")))
     parser.add_argument("--guides", action="store_true", help="écrit aussi guides/*.html et leurs PDF")
@@ -492,8 +523,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _has_callouts(run: Run, step_id: str) -> bool:
-    shot = run.guide_shot(step_id)
-    return shot is not None and bool(shot.callouts)

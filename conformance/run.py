@@ -45,7 +45,7 @@ def run_conformance(*, base_url: str | None, report_dir: Path, guide: str = "all
         variables["ENT_IDP_CONFIG"] = str(Path(config).resolve())
     os.environ.update(variables)
     source = "instance locale" if not base_url else (
-        "déploiement (accès à l'annuaire)" if config else "déploiement (fichier de comptes)")
+        "déploiement (accès à l’annuaire)" if config else "déploiement (fichier de comptes)")
     started = datetime.now(UTC).isoformat(timespec="seconds")
     selection = " or ".join(f"test_{prefix}" for prefix in GUIDE_STEPS[guide])
     code = pytest.main([

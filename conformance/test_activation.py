@@ -32,7 +32,7 @@ from conformance.helpers import (
                          ids=["abcdefgh", "12345678", "abc1234"])
 def test_A1_password_rules_are_shown_and_enforced(page: Page, ent: Instance, weak: str, message: str) -> None:
     """The guide's rules on the page; each of its counter-examples refused, nothing saved."""
-    person = ent.pending(given_name="Sophie", surname="Martin")
+    person = ent.pending()
     start_activation(page, ent.base_url, person.login, person.secret)
     rules = page.get_by_role("list").filter(has_text="8 caractères au minimum")
     expect(rules).to_be_visible()
@@ -57,7 +57,7 @@ def test_A1_password_rules_are_shown_and_enforced(page: Page, ent: Instance, wea
 
 
 def test_A2_password_is_confirmed(page: Page, ent: Instance) -> None:
-    person = ent.pending(given_name="Julien", surname="Roux")
+    person = ent.pending()
     start_activation(page, ent.base_url, person.login, person.secret)
     first, second = new_password_field(page), confirmation_field(page)
 
@@ -83,7 +83,7 @@ def test_A2_password_is_confirmed(page: Page, ent: Instance) -> None:
 
 
 def test_A3_personal_email_is_required_and_checked(page: Page, ent: Instance) -> None:
-    person = ent.pending(given_name="Chloé", surname="Lefèvre")
+    person = ent.pending()
     start_activation(page, ent.base_url, person.login, person.secret)
 
     fill_activation(page, email="")
@@ -105,7 +105,7 @@ def test_A3_personal_email_is_required_and_checked(page: Page, ent: Instance) ->
 
 
 def test_A4_mobile_is_optional_and_checked(page: Page, ent: Instance) -> None:
-    person = ent.pending(given_name="Mathis", surname="Garnier")
+    person = ent.pending()
     start_activation(page, ent.base_url, person.login, person.secret)
     # The guide: « par SMS quand le service sera disponible »; this instance has an SMS gateway.
     expect(page.get_by_role("main")).to_contain_text("réinitialisation du mot de passe par SMS")
@@ -121,33 +121,33 @@ def test_A4_mobile_is_optional_and_checked(page: Page, ent: Instance) -> None:
 
 
 def test_A5_charter_can_be_read(page: Page, ent: Instance, request: pytest.FixtureRequest) -> None:
-    person = ent.pending(given_name="Inès", surname="Fontaine")
+    person = ent.pending()
     start_activation(page, ent.base_url, person.login, person.secret)
     link = page.get_by_role("main").get_by_role("link", name=re.compile("charte", re.I))
     with page.context.expect_page() as opened:
         link.click()
     charter = opened.value
     request.node.last_page = charter
-    expect(charter.get_by_role("heading", level=1)).to_contain_text("Charte d'utilisation")
-    expect(charter.get_by_role("main")).to_contain_text("Conditions générales d'utilisation")
+    expect(charter.get_by_role("heading", level=1)).to_contain_text("Charte d’utilisation")
+    expect(charter.get_by_role("main")).to_contain_text("Conditions générales d’utilisation")
     # The activation page is still there, with nothing lost.
     expect(page.get_by_role("heading", name="Activation de votre compte")).to_be_visible()
 
 
 def test_A6_cgu_mandatory(page: Page, ent: Instance) -> None:
-    person = ent.pending(given_name="Léa", surname="Chevalier")
+    person = ent.pending()
     start_activation(page, ent.base_url, person.login, person.secret)
     expect(accept_box(page)).not_to_be_checked()
     fill_activation(page, accept=False)
     activate(page)
-    refused(page, "Vous devez accepter les conditions générales d'utilisation")
+    refused(page, "Vous devez accepter les conditions générales d’utilisation")
     callout(page, accept_box(page), 4)
     expect(accept_box(page)).not_to_be_checked()
     still_pending(page, ent.base_url, person.login, person.secret)
 
 
 def test_A7_activer_signs_in_to_the_ent_home(page: Page, ent: Instance) -> None:
-    person = ent.pending(given_name="Noémie", surname="Lambert")
+    person = ent.pending()
     start_activation(page, ent.base_url, person.login, person.secret)
     fill_activation(page, mobile="07 98 76 54 32")
     activate(page)
@@ -156,7 +156,7 @@ def test_A7_activer_signs_in_to_the_ent_home(page: Page, ent: Instance) -> None:
 
 
 def test_A8_code_is_obsolete_after_activation(page: Page, ent: Instance) -> None:
-    person = ent.pending(given_name="Romain", surname="Girard")
+    person = ent.pending()
     start_activation(page, ent.base_url, person.login, person.secret)
     fill_activation(page)
     activate(page)

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from conformance.conftest import SCHOOL, Instance
 
-PROBLEM = "Je n'arrive pas à activer mon compte"
+PROBLEM = "Je n’arrive pas à activer mon compte"
 
 
 def subject(message: Message) -> str:
@@ -47,7 +47,7 @@ def test_H1_login_page_offers_the_parents_help_form(page: Page, ent: Instance) -
                   "Nom et prénom de votre enfant", "Classe", "Collège", "Message"):
         expect(page.get_by_label(label)).to_be_visible()
     problems = page.get_by_role("group", name="Votre problème")
-    for choice in (PROBLEM, "J'ai perdu mon mot de passe", "Autre"):
+    for choice in (PROBLEM, "J’ai perdu mon mot de passe", "Autre"):
         expect(problems.get_by_role("radio", name=choice)).to_be_visible()
     expect(page.get_by_role("button", name="Envoyer la demande")).to_be_visible()
 
@@ -58,36 +58,36 @@ def test_H2_parent_in_difficulty_fills_the_form_and_gets_a_reference(page: Page,
     phone, school = page.get_by_label("Téléphone"), page.get_by_label("Collège")
     child, school_class = page.get_by_label("Nom et prénom de votre enfant"), page.get_by_label("Classe")
     problem, message = page.get_by_role("radio", name=PROBLEM), page.get_by_label("Message")
-    name.fill("Danièle Adams")
-    email.fill("daniele.adams@exemple")  # the mistake: no domain extension
+    name.fill("Hélène Martin")
+    email.fill("helene.martin@exemple")  # the mistake: no domain extension
     phone.fill("06 12 34 56 78")
-    child.fill("Léo Adams")
+    child.fill("Léo Martin")
     school_class.fill("4e B")
     school.select_option(label="Collège Les Tilleuls")
     problem.check()
-    message.fill("Le code d'activation de la lettre est refusé.")
+    message.fill("Le code d’activation de la lettre est refusé.")
     send(page)
 
     # Refused: the problem is said next to its field, and nothing typed is lost.
     expect(page.get_by_role("alert").filter(has_text="Adresse de courriel invalide")).to_be_visible()
     expect(email).to_have_accessible_description(re.compile("Adresse de courriel invalide"))
-    for field, value in ((name, "Danièle Adams"), (email, "daniele.adams@exemple"), (phone, "06 12 34 56 78"),
-                         (child, "Léo Adams"), (school_class, "4e B"), (school, SCHOOL),
-                         (message, "Le code d'activation de la lettre est refusé.")):
+    for field, value in ((name, "Hélène Martin"), (email, "helene.martin@exemple"), (phone, "06 12 34 56 78"),
+                         (child, "Léo Martin"), (school_class, "4e B"), (school, SCHOOL),
+                         (message, "Le code d’activation de la lettre est refusé.")):
         expect(field).to_have_value(value)
     expect(problem).to_be_checked()
 
-    email.fill("daniele.adams@exemple.fr")
+    email.fill("helene.martin@exemple.fr")
     send(page)
     confirmation = page.get_by_text(re.compile(r"Votre demande a bien été enregistrée sous le numéro AIDE-"))
     expect(confirmation).to_be_visible()
     reference = re.search(r"AIDE-[A-Z2-9]{3}-[A-Z2-9]{3}", confirmation.inner_text()).group(0)
 
     # The request reaches the people who can help, and the parent gets an acknowledgement.
-    assert mails_to(ent, "daniele.adams@exemple.fr", reference), "no acknowledgement for the parent"
+    assert mails_to(ent, "helene.martin@exemple.fr", reference), "no acknowledgement for the parent"
     if ent.help_desk:
         notifications = mails_to(ent, ent.help_desk, reference)
         assert len(notifications) == 1, \
             f"{ent.help_desk} (the school's help desk): {len(notifications)} notification(s)"
         text = plain_text(notifications[0])
-        assert "Léo Adams" in text and PROBLEM in text and f"/assistance/{reference}" in text
+        assert "Léo Martin" in text and PROBLEM in text and f"/assistance/{reference}" in text

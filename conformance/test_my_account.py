@@ -27,7 +27,7 @@ def signed_in_elsewhere(browser: Browser, ent: Instance, login: str, secret: str
 
 
 def test_M1_my_account_shows_who_i_am(page: Page, ent: Instance) -> None:
-    parent = ent.active(Profile.PARENT, given_name="Claire", surname="Dumas", mobile="+33645678912")
+    parent = ent.active(Profile.PARENT, mobile="+33645678912")
     open_login_page(page, ent.base_url)
     sign_in(page, parent.login, parent.secret)
     on_ent_home(page, ent.base_url, parent.given_name, parent.surname)
@@ -45,7 +45,7 @@ def test_M1_my_account_shows_who_i_am(page: Page, ent: Instance) -> None:
 
 
 def test_M2_new_password_signs_out_the_other_devices(page: Page, ent: Instance, browser: Browser) -> None:
-    parent = ent.active(Profile.PARENT, given_name="Hugo", surname="Lambert")
+    parent = ent.active(Profile.PARENT)
     phone = signed_in_elsewhere(browser, ent, parent.login, parent.secret)
     open_login_page(page, ent.base_url)
     sign_in(page, parent.login, parent.secret)
@@ -69,7 +69,7 @@ def test_M2_new_password_signs_out_the_other_devices(page: Page, ent: Instance, 
 
 
 def test_M3_new_recovery_email_is_used_once_confirmed(page: Page, ent: Instance) -> None:
-    parent = ent.active(Profile.PARENT, given_name="Sarah", surname="Moreau")
+    parent = ent.active(Profile.PARENT)
     new_address = f"nouvelle.{parent.login}@example.org"
     open_login_page(page, ent.base_url)
     sign_in(page, parent.login, parent.secret)
@@ -95,7 +95,7 @@ def test_M3_new_recovery_email_is_used_once_confirmed(page: Page, ent: Instance)
 
 
 def test_M4_where_i_am_signed_in_and_signing_out_a_device(page: Page, ent: Instance, browser: Browser) -> None:
-    parent = ent.active(Profile.PARENT, given_name="Julien", surname="Petit")
+    parent = ent.active(Profile.PARENT)
     phone = signed_in_elsewhere(browser, ent, parent.login, parent.secret)
     open_login_page(page, ent.base_url)
     sign_in(page, parent.login, parent.secret)
@@ -105,7 +105,7 @@ def test_M4_where_i_am_signed_in_and_signing_out_a_device(page: Page, ent: Insta
     phone_item = devices.get_by_role("listitem").filter(has_text="iPhone")
     callout(page, phone_item, 1)
     phone_item.get_by_role("button", name="Déconnecter cet appareil").click()
-    expect(page.get_by_role("status")).to_contain_text("L'appareil a été déconnecté.")
+    expect(page.get_by_role("status")).to_contain_text("L’appareil a été déconnecté.")
     expect(devices.get_by_role("listitem")).to_have_count(1)
     phone.goto(ent.base_url + "/compte")
     on_login_page(phone, ent.base_url)

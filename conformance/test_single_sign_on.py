@@ -19,7 +19,7 @@ from idp.directory import Profile
 
 
 def test_T1_teacher_activates_from_a_college_app(page: Page, ent: Instance) -> None:
-    teacher = ent.pending(Profile.TEACHER, given_name="Hélène", surname="Rousseau")
+    teacher = ent.pending(Profile.TEACHER)
     college = ent.college(0)
     connect_with_ent(page, college.url)
     on_login_page(page, ent.base_url)
@@ -37,7 +37,7 @@ def test_T1_teacher_activates_from_a_college_app(page: Page, ent: Instance) -> N
 
 
 def test_O1_college_app_receives_identity_and_profile(page: Page, ent: Instance) -> None:
-    parent = ent.active(Profile.PARENT, given_name="Karim", surname="Haddad")
+    parent = ent.active(Profile.PARENT)
     college = ent.college(0)
     connect_with_ent(page, college.url)
     on_login_page(page, ent.base_url)
@@ -50,7 +50,7 @@ def test_O1_college_app_receives_identity_and_profile(page: Page, ent: Instance)
 
 
 def test_O2_second_app_signs_in_without_a_new_login(page: Page, ent: Instance) -> None:
-    parent = ent.active(Profile.PARENT, given_name="Élise", surname="Perrin")
+    parent = ent.active(Profile.PARENT)
     first, second = ent.college(0), ent.college(1)
     connect_with_ent(page, first.url)
     sign_in(page, parent.login, parent.secret)
@@ -64,8 +64,8 @@ def test_O2_second_app_signs_in_without_a_new_login(page: Page, ent: Instance) -
 
     # Signing out of the second app signs out of the ENT.
     page.get_by_role("button", name="Se déconnecter").click()
-    confirm = page.get_by_role("heading", name="Se déconnecter de l'ENT ?")
-    signed_out = page.get_by_text("Vous êtes déconnecté de l'application et de l'ENT")
+    confirm = page.get_by_role("heading", name="Se déconnecter de l’ENT ?")
+    signed_out = page.get_by_text("La session est fermée sur l’application et sur l’ENT")
     expect(confirm.or_(signed_out)).to_be_visible()
     if confirm.is_visible():
         page.get_by_role("main").get_by_role("button", name="Se déconnecter").click()
@@ -78,7 +78,7 @@ def test_O2_second_app_signs_in_without_a_new_login(page: Page, ent: Instance) -
 
 
 def test_O3_cas_app_signs_in_the_person_already_signed_in(page: Page, ent: Instance) -> None:
-    parent = ent.active(Profile.PARENT, given_name="Nadia", surname="Benali")
+    parent = ent.active(Profile.PARENT)
     college, pronote = ent.college(0), ent.cas_app(0)
     connect_with_ent(page, college.url)
     sign_in(page, parent.login, parent.secret)

@@ -28,7 +28,7 @@ def test_S1_remember_me_is_unchecked_by_default(page: Page, ent: Instance) -> No
 
 def test_S2_unchecked_signs_out_when_the_browser_closes(page: Page, ent: Instance, browser: Browser,
                                                         request: pytest.FixtureRequest) -> None:
-    person = ent.active(Profile.PARENT, given_name="Manon", surname="Faure")
+    person = ent.active(Profile.PARENT)
     open_login_page(page, ent.base_url)
     sign_in(page, person.login, person.secret)
     on_ent_home(page, ent.base_url, person.given_name, person.surname)
@@ -42,7 +42,7 @@ def test_S2_unchecked_signs_out_when_the_browser_closes(page: Page, ent: Instanc
 
 def test_S3_checked_stays_signed_in_after_the_browser_closes(page: Page, ent: Instance, browser: Browser,
                                                              request: pytest.FixtureRequest) -> None:
-    person = ent.active(Profile.PARENT, given_name="Antoine", surname="Mercier")
+    person = ent.active(Profile.PARENT)
     open_login_page(page, ent.base_url)
     sign_in(page, person.login, person.secret, remember=True)
     on_ent_home(page, ent.base_url, person.given_name, person.surname)
@@ -63,7 +63,7 @@ def test_S4_warning_against_shared_computers(page: Page, ent: Instance) -> None:
 
 
 def test_S5_signing_out_of_the_ent_signs_out_of_the_college_apps(page: Page, ent: Instance) -> None:
-    person = ent.active(Profile.PARENT, given_name="Inès", surname="Roussel")
+    person = ent.active(Profile.PARENT)
     college, pronote = ent.college(0), ent.cas_app(0)
     connect_with_ent(page, college.url)
     sign_in(page, person.login, person.secret)
@@ -74,7 +74,7 @@ def test_S5_signing_out_of_the_ent_signs_out_of_the_college_apps(page: Page, ent
     page.goto(ent.base_url + "/accueil")
     page.get_by_role("main").get_by_role("button", name="Se déconnecter").click()
     signed_out = page.get_by_role("main")
-    expect(signed_out).to_contain_text("Vous êtes déconnecté de l'ENT et de ces applications")
+    expect(signed_out).to_contain_text("La session est fermée sur l’ENT et sur ces applications")
     expect(signed_out.get_by_role("listitem").filter(has_text=college.name)).to_be_visible()
     expect(signed_out.get_by_role("listitem").filter(has_text=pronote.name)).to_be_visible()
     expect(signed_out).to_contain_text("ordinateur partagé")
@@ -93,7 +93,7 @@ def _signed_out_of(page: Page, college_url: str, seconds: float = 15.0) -> bool:
     deadline = time.monotonic() + seconds
     while True:
         page.goto(college_url + "/")
-        if page.get_by_role("button", name="Se connecter avec l'ENT").count():
+        if page.get_by_role("button", name="Se connecter avec l’ENT").count():
             return True
         if time.monotonic() > deadline:
             return False

@@ -50,6 +50,12 @@ class AccountService:
         self.directory.set_password(login, password, expected_stamp=expected_stamp)
         return self.end_every_session(login, reason="password_changed", actor=actor, keep=keep)
 
+    def remove(self, login: str, *, actor: str) -> None:
+        """Signs the person out everywhere, then deletes the account, which frees its login."""
+        self.end_every_session(login, reason="removed", actor=actor)
+        self.directory.remove(login)
+        audit("account.removed", login=login, actor=actor)
+
     def end_every_session(self, login: str, *, reason: str, actor: str, keep: str | None = None) -> int:
         """Ends every browser session of `login` (but `keep`), revokes their apps' tokens and
         tells the apps (single logout); returns how many browser sessions were ended."""

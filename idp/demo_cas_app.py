@@ -23,12 +23,12 @@ from werkzeug.wrappers import Response
 CAS = "{http://www.yale.edu/tp/cas}"
 NAME = "Pronote — Collège Les Tilleuls (démonstration)"
 ERRORS = {
-    "INVALID_TICKET": "Ce ticket de connexion n'est pas valide ou a déjà servi. Reconnectez-vous.",
-    "INVALID_SERVICE": "L'ENT n'a pas délivré ce ticket pour cette application : connexion refusée.",
-    "INVALID_REQUEST": "La demande de connexion est incomplète : connexion refusée.",
-    "UNAUTHORIZED_SERVICE": "Cette application n'est pas autorisée à se connecter à l'ENT.",
-    "unreachable": "L'ENT ne répond pas pour le moment. Réessayez dans quelques instants.",
-    "unreadable": "La réponse de l'ENT n'est pas lisible : connexion refusée.",
+    "INVALID_TICKET": "Ce ticket de connexion n’est pas valide ou a déjà servi. Reconnectez-vous.",
+    "INVALID_SERVICE": "L’ENT n’a pas délivré ce ticket pour cette application : connexion refusée.",
+    "INVALID_REQUEST": "La demande de connexion est incomplète : connexion refusée.",
+    "UNAUTHORIZED_SERVICE": "Cette application n’est pas autorisée à se connecter à l’ENT.",
+    "unreachable": "L’ENT ne répond pas pour le moment. Réessayez dans quelques instants.",
+    "unreadable": "La réponse de l’ENT n’est pas lisible : connexion refusée.",
 }
 
 PAGE = """<!doctype html>
@@ -56,10 +56,10 @@ PAGE = """<!doctype html>
 {% if error %}
   <h2>Connexion impossible</h2>
   <p class="message erreur">{{ error }}</p>
-  <p><a href="{{ login_url }}">Se connecter avec l'ENT</a></p>
+  <p><a href="{{ login_url }}">Se connecter avec l’ENT</a></p>
 {% elif person %}
   <h2>Bonjour {{ person.user }}</h2>
-  <p>Vous êtes connecté avec votre compte ENT (CAS). Voici les informations reçues par l'application :</p>
+  <p>Connexion réussie avec votre compte ENT (CAS). Voici les informations reçues par l’application :</p>
   <table>
     <tr><th scope="row">Identifiant (cas:user)</th><td>{{ person.user }}</td></tr>
     {%- for name, values in person.attributes.items() %}
@@ -70,8 +70,8 @@ PAGE = """<!doctype html>
     <button type="submit" class="secondaire">Se déconnecter</button>
   </form>
 {% else %}
-  <p class="message">Vous êtes déconnecté de l'application et de l'ENT.</p>
-  <p><a class="bouton" href="{{ login_url }}">Se connecter avec l'ENT</a></p>
+  <p class="message">La session est fermée sur l’application et sur l’ENT.</p>
+  <p><a class="bouton" href="{{ login_url }}">Se connecter avec l’ENT</a></p>
 {% endif %}
 </main>
 </body>
@@ -175,7 +175,7 @@ def create_cas_app(issuer: str, service_url: str, secret_key: str) -> Flask:
             if validated.failure:
                 status = 502 if validated.failure == "unreachable" else 400
                 return page("Connexion impossible", status, error=ERRORS.get(
-                    validated.failure, f"La connexion à l'ENT a échoué ({validated.failure})."))
+                    validated.failure, f"La connexion à l’ENT a échoué ({validated.failure})."))
             session.clear()
             session["person"] = {"user": validated.user, "attributes": validated.attributes}
             session["ticket"] = ticket

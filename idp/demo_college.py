@@ -29,14 +29,14 @@ LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 SCOPE = "openid profile email"
 PROFILES = {"parent": "parent", "teacher": "professeur", "student": "élève", "staff": "personnel"}
 ERRORS = {
-    "access_denied": "La connexion a été refusée : l'application n'a reçu aucune information.",
-    "login_required": "Vous n'êtes pas connecté à l'ENT.",
-    "consent_required": "Votre accord est nécessaire pour partager vos informations avec l'application.",
-    "interaction_required": "L'ENT a besoin que vous vous connectiez à nouveau.",
-    "mismatching_state": "Cette demande de connexion a expiré ou n'est pas reconnue. Recommencez.",
-    "wrong_issuer": "La réponse ne vient pas de l'ENT attendu : connexion refusée.",
-    "invalid_id_token": "Le jeton d'identité reçu de l'ENT n'est pas valide : connexion refusée.",
-    "unreachable": "L'ENT ne répond pas pour le moment. Réessayez dans quelques instants.",
+    "access_denied": "La connexion a été refusée : l’application n’a reçu aucune information.",
+    "login_required": "Aucune session n’est ouverte sur l’ENT.",
+    "consent_required": "Votre accord est nécessaire pour partager vos informations avec l’application.",
+    "interaction_required": "L’ENT a besoin que vous vous connectiez à nouveau.",
+    "mismatching_state": "Cette demande de connexion a expiré ou n’est pas reconnue. Recommencez.",
+    "wrong_issuer": "La réponse ne vient pas de l’ENT attendu : connexion refusée.",
+    "invalid_id_token": "Le jeton d’identité reçu de l’ENT n’est pas valide : connexion refusée.",
+    "unreachable": "L’ENT ne répond pas pour le moment. Réessayez dans quelques instants.",
 }
 
 PAGE = """<!doctype html>
@@ -69,10 +69,10 @@ PAGE = """<!doctype html>
 {% if error %}
   <h2>Connexion impossible</h2>
   <p class="message erreur">{{ error }}</p>
-  <p><a href="{{ url_for('home') }}">Retour à l'accueil</a></p>
+  <p><a href="{{ url_for('home') }}">Retour à l’accueil</a></p>
 {% elif claims %}
   <h2>Bonjour {{ claims.get('name') or claims.get('preferred_username') }}</h2>
-  <p>Vous êtes connecté avec votre compte ENT. Voici les informations reçues par l'application :</p>
+  <p>Connexion réussie avec votre compte ENT. Voici les informations reçues par l’application :</p>
   <table>
     {%- for label, value in rows %}
     <tr><th scope="row">{{ label }}</th>
@@ -83,11 +83,11 @@ PAGE = """<!doctype html>
     <button type="submit" class="secondaire">Se déconnecter</button>
   </form>
 {% else %}
-  {% if signed_out %}<p class="message">Vous êtes déconnecté de l'application et de l'ENT.</p>{% endif %}
-  <p>Application de démonstration d'un collège connecté à l'ENT.</p>
-  <p>Consultez l'emploi du temps, les absences et le cahier de textes avec votre compte ENT.</p>
+  {% if signed_out %}<p class="message">La session est fermée sur l’application et sur l’ENT.</p>{% endif %}
+  <p>Application de démonstration d’un collège connecté à l’ENT.</p>
+  <p>Consultez l’emploi du temps, les absences et le cahier de textes avec votre compte ENT.</p>
   <form method="post" action="{{ url_for('login') }}">
-    <button type="submit">Se connecter avec l'ENT</button>
+    <button type="submit">Se connecter avec l’ENT</button>
   </form>
 {% endif %}
 </main>
@@ -149,8 +149,8 @@ def create_demo_college(*, issuer: str, client_id: str, client_secret: str, base
         return "", 200, headers
 
     def failure(code: str, description: str | None = None, status: int = 400) -> tuple[str, int]:
-        detail = f"{code} : {description}" if description else code
-        message = ERRORS.get(code) or f"La connexion à l'ENT a échoué ({detail})."
+        detail = f"{code} : {description}" if description else code
+        message = ERRORS.get(code) or f"La connexion à l’ENT a échoué ({detail})."
         return page("Connexion impossible", status, error=message)
 
     @app.get("/")
@@ -230,7 +230,7 @@ def _rows(claims: dict) -> list[tuple[str, str]]:
         ("Établissement(s)", ", ".join(schools)),
         ("Courriel", claims.get("email")),
         ("sub", claims.get("sub")),
-        ("Connecté à l'ENT le",
+        ("Connecté à l’ENT le",
          datetime.fromtimestamp(auth_time).strftime("%d/%m/%Y à %H:%M:%S") if isinstance(auth_time, int) else None),
     ]
     return [(label, value) for label, value in rows if value]

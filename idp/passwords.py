@@ -41,9 +41,9 @@ _TOO_SHORT = _l("Le mot de passe doit contenir au moins %(count)d caractères.",
 _NO_LETTER = _l("Le mot de passe doit contenir au moins une lettre.")
 _NO_DIGIT = _l("Le mot de passe doit contenir au moins un chiffre.")
 _TOO_LONG = _l("Le mot de passe ne doit pas dépasser %(count)d caractères.", count=MAX_LENGTH)
-_COMMON = _l("Ce mot de passe est trop courant : choisissez-en un plus personnel.")
+_COMMON = _l("Ce mot de passe est trop courant : choisissez-en un plus personnel.")
 _UNUSABLE = _l("Ce mot de passe contient un caractère qui ne peut pas servir (caractère invisible ou de contrôle, "
-               "ou mélange d'écritures de droite à gauche et de gauche à droite) : choisissez-en un autre.")
+               "ou mélange d’écritures de droite à gauche et de gauche à droite) : choisissez-en un autre.")
 _PERSONAL = _l("Le mot de passe ne doit pas contenir votre identifiant ni vos nom et prénom.")
 
 _TRAILING_NON_LETTERS = re.compile(r"[\W\d_]+\Z")

@@ -51,7 +51,7 @@ class SingleLogout:
         return sorted(names, key=str.casefold)
 
     def signed_out_page(self, session_digest: str | None) -> Response:
-        """« Vous êtes déconnecté de l'ENT et de ces applications : … », with the hidden
+        """« La session est fermée sur l’ENT et sur ces applications : … », with the hidden
         frames of the apps signed out through the browser, which the page's CSP alone allows."""
         digests = [session_digest] if session_digest else []
         frames = [url for channel in self.channels for url in channel.frames(digests)]

@@ -26,10 +26,10 @@ def test_every_page_links_to_the_accessibility_statement(settings: Settings) -> 
     tested, what is not accessible, how to report a problem and the remedies."""
     client = create_app(settings).test_client()
     for path in ("/", "/connexion", "/aide"):
-        assert '<a href="/accessibilite">Accessibilité : partiellement conforme</a>' in client.get(path).text
+        assert '<a href="/accessibilite">Accessibilité : partiellement conforme</a>' in client.get(path).text
     page = html.unescape(client.get("/accessibilite").text)
-    for words in ("Déclaration d'accessibilité", "partiellement conforme", "Résultats des tests",
-                  "Contenus non accessibles", "Retour d'information et contact", "Défenseur des droits",
+    for words in ("Déclaration d’accessibilité", "partiellement conforme", "Résultats des tests",
+                  "Contenus non accessibles", "Retour d’information et contact", "Défenseur des droits",
                   'href="/aide"'):
         assert words in page, words
     english = client.get("/accessibilite?lang=en").text
@@ -130,5 +130,5 @@ def test_a_password_over_1024_characters_is_refused_before_slapd(settings: Setti
     from tests.flows.conftest import sign_in
     client = create_app(settings).test_client()
     page = sign_in(client, "daniele.adams", "x" * 1025)
-    assert page.status_code == 400 and "Le mot de passe compte 1024 caractères au plus." in page.text
+    assert page.status_code == 400 and "Le mot de passe compte 1\u202f024 caractères au plus." in page.text
     assert "Identifiant ou mot de passe incorrect" not in page.text

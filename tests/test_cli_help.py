@@ -44,7 +44,7 @@ def test_list_shows_open_requests_newest_first(capsys: pytest.CaptureFixture[str
     lines = out.splitlines()
     assert code == 0 and err == "" and len(lines) == 2
     assert lines[0].startswith(f"{new}\t")
-    assert "\topen\t0770942F\tNina Nouvelle\tJ'ai perdu mon mot de passe" in lines[0]
+    assert "\topen\t0770942F\tNina Nouvelle\tJ’ai perdu mon mot de passe" in lines[0]
     assert lines[1].startswith(f"{old}\t") and closed not in out
     code, out, _ = run(capsys, "--config", config, "help", "list", "--school", "0770001h", "--status", "all", "--json")
     listed = json.loads(out)["requests"]
@@ -69,7 +69,7 @@ def test_show_gives_everything_about_a_request(capsys: pytest.CaptureFixture[str
         "daniele.adams", "4e B", "password", None)
     assert set(shown) >= {"created_at", "answer", "answered_by", "answered_at", "closed_at", "closed_by", "address"}
     code, out, _ = run(capsys, "--config", config, "help", "show", reference)
-    assert f"reference : {reference}" in out and "problem : password (J'ai perdu mon mot de passe)" in out
+    assert f"reference : {reference}" in out and "problem : password (J’ai perdu mon mot de passe)" in out
     assert "phone : —" in out
 
 

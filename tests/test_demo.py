@@ -103,7 +103,7 @@ def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path
         # provider's key is not theirs.
         forged = forged_session(settings.secret_key, {"claims": {"name": "Intrus", "sub": "x"}})
         intruder = requests.get(college["url"] + "/", cookies={f"demo_college_{port + 1}": forged}, timeout=10)
-        assert "Intrus" not in intruder.text and "Se connecter avec l'ENT" in intruder.text
+        assert "Intrus" not in intruder.text and "Se connecter avec l’ENT" in intruder.text
         # Secrets in query strings (reset links, login hints) stay out of the logs.
         requests.get(demo["issuer"] + "/mot-de-passe-oublie/nouveau?jeton=jeton-secret-du-lien", timeout=10)
         requests.get(demo["issuer"] + "/connexion?login_hint=personne.secrete", timeout=10)

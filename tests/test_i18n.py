@@ -28,7 +28,7 @@ CATALOG = ROOT / "idp" / "translations" / "en" / "LC_MESSAGES"
 FRENCH_LOGIN = ('<label for="login">Identifiant', '<label for="password">Mot de passe</label>',
                 '<label for="remember">Se souvenir de moi</label>', "<h1>Connexion</h1>",
                 '<button type="submit" class="bouton large">Connexion</button>',
-                "Ne cochez pas « Se souvenir de moi » sur un ordinateur partagé", "Sous la forme prénom.nom",
+                "Ne cochez pas « Se souvenir de moi » sur un ordinateur partagé", "Sous la forme prénom.nom",
                 'data-afficher="Afficher le mot de passe"', ">Afficher</button>")
 ENGLISH_LOGIN = ('<label for="login">Username', '<label for="password">Password</label>',
                  '<label for="remember">Remember me</label>', "<h1>Sign in</h1>",
@@ -170,15 +170,15 @@ def test_french_login_and_activation_keep_their_labels(client: FlaskClient, dire
                  '<label for="email">Courriel</label>',
                  "Sauf mention contraire, tous les champs sont obligatoires.",
                  '<label for="mobile">Téléphone mobile (facultatif)</label>',
-                 "<legend>(4) Charte d'utilisation</legend>",
-                 '<label for="accept">J&#39;accepte les conditions générales d&#39;utilisation</label>',
+                 "<legend>(4) Charte d’utilisation</legend>",
+                 '<label for="accept">J’accepte les conditions générales d’utilisation</label>',
                  "<li data-regle=\"longueur\">8 caractères au minimum</li>",
                  "SMS quand le service sera disponible", '<button type="submit" class="bouton large">Activer</button>'):
         assert text in page, text
     refused = client.post("/activation", data={"csrf_token": csrf_token(page), "password": "abc1234",
                                                "confirmation": "abc1234", "email": "x", "mobile": "12"})
-    for text in ("Le mot de passe doit contenir au moins 8 caractères.", "Adresse de courriel invalide : « x »",
-                 "Numéro de mobile invalide", "Vous devez accepter les conditions générales d&#39;utilisation"):
+    for text in ("Le mot de passe doit contenir au moins 8 caractères.", "Adresse de courriel invalide : « x »",
+                 "Numéro de mobile invalide", "Vous devez accepter les conditions générales d’utilisation"):
         assert text in refused.text, text
 
 
@@ -213,7 +213,7 @@ def test_charter_keeps_its_french_text_in_english(client: FlaskClient) -> None:
     assert "<h2>1. Objet</h2>" in french and "publiée en français" not in french and '<p lang="fr">' not in french
     english = client.get("/charte?lang=en").text
     assert "<h2>1. Purpose</h2>" in english and "only the French text below is binding" in english
-    assert '<p lang="fr">L\'Espace Numérique de Travail (ENT) donne aux élèves' in english
+    assert '<p lang="fr">L’Espace Numérique de Travail (ENT) donne aux élèves' in english
 
 
 def test_guides_quote_the_french_guide(client: FlaskClient) -> None:
@@ -221,7 +221,7 @@ def test_guides_quote_the_french_guide(client: FlaskClient) -> None:
     assert "<h1>Guide parents — Activer son compte</h1>" in french and '<ol class="etapes" lang="fr">' not in french
     english = client.get("/guides/parents?lang=en").text
     assert "<h1>Parents&#39; guide — Activating your account</h1>" in english
-    assert '<ol class="etapes" lang="fr">' in english and "« Se connecter »" in english
+    assert '<ol class="etapes" lang="fr">' in english and "« Se connecter »" in english
 
 
 def test_error_pages_follow_the_language(client: FlaskClient) -> None:

@@ -16,7 +16,7 @@ TOO_SHORT = "Le mot de passe doit contenir au moins 8 caractères."
 NO_LETTER = "Le mot de passe doit contenir au moins une lettre."
 NO_DIGIT = "Le mot de passe doit contenir au moins un chiffre."
 TOO_LONG = "Le mot de passe ne doit pas dépasser 256 caractères."
-COMMON = "Ce mot de passe est trop courant : choisissez-en un plus personnel."
+COMMON = "Ce mot de passe est trop courant : choisissez-en un plus personnel."
 PERSONAL = "Le mot de passe ne doit pas contenir votre identifiant ni vos nom et prénom."
 
 DANIELE = {"login": "daniele.adams", "given_name": "Danièle", "surname": "Adams"}

@@ -101,14 +101,14 @@ def mobile(signed_in: SignedIn) -> Response:
             audit("account.mobile_changed", login=person.login, removed=True)
             return redirect(url_for("account.overview", message="mobile-removed"))
         if right:
-            text = gettext("%(ent_name)s : votre code de confirmation est %(code)s. Il expire dans 10 minutes.",
+            text = gettext("%(ent_name)s : votre code de confirmation est %(code)s. Il expire dans 10 minutes.",
                            ent_name=current_app.config["ENT_IDP"].ent_name, code=CODE_PLACE)
             try:
                 challenge = services().contact_changes.ask_mobile(person, form.mobile.data or "", text=text)
             except TooManyConfirmations:
                 problem = _too_many()
             except SmsUnavailable:
-                problem = gettext("Le SMS n'a pas pu être envoyé. Vérifiez le numéro, ou réessayez dans quelques "
+                problem = gettext("Le SMS n’a pas pu être envoyé. Vérifiez le numéro, ou réessayez dans quelques "
                                   "minutes.")
             else:
                 if challenge is None:
@@ -146,11 +146,11 @@ def _email_ok(form: EmailForm, person: Account) -> bool:
     try:
         form.email.data = normalize_email(typed)
     except ContactError:
-        form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
+        form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
                                      "prenom.nom@exemple.fr).", address=typed)]
         return False
     if form.email.data == person.recovery_email:
-        form.email.errors = [gettext("C'est déjà l'adresse de votre compte.")]
+        form.email.errors = [gettext("C’est déjà l’adresse de votre compte.")]
         return False
     return True
 
@@ -159,7 +159,7 @@ def _mobile_ok(form: MobileForm) -> bool:
     try:
         form.mobile.data = normalize_mobile(form.mobile.data or "")
     except ContactError:
-        form.mobile.errors = [gettext("Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78.")]
+        form.mobile.errors = [gettext("Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78.")]
         return False
     return True
 

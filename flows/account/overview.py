@@ -86,8 +86,8 @@ def _devices(signed_in: SignedIn) -> list[dict[str, Any]]:
 
 _MESSAGES = {
     "password-changed": _l("Votre mot de passe a été modifié. Vos autres appareils ont été déconnectés."),
-    "device-signed-out": _l("L'appareil a été déconnecté."),
-    "email-asked": _l("Un lien de confirmation a été envoyé à la nouvelle adresse : ouvrez-le pour qu'elle serve."),
+    "device-signed-out": _l("L’appareil a été déconnecté."),
+    "email-asked": _l("Un lien de confirmation a été envoyé à la nouvelle adresse : ouvrez-le pour qu’elle serve."),
     "email-changed": _l("Votre nouvelle adresse de courriel est confirmée."),
     "mobile-changed": _l("Votre numéro de mobile a été enregistré."),
     "mobile-removed": _l("Votre numéro de mobile a été retiré."),

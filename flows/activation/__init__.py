@@ -35,7 +35,7 @@ class ActivationForm(Form):
                                     render_kw={"autocomplete": "new-password"})
     email = EmailField(_l("Courriel"), render_kw={"autocomplete": "email", "spellcheck": "false"})
     mobile = TelField(_l("Téléphone mobile (facultatif)"), render_kw={"autocomplete": "tel"})
-    accept = BooleanField(_l("J'accepte les conditions générales d'utilisation"))
+    accept = BooleanField(_l("J’accepte les conditions générales d’utilisation"))
 
 
 @activation.route("/activation", methods=["GET", "POST"])
@@ -92,13 +92,13 @@ def _check(form: ActivationForm, account: Account) -> bool:
     check_new_password(form.password, form.confirmation, account,
                        missing=gettext("Choisissez votre mot de passe personnel."))
     if not (form.email.data or "").strip():
-        form.email.errors = [gettext("Saisissez votre adresse de courriel personnelle : elle sert à récupérer votre "
+        form.email.errors = [gettext("Saisissez votre adresse de courriel personnelle : elle sert à récupérer votre "
                                      "mot de passe.")]
     else:
         try:
             form.email.data = normalize_email(form.email.data or "")
         except ContactError as error:
-            form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
+            form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
                                          "prenom.nom@exemple.fr).", address=(form.email.data or "").strip())
                                  if "invalide" in str(error) else str(error)]
     if not (form.mobile.data or "").strip():
@@ -107,8 +107,8 @@ def _check(form: ActivationForm, account: Account) -> bool:
         try:
             form.mobile.data = normalize_mobile(form.mobile.data or "")
         except ContactError:
-            form.mobile.errors = [gettext("Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78.")]
+            form.mobile.errors = [gettext("Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78.")]
     if not form.accept.data:
-        form.accept.errors = [gettext("Vous devez accepter les conditions générales d'utilisation pour activer "
+        form.accept.errors = [gettext("Vous devez accepter les conditions générales d’utilisation pour activer "
                                       "votre compte.")]
     return not any(field.errors for field in form)

@@ -19,7 +19,7 @@ SCOPE_WORDS = {
     "openid": _l("vous identifier"),
     "profile": _l("connaître vos nom, prénom, identifiant, profil (parent, professeur, élève) et établissement"),
     "email": _l("connaître votre adresse de courriel personnelle"),
-    "offline_access": _l("garder l'accès à ces informations quand vous n'êtes pas connecté"),
+    "offline_access": _l("garder l’accès à ces informations même après votre déconnexion"),
 }
 
 

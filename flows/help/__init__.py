@@ -10,7 +10,7 @@ login typed exists: it is never looked up here.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import format_number, gettext
 from werkzeug.wrappers import Response
 from wtforms import (  # type: ignore[attr-defined]  # SelectChoice (WTForms 3.2) is missing from types-WTForms
     EmailField,
@@ -105,18 +105,18 @@ def _check(form: HelpForm, settings: Settings) -> dict[str, str | None] | None:
     if not typed["parent_name"]:
         form.parent_name.errors = [gettext("Indiquez vos nom et prénom.")]
     elif len(typed["parent_name"]) > NAME_MAX:
-        form.parent_name.errors = [gettext("Vos nom et prénom : %(max)d caractères au maximum.", max=NAME_MAX)]
+        form.parent_name.errors = [gettext("Vos nom et prénom : %(max)d caractères au maximum.", max=NAME_MAX)]
     if typed["email"]:
         try:
             values["email"] = normalize_email(typed["email"])
         except ContactError:
-            form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
+            form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
                                          "prenom.nom@exemple.fr).", address=typed["email"])]
     if typed["phone"]:
         try:
             values["phone"] = normalize_phone(typed["phone"])
         except ContactError:
-            form.phone.errors = [gettext("Numéro de téléphone invalide : saisissez un numéro comme "
+            form.phone.errors = [gettext("Numéro de téléphone invalide : saisissez un numéro comme "
                                          "06 12 34 56 78 ou 01 64 12 34 56.")]
     if not typed["email"] and not typed["phone"]:
         form.email.errors = [gettext("Indiquez un courriel ou un numéro de téléphone, pour que le collège puisse "
@@ -129,10 +129,10 @@ def _check(form: HelpForm, settings: Settings) -> dict[str, str | None] | None:
     if not typed["child_name"]:
         form.child_name.errors = [gettext("Indiquez les nom et prénom de votre enfant.")]
     elif len(typed["child_name"]) > NAME_MAX:
-        form.child_name.errors = [gettext("Nom et prénom de votre enfant : %(max)d caractères au maximum.",
+        form.child_name.errors = [gettext("Nom et prénom de votre enfant : %(max)d caractères au maximum.",
                                           max=NAME_MAX)]
     if len(typed["child_class"]) > CLASS_MAX:
-        form.child_class.errors = [gettext("Classe : %(max)d caractères au maximum (par exemple 4e B).",
+        form.child_class.errors = [gettext("Classe : %(max)d caractères au maximum (par exemple 4e B).",
                                            max=CLASS_MAX)]
     values["school"] = _check_school(form, settings, typed["school"])
     if values["problem"] not in PROBLEMS:
@@ -140,8 +140,9 @@ def _check(form: HelpForm, settings: Settings) -> dict[str, str | None] | None:
     if not values["message"]:
         form.message.errors = [gettext("Décrivez votre problème en quelques mots.")]
     elif len(values["message"]) > MESSAGE_MAX:
-        form.message.errors = [gettext("Votre message compte %(count)d caractères : raccourcissez-le à %(max)d "
-                                       "caractères au maximum.", count=len(values["message"]), max=MESSAGE_MAX)]
+        form.message.errors = [gettext("Votre message compte %(count)s caractères : raccourcissez-le à %(max)s "
+                                       "caractères au maximum.", count=format_number(len(values["message"])),
+                                       max=format_number(MESSAGE_MAX))]
     if any(field.errors for field in form):
         return None
     return {name: value or None for name, value in values.items()}
@@ -156,8 +157,8 @@ def _check_school(form: HelpForm, settings: Settings, typed: str) -> str:
     if not uai:
         form.school.errors = [gettext("Indiquez le code UAI du collège de votre enfant (par exemple 0770001H).")]
     elif uai_problem(uai):
-        form.school.errors = [gettext("Code UAI invalide : « %(uai)s ». Il compte 7 chiffres suivis d'une lettre "
-                                      "(par exemple 0770001H) ; il figure sur la lettre du collège.", uai=typed)]
+        form.school.errors = [gettext("Code UAI invalide : « %(uai)s ». Il compte 7 chiffres suivis d’une lettre "
+                                      "(par exemple 0770001H) ; il figure sur la lettre du collège.", uai=typed)]
     return uai
 
 

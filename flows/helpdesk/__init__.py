@@ -26,7 +26,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import format_number, gettext
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
@@ -45,18 +45,18 @@ helpdesk = Blueprint("helpdesk", __name__, template_folder="templates")
 
 ROLE = "helpdesk"
 ANSWER_MAX = 5000
-STATES = {AccountState.PENDING: _l("en attente d'activation"), AccountState.ACTIVE: _l("activé"),
+STATES = {AccountState.PENDING: _l("en attente d’activation"), AccountState.ACTIVE: _l("activé"),
           AccountState.LOCKED: _l("verrouillé")}
 _DONE = {
     "answered": _l("Votre réponse a été envoyée au parent par courriel."),
-    "answer-kept": _l("Votre réponse est enregistrée. Ce parent n'a pas donné de courriel : "
+    "answer-kept": _l("Votre réponse est enregistrée. Ce parent n’a pas donné de courriel : "
                       "appelez-le pour la lui transmettre."),
-    "answer-not-mailed": _l("Votre réponse est enregistrée, mais le courriel n'a pas pu partir : "
+    "answer-not-mailed": _l("Votre réponse est enregistrée, mais le courriel n’a pas pu partir : "
                             "appelez le parent pour la lui transmettre."),
     "closed": _l("La demande est close."),
     "already-closed": _l("Cette demande était déjà close."),
-    "unlocked": _l("Le compte est débloqué : le parent peut de nouveau se connecter."),
-    "no-account": _l("Aucun compte de parent de vos collèges ne porte l'identifiant donné par le parent."),
+    "unlocked": _l("Le compte est débloqué : le parent peut de nouveau se connecter."),
+    "no-account": _l("Aucun compte de parent de vos collèges ne porte l’identifiant donné par le parent."),
 }
 """What the request page says after an action (`?fait=`)."""
 _NOT_DONE = {"answer-kept", "answer-not-mailed", "already-closed", "no-account"}
@@ -105,8 +105,8 @@ def answer(reference: str) -> Response | tuple[str, int]:
     if not text:
         form.answer.errors = [gettext("Écrivez votre réponse au parent.")]
     elif len(text) > ANSWER_MAX:
-        form.answer.errors = [gettext("Votre réponse compte %(count)d caractères : %(max)d au maximum.",
-                                      count=len(text), max=ANSWER_MAX)]
+        form.answer.errors = [gettext("Votre réponse compte %(count)s caractères : %(max)s au maximum.",
+                                      count=format_number(len(text)), max=format_number(ANSWER_MAX))]
     if form.answer.errors:
         return _page(row, answer_form=form), 400
     help_requests.answer(services().store, row, text, by=g.staff.login)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_babel import gettext, ngettext
+from flask_babel import format_number, gettext, ngettext
 from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
@@ -43,7 +43,8 @@ class LoginForm(Form):
                         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
     password = PasswordField(_l("Mot de passe"), validators=[
         DataRequired(_l("Saisissez votre mot de passe.")),
-        Length(max=SECRET_MAX_CHARS, message=_l("Le mot de passe compte %(max)d caractères au plus."))],
+        Length(max=SECRET_MAX_CHARS, message=_l("Le mot de passe compte %(max)s caractères au plus.",
+                                                    max=LazyString(format_number, SECRET_MAX_CHARS)))],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Se souvenir de moi"))
     interaction = HiddenField()
@@ -70,7 +71,7 @@ def form() -> Response | str | tuple[str, int]:
             problem = _refused_message(refused.until)
             audit("login.locked", login=name, outcome="refused")
         except ActivationCodeExpired:
-            problem = gettext("Votre code d'activation a expiré. Demandez un nouveau code à votre établissement.")
+            problem = gettext("Votre code d’activation a expiré. Demandez un nouveau code à votre établissement.")
             audit("login.code_expired", login=name, outcome="refused")
         else:
             return _signed_in(account, bool(form.remember.data), waiting)
@@ -106,9 +107,9 @@ def _refused_message(until: datetime) -> str:
 
 
 _MESSAGES = {
-    "activation-expired": _l("Le délai pour activer votre compte est dépassé : saisissez de nouveau votre code "
-                             "d'activation."),
-    "activation-changed": _l("Votre compte a changé depuis que vous avez saisi votre code d'activation : saisissez "
-                             "de nouveau l'identifiant et le code de votre dernière lettre."),
-    "already-active": _l("Ce compte est déjà activé : connectez-vous avec votre mot de passe personnel."),
+    "activation-expired": _l("Le délai pour activer votre compte est dépassé : saisissez de nouveau votre code "
+                             "d’activation."),
+    "activation-changed": _l("Votre compte a changé depuis que vous avez saisi votre code d’activation : saisissez "
+                             "de nouveau l’identifiant et le code de votre dernière lettre."),
+    "already-active": _l("Ce compte est déjà activé : connectez-vous avec votre mot de passe personnel."),
 }

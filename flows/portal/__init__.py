@@ -67,7 +67,7 @@ def guide(audience: str) -> str:
 
 
 def _shipped_guide(audience: str, step_ids: list[str]) -> tuple[dict[str, dict], str | None]:
-    """The shipped screenshots of these steps ({id: {"file", "size"}}, files relative to
+    """The shipped screenshots of these steps ({id: {"file", "size", "alt"}}, files relative to
     static/) and the guide's PDF, when the manifest `static/guides/guides.json` exists;
     without it, none (the guide is text only). Files missing from the folder are left out."""
     folder = Path(portal.static_folder or "", SHIPPED_GUIDES)
@@ -86,5 +86,7 @@ def _shipped_guide(audience: str, step_ids: list[str]) -> tuple[dict[str, dict],
         file = shipped(manifest.get("steps", {}).get(step_id))
         if file:
             size = manifest.get("sizes", {}).get(step_id)
-            images[step_id] = {"file": file, "size": size if isinstance(size, list) and len(size) == 2 else None}
+            alt = manifest.get("alts", {}).get(step_id)
+            images[step_id] = {"file": file, "size": size if isinstance(size, list) and len(size) == 2 else None,
+                               "alt": alt if isinstance(alt, str) else None}
     return images, shipped(manifest.get("pdf", {}).get(audience, f"guide-{audience}.pdf"))

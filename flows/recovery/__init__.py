@@ -39,7 +39,7 @@ class AskForm(Form):
 
 class EmailForm(Form):
     email = StringField(_l("Courriel"),
-                        validators=[DataRequired(_l("Saisissez l'adresse de courriel donnée à l'activation."))],
+                        validators=[DataRequired(_l("Saisissez l’adresse de courriel donnée à l’activation."))],
                         render_kw={"autocomplete": "email", "spellcheck": "false", "type": "email"})
 
 
@@ -63,7 +63,7 @@ def ask() -> Response | str:
     if form.validate_on_submit():
         who, core = (form.who.data or "").strip(), services().recovery
         if request.form.get("channel") == "sms" and sms_enabled:
-            text = gettext("%(ent_name)s : votre code de réinitialisation est %(code)s. Il expire dans 10 minutes.",
+            text = gettext("%(ent_name)s : votre code de réinitialisation est %(code)s. Il expire dans 10 minutes.",
                            ent_name=current_app.config["ENT_IDP"].ent_name, code=CODE_PLACE)
             session[_SMS_CHALLENGE] = core.ask_by_sms(who, text=text, address=request.remote_addr)
             audit("recovery.asked", login=who.lower(), channel="sms")
@@ -130,7 +130,7 @@ def _address_well_formed(form: EmailForm) -> bool:
     try:
         normalize_email(typed)
     except ContactError:
-        form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
+        form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
                                      "prenom.nom@exemple.fr).", address=typed)]
         return False
     return True

@@ -49,7 +49,7 @@ def answer_login(params: dict[str, str], waiting: Interaction | None = None) -> 
     if registered is None:
         audit("cas.service_refused", outcome="refused", service=service_url[:200])
         return render_template("sign_in_impossible.html", error=gettext(
-            "Cette application n'est pas enregistrée auprès de l'ENT.")), 400
+            "Cette application n’est pas enregistrée auprès de l’ENT.")), 400
     renew = _is_set(params.get("renew"))
     gateway = _is_set(params.get("gateway")) and not renew  # §2.1.1: renew wins
     verdict = interactions.person_for(Demands(fresh=renew), waiting)

@@ -314,6 +314,11 @@ class Directory:
         self._link.run(create)
         return dn
 
+    def remove(self, login: str) -> None:
+        """Deletes the account's entry, which frees its login (AccountNotFound if there is none)."""
+        dn = self.dn_of(login)
+        self._run_on_account(login, lambda connection: check(connection, connection.delete(dn)))
+
     def logins_with_prefix(self, prefix: str) -> set[str]:
         """Logins equal to `prefix` or starting with it (to choose a homonym's suffix)."""
         search = f"(&{attr.ACCOUNT_FILTER}({attr.LOGIN}={escape_filter_chars(prefix)}*))"

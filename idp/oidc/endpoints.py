@@ -35,7 +35,7 @@ RESPONSE_MODES = ("query", "form_post")
 """How an authorization response reaches the app: in the redirect URI's query, or posted
 to it by a page (OAuth 2.0 Form Post Response Mode)."""
 
-INCORRECT_REQUEST = N_("La demande de connexion de l'application est incorrecte.")
+INCORRECT_REQUEST = N_("La demande de connexion de l’application est incorrecte.")
 
 
 @oidc.get("/.well-known/openid-configuration")
@@ -319,9 +319,9 @@ def _with_issuer(location: str, issuer: str) -> str:
 def _french(error: OAuth2Error) -> str:
     description = error.description or ""
     if "client" in description and "not exist" in description or error.error == "invalid_client":
-        return gettext("Cette application n'est pas enregistrée auprès de l'ENT.")
+        return gettext("Cette application n’est pas enregistrée auprès de l’ENT.")
     if "redirect_uri" in description.lower() or "Redirect URI" in description:
-        return gettext("L'adresse de retour de l'application n'est pas enregistrée auprès de l'ENT.")
+        return gettext("L’adresse de retour de l’application n’est pas enregistrée auprès de l’ENT.")
     return gettext(INCORRECT_REQUEST)
 
 

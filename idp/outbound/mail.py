@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ def render(settings: Settings, template: str, context: dict[str, Any], locale: s
               **context, "locale": locale}
     folder = f"mail/{template}"
     try:
-        subject = " ".join(_environment.get_template(f"{folder}/subject.{locale}.txt").render(values).split())
+        subject = _one_line(_environment.get_template(f"{folder}/subject.{locale}.txt").render(values))
         values["subject"] = subject
         text = _environment.get_template(f"{folder}/body.{locale}.txt").render(values)
         html = _environment.get_template(f"{folder}/body.{locale}.html").render(values)
@@ -87,6 +88,12 @@ def render(settings: Settings, template: str, context: dict[str, Any], locale: s
     except TemplateNotFound as missing:  # pragma: no cover - every template ships all parts (tested)
         raise ValueError(f"partie manquante du modèle {template!r} : {missing}") from None
     return Rendered(subject, text, html, locale)
+
+
+def _one_line(text: str) -> str:
+    """A subject on one line: its ASCII white space runs made one space; the no-break spaces
+    of French typography stay (str.split() would take them for spaces)."""
+    return re.sub(r"[ \t\r\n]+", " ", text).strip(" ")
 
 
 def sender_address(settings: Settings) -> str:

@@ -38,7 +38,13 @@ def gateway_kind(settings: Settings) -> str | None:
     raise SettingsError([f"sms_gateway : https://… ou file:///dossier attendu (schéma reçu : {scheme or 'aucun'})"])
 
 
+_OUTSIDE_GSM = str.maketrans({"\u00a0": " ", "\u202f": " ", "’": "'"})
+"""French typography's characters that the GSM 03.38 alphabet lacks, and what an SMS gets
+instead (one of them would make it UCS-2: 70 characters an SMS instead of 160)."""
+
+
 def send_sms(settings: Settings, to: str, text: str) -> None:
+    text = text.translate(_OUTSIDE_GSM)
     kind = gateway_kind(settings)
     if kind is None:
         raise SmsUnavailable("l'envoi de SMS n'est pas configuré sur ce service")

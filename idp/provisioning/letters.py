@@ -31,9 +31,9 @@ _FOOTER_Y = 268.0
 _QR_SIZE = 24.0
 """The portal's address as a QR code (mm), above the footer."""
 _QR_TOP = _FOOTER_Y - _QR_SIZE - 4
-_CGU = "J'accepte les conditions générales d'utilisation"
+_CGU = "J’accepte les conditions générales d’utilisation"
 _PROFILES = {"parent": "Parent", "teacher": "Enseignant(e)", "student": "Élève",
-             "staff": "Personnel de l'établissement"}
+             "staff": "Personnel de l’établissement"}
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,12 @@ def _steps(portal_url: str) -> list[str]:
     return [
         f"Rendez-vous sur le portail {portal_url} et cliquez sur {_q('Se connecter')}.",
         f"Saisissez votre identifiant (prénom.nom) dans {_q('Identifiant')} et le code "
-        f"d'activation dans {_q('Mot de passe')}, puis cliquez sur {_q('Connexion')}.",
+        f"d’activation dans {_q('Mot de passe')}, puis cliquez sur {_q('Connexion')}.",
         f"Choisissez votre mot de passe personnel{_NBSP}: 8 caractères au minimum, parmi "
         "lesquels au moins une lettre et au moins un chiffre. Confirmez-le.",
         "Renseignez une adresse de courriel strictement personnelle (elle permet de récupérer "
-        "votre mot de passe en cas d'oubli) et, si vous le souhaitez, votre téléphone mobile.",
-        f"Après avoir lu la charte d'utilisation, cochez {_q(_CGU)} puis cliquez sur "
+        "votre mot de passe en cas d’oubli) et, si vous le souhaitez, votre téléphone mobile.",
+        f"Après avoir lu la charte d’utilisation, cochez {_q(_CGU)} puis cliquez sur "
         f"{_q('Activer')}.",
     ]
 
@@ -147,7 +147,7 @@ def _steps(portal_url: str) -> list[str]:
 def _notes(profile: str, help_desk: str | None = None) -> list[str]:
     """Closing remarks; the parents' help link only on parent letters; the school's help desk
     when the settings name it."""
-    notes = [f"Une fois votre compte activé, le code d'activation devient obsolète{_NBSP}: "
+    notes = [f"Une fois votre compte activé, le code d’activation devient obsolète{_NBSP}: "
              "connectez-vous ensuite avec votre identifiant et votre mot de passe.",
              f"Sur un ordinateur partagé, ne cochez pas {_q('Se souvenir de moi')}."]
     if profile == "parent":
@@ -188,13 +188,13 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
     pdf.style()
     pdf.para(f"Bonjour {letter.given_name}," if letter.profile == "student"
              else "Madame, Monsieur,", after=2.5)
-    pdf.para("Votre compte sur l'ENT a été créé. Vous trouverez ci-dessous ce dont vous avez "
-             "besoin pour l'activer.", after=4)
+    pdf.para("Votre compte sur l’ENT a été créé. Vous trouverez ci-dessous ce dont vous avez "
+             "besoin pour l’activer.", after=4)
     # Boxed credentials, Courier shrunk (never wrapped) if a login is very long.
     top = pdf.cy
     pdf.cy += 4
     lines = (f"Identifiant{_NBSP}: {letter.login}",
-             f"Code d'activation{_NBSP}: {letter.activation_code}")
+             f"Code d’activation{_NBSP}: {letter.activation_code}")
     pdf.style("B", 15, family="Courier")
     longest = max(pdf.get_string_width(line) for line in lines)
     pdf.style("B", min(15.0, 14.9 * (_WIDTH - 12) / longest), family="Courier")
@@ -202,7 +202,7 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
         pdf.put(_LEFT + 6, line, 9)
         pdf.cy += 9
     pdf.style("", 10.5)
-    pdf.para(f"Ce code est valable jusqu'au {letter.expires:%d/%m/%Y} et ne sert qu'une fois.",
+    pdf.para(f"Ce code est valable jusqu’au {letter.expires:%d/%m/%Y} et ne sert qu’une fois.",
              after=0, x=_LEFT + 6, width=_WIDTH - 12)
     pdf.cy += 4
     pdf.set_line_width(0.4)
@@ -222,7 +222,7 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
     pdf.image(portal_code, x=_LEFT, y=_QR_TOP + 2, w=_QR_SIZE, h=_QR_SIZE)
     pdf.style("", 10)
     pdf.cy = _QR_TOP + 2 + _QR_SIZE / 2 - 5
-    pdf.para("Le portail de l'ENT, avec l'appareil photo d'un téléphone :", x=_LEFT + _QR_SIZE + 5,
+    pdf.para("Le portail de l’ENT, avec l’appareil photo d’un téléphone :", x=_LEFT + _QR_SIZE + 5,
              width=_WIDTH - _QR_SIZE - 5, after=0)
     pdf.style("B", 10)
     pdf.para(portal_url, x=_LEFT + _QR_SIZE + 5, width=_WIDTH - _QR_SIZE - 5, after=0)
@@ -231,7 +231,7 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
     pdf.line(_LEFT, pdf.cy, _RIGHT, pdf.cy)
     pdf.cy += 2
     pdf.style("B", 9.5, colour)
-    pdf.para("Ne communiquez jamais votre mot de passe. Le personnel de l'établissement "
+    pdf.para("Ne communiquez jamais votre mot de passe. Le personnel de l’établissement "
              "ne vous le demandera jamais.", h=4.5, after=0)
 
 
@@ -240,7 +240,7 @@ def write_letters(path: pathlib.Path, letters: Iterable[ActivationLetter], *,
     """Writes one page per letter to `path` (PDF); returns the number of pages."""
     pdf = _LetterPDF()
     pdf.set_lang("fr")
-    pdf.set_title(f"{ent_name} — lettres d'activation")
+    pdf.set_title(f"{ent_name} — lettres d’activation")
     pdf.set_creator("idp.provisioning.letters")
     steps = _steps(portal_url)
     portal_code = io.BytesIO()  # one image, which every page of the file shows

@@ -20,8 +20,8 @@ from .models import Base, Seconds, now
 
 OPEN, CLOSED = "open", "closed"
 PROBLEMS = {
-    "activation": N_("Je n'arrive pas à activer mon compte"),
-    "password": N_("J'ai perdu mon mot de passe"),
+    "activation": N_("Je n’arrive pas à activer mon compte"),
+    "password": N_("J’ai perdu mon mot de passe"),
     "other": N_("Autre"),
 }
 """What the parent ticked, stored as the key; the French words for the help desk and the command

@@ -29,7 +29,7 @@ def test_signing_out_goes_to_the_ent_cas_logout_then_shows_a_french_page() -> No
     assert response.headers["Location"] == f"{ISSUER}/cas/logout?service=http%3A%2F%2F127.0.0.1%3A5003%2F"
     back = client.get("/")
     assert back.status_code == 200
-    assert "Vous êtes déconnecté de l'application et de l'ENT." in back.get_data(as_text=True)
+    assert "La session est fermée sur l’application et sur l’ENT." in back.get_data(as_text=True)
 
 
 def test_a_success_gives_the_login_and_every_attribute() -> None:

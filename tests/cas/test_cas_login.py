@@ -78,7 +78,7 @@ def test_a_person_signed_out_signs_in_and_the_sign_in_answers_with_the_ticket(
     login = person(directory)
     browser = Browser(cas_provider.issuer)
     page = browser.open(login_url(cas_provider, service=SERVICE))
-    assert "/connexion" in page.url and "L'application « GEPI » vous demande de vous connecter" in page.text
+    assert "/connexion" in page.url and "L’application « GEPI » vous demande de vous connecter" in page.text
     back = browser.sign_in(page, login)  # the POST itself: no round trip through /cas/login
     assert back.status_code == 302 and back.request.method == "POST"
     ticket = ticket_of(back.headers["Location"])
@@ -127,7 +127,7 @@ def test_an_unknown_service_gets_a_page_on_the_ent_never_a_redirect(cas_provider
     page = browser.open(login_url(cas_provider, service=service))
     assert page.status_code == 400 and "Location" not in page.headers
     assert '<html lang="fr">' in page.text
-    assert "Cette application n'est pas enregistrée auprès de l'ENT." in html.unescape(page.text)
+    assert "Cette application n’est pas enregistrée auprès de l’ENT." in html.unescape(page.text)
 
 
 def test_no_ticket_for_an_account_locked_or_reset_since_it_signed_in(cas_provider: CasProvider, gepi: dict,
@@ -174,7 +174,7 @@ def test_one_sign_in_for_cas_and_openid_connect_apps_and_cas_logout_ends_it(
     assert back.status_code == 302 and back.headers["Location"] == APP  # a registered service
     assert "/connexion" in browser.open(authorize).url  # the same session ended for OIDC
     page = browser.open(f"{cas_provider.issuer}/cas/logout?" + urlencode({"service": "https://evil.example/"}))
-    assert page.status_code == 200 and "Vous êtes déconnecté" in page.text  # never to an unregistered one
+    assert page.status_code == 200 and "Déconnexion réussie" in page.text  # never to an unregistered one
 
 
 def test_without_a_service_the_ent_itself(cas_provider: CasProvider, directory: Directory) -> None:

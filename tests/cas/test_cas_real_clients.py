@@ -221,7 +221,7 @@ def test_signed_in_at_the_oidc_college_app_the_cas_app_needs_no_login(client: Cl
                                                                      cas_teacher: str) -> None:
     page = person.new_page()
     page.goto(oidc_college)
-    page.get_by_role("button", name="Se connecter avec l'ENT").click()
+    page.get_by_role("button", name="Se connecter avec l’ENT").click()
     assert on_login_page(page, cas_provider.issuer), page.url
     sign_in(page, cas_teacher)
     page.wait_for_url(f"{oidc_college}/")

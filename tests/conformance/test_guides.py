@@ -9,5 +9,5 @@ def test_every_guide_section_has_its_steps() -> None:
 
 
 def test_steps_are_quoted_in_french_with_the_guide_labels() -> None:
-    assert "« Se connecter »" in STEPS["P1"].words
-    assert "« J'accepte les conditions générales d'utilisation »" in STEPS["A6"].words
+    assert "« Se connecter »" in STEPS["P1"].words
+    assert "« J’accepte les conditions générales d’utilisation »" in STEPS["A6"].words

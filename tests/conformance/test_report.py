@@ -9,14 +9,20 @@ import pytest
 from flask import Flask
 from markupsafe import escape
 from PIL import Image, ImageDraw
+from pypdf import PdfReader
 
 from conformance.guides import STEPS
 from conformance.report import annotate, build_guides, build_report, expected_and_seen, publish_guides
 from flows.portal import portal
 from idp.app import create_app
 from idp.config import Settings
+from tests.typography import html_faults
 
 RED = (225, 0, 15)
+NB = "\u00a0"
+C1_ALT = (f"Capture d’écran de la page «{NB}Connexion{NB}» de l’ENT, encadré en rouge{NB}: (1) «{NB}Identifiant{NB}», "
+          f"(2) «{NB}Mot de passe{NB}».")
+"""The alternative text of the sample run's picture of step C1: its page and what is marked on it."""
 
 
 def esc(text: str) -> str:
@@ -42,18 +48,21 @@ def screenshot(path: Path, title: str, height: int = 700) -> Path:
 
 
 def entry(step_id: str, outcome: str = "passed", param: str | None = None, message: str | None = None,
-          shot: str | None = None, callouts: list[dict] | None = None, duration: float = 1.25) -> dict:
+          shot: str | None = None, callouts: list[dict] | None = None, duration: float = 1.25,
+          heading: str | None = None) -> dict:
     step = STEPS[step_id]
     test = f"test_{step_id}_sample" + (f"[{param}]" if param else "")
     return {"id": step_id, "param": param, "test": test, "guide": step.guide, "section": step.section,
             "words": step.words, "outcome": outcome, "duration": duration, "message": message,
-            "screenshot": shot, "callouts": callouts or []}
+            "screenshot": shot, "callouts": callouts or [], "heading": heading}
 
 
 def sample_run(folder: Path, failed: bool = True) -> Path:
-    """A run of every step but S3 (not run), T1 and O2 (no entry); A1 has two cases, one failing."""
+    """A run of every step but S3 (not run), T1 and O2 (no entry); A1 has two cases, one failing;
+    P3's page is 3,000 pixels long, with its callout near the bottom."""
     folder.mkdir(parents=True, exist_ok=True)
     login = screenshot(folder / "test_C1_sample.png", "Connexion").name
+    long_page = screenshot(folder / "test_P3_sample.png", "Portail", height=3000).name
     activation = screenshot(folder / "test_A1_sample.png", "Activation de votre compte", height=900).name
     entries = []
     for step_id in STEPS:
@@ -67,8 +76,12 @@ def sample_run(folder: Path, failed: bool = True) -> Path:
             entries.append(entry("A1", "failed" if failed else "passed", param="abc1234", shot=activation,
                                  message=FAILURE if failed else None))
         elif step_id == "C1":
-            entries.append(entry("C1", shot=login, callouts=[{"n": 1, "box": [100, 150, 500, 50]},
-                                                             {"n": 2, "box": [100, 260, 500, 50]}]))
+            entries.append(entry("C1", shot=login, heading="Connexion",
+                                 callouts=[{"n": 1, "box": [100, 150, 500, 50], "label": "Identifiant"},
+                                           {"n": 2, "box": [100, 260, 500, 50], "label": "Mot de passe"}]))
+        elif step_id == "P3":
+            entries.append(entry("P3", shot=long_page, heading="Bienvenue sur l’ENT 77",
+                                 callouts=[{"n": None, "box": [100, 2500, 300, 40], "label": "Guides parents"}]))
         else:
             entries.append(entry(step_id, shot=login if step_id[0] in "PCS" else activation))
     (folder / "report.json").write_text(json.dumps(entries, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -116,22 +129,22 @@ def test_index_covers_every_step_with_verdicts_and_is_self_contained(tmp_path: P
     rows = {re.search(r'#guide-(\w+)', row).group(1): re.findall(r'class="nombre">(\d+)</td>', row)
             for row in re.findall(r"<tr><th scope=\"row\"><a.*?</tr>", summary, re.S)}
     assert rows == {"parents": ["26", "1", "1", "28"], "teachers": ["0", "0", "1", "1"], "apps": ["2", "0", "1", "3"]}
-    assert "Non conforme : 1 étape en échec" in page
+    assert "Non conforme : 1 étape en échec" in page
     assert '<a href="#etape-A1">A1</a>' in page
     a1 = re.search(r'<section class="etape failed" id="etape-A1".*?</section>', page, re.S).group(0)
-    assert a1.count('class="verification"') == 2 and "cas « abcdefgh »" in a1 and "cas « abc1234 »" in a1
+    assert a1.count('class="verification"') == 2 and "cas « abcdefgh »" in a1 and "cas « abc1234 »" in a1
     assert '<span class="badge failed">Échec</span>' in a1 and '<span class="badge passed">Réussi</span>' in a1
     assert "Attendu / Constaté" in a1
     assert esc("le message « Le mot de passe doit contenir au moins un chiffre. »") in a1
     assert esc("aucun message d'erreur sous « Nouveau mot de passe »") in a1
-    assert "Durée : 1,25 s" in a1
+    assert "Durée : 1,25 s" in a1
     s3 = re.search(r'<section class="etape not-run" id="etape-S3".*?</section>', page, re.S).group(0)
     assert "Non exécuté" in s3 and esc(NOT_RUN) in s3
     for missing in ("T1", "O2"):
         block = re.search(rf'<section class="etape not-run" id="etape-{missing}".*?</section>', page, re.S).group(0)
         assert "Non exécuté — aucune vérification" in block
     assert page.count("data:image/png;base64,") == len(STEPS) - 2  # every check with a screenshot but S3's
-    assert 'alt="Capture d&#39;écran de la page à la fin de l&#39;étape C1' in page
+    assert 'alt="Capture d’écran de la page à la fin de l’étape C1' in page
     assert '<a href="junit.xml">junit.xml</a>' in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page) and "url(" not in page
     assert "<script" not in page and "<link" not in page
@@ -150,7 +163,7 @@ def test_expected_and_seen_are_read_from_playwright_and_french_messages() -> Non
 
 def test_a_run_without_failure_is_conform(tmp_path: Path) -> None:
     page = build_report(sample_run(tmp_path / "run", failed=False)).read_text(encoding="utf-8")
-    assert "Conforme : toutes les étapes vérifiées sont passées" in page and "Non conforme" not in page
+    assert "Conforme : toutes les étapes vérifiées sont passées" in page and "Non conforme" not in page
 
 
 def test_an_empty_folder_reports_every_step_not_run(tmp_path: Path) -> None:
@@ -174,6 +187,18 @@ def test_living_guides_are_written_as_html_and_pdf(tmp_path: Path) -> None:
         assert f"<h2>{section}</h2>" in parents
     assert "Professeurs" not in parents and "Authentification unique" not in parents
     assert 'src="img/C1.jpg"' in parents and 'src="img/A1.jpg"' in parents  # A1: its first, passed case
+    # Written for a parent: the step ids stay out of the text, the pictures are described.
+    text = parents[parents.index("<main>"):]
+    assert "(C1)" not in text and not re.search(r">[^<]*\b[PCASHR][1-8]\b[^<]*<", text)
+    assert f'alt="{C1_ALT}"' in parents
+    assert not html_faults(parents)
+    with Image.open(guides / "img" / "P3.jpg") as image:  # a long page is cut where its callout is
+        r, g, b = image.convert("RGB").getpixel((250, 901))
+        assert image.height == 1400 and r > 150 and g < 60 and b < 60  # its top 1,600 pixels cut off
+    for pdf in paths[2:]:  # tagged (structure, language) with an outline of the headings
+        root = PdfReader(pdf).trailer["/Root"]
+        assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"] and root["/Lang"] == "fr"
+        assert "/Outlines" in root
     assert 'src="img/S3.jpg"' not in parents and esc(STEPS["S3"].words) in parents  # text only
     teachers = paths[1].read_text(encoding="utf-8")
     assert "<h1>Guide professeurs — Activer son compte</h1>" in teachers
@@ -226,8 +251,7 @@ def test_portal_guide_shows_the_shipped_images_and_pdf(app: Flask, published: Pa
     page = client.get("/guides/parents").text
     assert "<h1>Guide parents — Activer son compte</h1>" in page
     # Written for a parent: no step ids in the text, and the picture described by what the step says.
-    alt = "La page de l'ENT à cette étape : " + esc(STEPS["C1"].words)
-    assert (f'<img src="/portail-static/guides/img/C1.jpg" alt="{alt}" width="1000"'
+    assert (f'<img src="/portail-static/guides/img/C1.jpg" alt="{C1_ALT}" width="1000"'
             ' height="700" loading="lazy">') in page
     assert '<span class="fil">C1</span>' not in page and 'id="C1"' in page
     assert 'src="/portail-static/guides/img/S3.jpg"' not in page
@@ -245,7 +269,7 @@ def test_portal_guide_shows_the_shipped_images_and_pdf(app: Flask, published: Pa
     assert "<h1>Guide professeurs — Activer son compte</h1>" in teachers
     assert "/portail-static/guides/guide-professeurs.pdf" in teachers and "img/T1.jpg" not in teachers
     english = client.get("/guides/parents?lang=en").text
-    assert 'alt="The ENT\'s page at this step: ' in english.replace("&#39;", "'")
+    assert f'alt="{C1_ALT}"' in english  # in the steps' list, quoted in French (lang="fr")
     assert "Download the guide (PDF, in French)" in english
 
 
@@ -270,6 +294,6 @@ def test_each_verification_says_its_accessibility_and_shows_the_phone_size(tmp_p
     (folder / "report.json").write_text(json.dumps([clean, broken]), encoding="utf-8")
     (folder / "run.json").write_text(json.dumps({"base_url": "http://127.0.0.1:5000"}), encoding="utf-8")
     page = build_report(folder).read_text(encoding="utf-8")
-    assert "Accessibilité : 4 états de page vérifiés (bureau et téléphone) : aucune violation" in page
-    assert '<span class="inaccessible">Accessibilité : 2 états de page vérifiés : 1 violation (color-contrast)' in page
+    assert "Accessibilité : 4 états de page vérifiés (bureau et téléphone) : aucune violation" in page
+    assert '<span class="inaccessible">Accessibilité : 2 états de page vérifiés : 1 violation (color-contrast)' in page
     assert page.count('<figure class="telephone">') == 1 and "390 × 844" in page

@@ -35,6 +35,16 @@ def test_provisioned_account_is_pending_with_its_profile(provisioner: Provisione
     assert account.activation_expires > datetime.now(UTC) + timedelta(days=89)
 
 
+def test_a_removed_account_is_gone_and_its_login_free_again(provisioner: Provisioner, directory: Directory,
+                                                            unique_surname: str) -> None:
+    created = new_parent(provisioner, unique_surname)
+    directory.remove(created.login)
+    assert directory.find(created.login) is None
+    with pytest.raises(AccountNotFound):
+        directory.remove(created.login)
+    assert new_parent(provisioner, unique_surname).login == created.login
+
+
 def test_activation_code_is_stored_hashed_by_slapd(provisioner: Provisioner, slapd: PrivateSlapd,
                                                    unique_surname: str) -> None:
     from ldap3 import BASE, NONE, Connection, Server

@@ -72,8 +72,8 @@ def test_fields_have_bound_labels_hints_and_the_configured_colleges(client: Flas
     assert '<option value="0770942F">Collège Jean Moulin</option>' in page
     assert '<option value="">— Choisissez le collège —</option>' in page
     assert "<legend class=\"libelle\">Votre problème" in page
-    for key, words in (("activation", "Je n&#39;arrive pas à activer mon compte"),
-                       ("password", "J&#39;ai perdu mon mot de passe"), ("other", "Autre")):
+    for key, words in (("activation", "Je n’arrive pas à activer mon compte"),
+                       ("password", "J’ai perdu mon mot de passe"), ("other", "Autre")):
         assert re.search(rf'<input[^>]*type="radio" value="{key}"', page)
         assert re.search(rf'<label for="problem-\d">{words}</label>', page)
     assert re.search(r'<input[^>]*autocomplete="email"[^>]*id="email"[^>]*type="email"', page)
@@ -85,15 +85,16 @@ def test_bad_input_is_said_next_to_each_field_and_everything_typed_is_kept(clien
                     child_class="4e B", school="", problem="", message="x" * 2001)
     assert response.status_code == 400
     page = response.text
-    assert "Votre demande n'est pas encore envoyée : corrigez les champs signalés ci-dessous." in page
+    assert "Votre demande n’est pas encore envoyée : corrigez les champs signalés ci-dessous." in page
     for name, message in (
             ("parent_name", "Indiquez vos nom et prénom."),
-            ("email", "Adresse de courriel invalide : « daniele.adams@ » (exemple : prenom.nom@exemple.fr)."),
-            ("phone", "Numéro de téléphone invalide : saisissez un numéro comme 06 12 34 56 78 ou 01 64 12 34 56."),
+            ("email", "Adresse de courriel invalide : « daniele.adams@ » (exemple : prenom.nom@exemple.fr)."),
+            ("phone", "Numéro de téléphone invalide : saisissez un numéro comme 06 12 34 56 78 ou 01 64 12 34 56."),
             ("login", "Un identifiant a la forme prénom.nom (par exemple daniele.adams)."),
             ("school", "Choisissez le collège de votre enfant."),
             ("problem", "Choisissez ce qui correspond le mieux à votre problème."),
-            ("message", "Votre message compte 2001 caractères : raccourcissez-le à 2000 caractères au maximum.")):
+            ("message", "Votre message compte 2\u202f001 caractères\u00a0: raccourcissez-le à 2\u202f000 caractères "
+                        "au maximum.")):
         assert re.search(rf'<p class="erreur" id="{name}-erreur">{re.escape(message)}', page), name
     assert re.search(r'<input[^>]*aria-describedby="email-aide email-erreur"[^>]*aria-invalid="true"', page)
     for kept in ('value="daniele.adams@"', 'value="12 34"', 'value="Léo Adams"', 'value="4e B"', "x" * 2001):
@@ -134,13 +135,13 @@ def test_request_is_stored_then_mailed_and_the_parent_gets_its_reference(client:
     assert row.message == "J'ai perdu mon mot de passe.\nMerci de m'aider."
     assert row.address == "127.0.0.1" and row.created_at > 0 and row.answer is None
     [received] = smtp.mailbox.to("daniele.adams@example.fr")
-    assert received["Subject"] == f"Votre demande d'aide n° {row.reference} a bien été reçue"
+    assert received["Subject"] == f"Votre demande d’aide n° {row.reference} a bien été reçue"
     assert "Bonjour Danièle Adams," in received.get_body(("plain",)).get_content()
     [notification] = smtp.mailbox.to(DESK)
-    assert notification["Subject"] == f"Demande d'aide n° {row.reference} : Léo Adams (4e B)"
+    assert notification["Subject"] == f"Demande d’aide n° {row.reference} : Léo Adams (4e B)"
     body = notification.get_body(("plain",)).get_content()
-    for text in ("Problème : J'ai perdu mon mot de passe", "Parent : Danièle Adams", "Téléphone : +33612345678",
-                 "Établissement : Collège Les Tilleuls", "Merci de m'aider.",
+    for text in ("Problème : J’ai perdu mon mot de passe", "Parent : Danièle Adams", "Téléphone : +33612345678",
+                 "Établissement\u00a0: Collège Les Tilleuls", "Merci de m'aider.",
                  f"http://127.0.0.1:5000/assistance/{row.reference}"):
         assert text in body, text
 
@@ -183,7 +184,7 @@ def test_without_configured_colleges_the_parent_types_the_uai(settings: Settings
     assert re.search(r'<input[^>]*aria-describedby="school-aide"[^>]*id="school"', page) and "<select" not in page
     assert "(par exemple 0770001H)" in page and "placeholder" not in page  # a hint, not a placeholder
     page = send(client, school="0770001A").text
-    assert "Code UAI invalide : « 0770001A »." in page and 'value="0770001A"' in page
+    assert "Code UAI invalide : « 0770001A »." in page and 'value="0770001A"' in page
     assert "Indiquez le code UAI du collège de votre enfant" in send(client, school=" ").text
     assert send(client, school=" 0770001h ").status_code == 302
     assert [row.school for row in stored(app)] == ["0770001H"]

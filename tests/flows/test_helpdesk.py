@@ -74,7 +74,7 @@ def test_people_without_the_helpdesk_role_are_refused(app: Flask, directory: Dir
         response = staff_browser(app, login).get("/assistance")
         assert response.status_code == 403
         assert "<h1>Accès réservé</h1>" in response.text
-        assert "réservée aux équipes d'assistance des collèges" in response.text
+        assert "réservée aux équipes d’assistance des collèges" in response.text
 
 
 def test_staff_see_the_open_requests_of_their_colleges_only_newest_first(app: Flask, client: FlaskClient,
@@ -87,7 +87,7 @@ def test_staff_see_the_open_requests_of_their_colleges_only_newest_first(app: Fl
     page = text_of(tilleuls, "/assistance")
     assert "<h1>Assistance aux parents</h1>" in page
     assert page.index(second) < page.index(first) and elsewhere not in page and "Paul Ailleurs" not in page
-    assert f'<a href="/assistance/{second}">{second}</a>' in page and "J'ai perdu mon mot de passe" in page
+    assert f'<a href="/assistance/{second}">{second}</a>' in page and "J’ai perdu mon mot de passe" in page
     assert tilleuls.get(f"/assistance/{elsewhere}").status_code == 404
     for action in ("reponse", "cloture", "code", "deblocage"):
         response = post(tilleuls, f"/assistance/{first}/{action}", answer="Bonjour")
@@ -104,11 +104,11 @@ def test_a_request_page_shows_everything_the_parent_wrote(app: Flask, client: Fl
     page = text_of(staff_browser(app, new_staff(directory, unique_surname)), f"/assistance/{reference.lower()}")
     for text in (f"<h1>Demande {reference}</h1>", "Danièle Adams", "daniele.adams@example.fr",
                  '<a href="tel:+33612345678">06 12 34 56 78</a>',
-                 "Léo Adams", "4e B", "Collège Les Tilleuls (0770001H)", "Je n'arrive pas à activer mon compte",
+                 "Léo Adams", "4e B", "Collège Les Tilleuls (0770001H)", "Je n’arrive pas à activer mon compte",
                  "Première ligne.<br>Deuxième ligne.", "inconnu.du-tout",
-                 "Aucun compte de parent de vos collèges ne porte l'identifiant donné par le parent."):
+                 "Aucun compte de parent de vos collèges ne porte l’identifiant donné par le parent."):
         assert text in page, text
-    assert "Envoyer un nouveau code d'activation" not in page
+    assert "Envoyer un nouveau code d’activation" not in page
 
 
 def test_answer_is_mailed_to_the_parent_and_kept(app: Flask, client: FlaskClient, directory: Directory,
@@ -128,7 +128,7 @@ def test_answer_is_mailed_to_the_parent_and_kept(app: Flask, client: FlaskClient
     [row] = stored(app)
     assert (row.answer, row.answered_by, row.status) == ("Votre nouveau code vous attend au collège.", staff, "open")
     [mail] = [m for m in smtp.mailbox.to("daniele.adams@example.fr") if "Réponse" in m["Subject"]]
-    assert mail["Subject"] == f"Réponse à votre demande d'aide n° {reference}"
+    assert mail["Subject"] == f"Réponse à votre demande d’aide n° {reference}"
     assert "Votre nouveau code vous attend au collège." in mail.get_body(("plain",)).get_content()
     assert has_event(audit_events(app), event="helpdesk.answered", login=staff, address="127.0.0.1",
                      reference=reference, outcome="success")
@@ -140,7 +140,7 @@ def test_answer_to_a_parent_without_email_is_kept_for_a_phone_call(app: Flask, c
     browser = staff_browser(app, new_staff(directory, unique_surname))
     assert "transmettez-la par téléphone" in browser.get(f"/assistance/{reference}").text
     response = post(browser, f"/assistance/{reference}/reponse", answer="Rappelez le collège.")
-    assert "Ce parent n'a pas donné de courriel : appelez-le" in text_of(browser, response.headers["Location"])
+    assert "Ce parent n’a pas donné de courriel : appelez-le" in text_of(browser, response.headers["Location"])
     assert stored(app)[0].answer == "Rappelez le collège."
 
 
@@ -168,10 +168,10 @@ def test_new_activation_code_comes_back_as_the_letter_to_print(app: Flask, clien
     staff = new_staff(directory, unique_surname + "s")
     browser = staff_browser(app, staff)
     page = browser.get(f"/assistance/{reference}").text
-    assert f"Compte « {parent} » (Danièle {unique_surname}) : activé." in page
+    assert f"Compte « {parent} » (Danièle {unique_surname}) : activé." in page
     assert "Débloquer le compte" not in page
     asked = post(browser, f"/assistance/{reference}/code")  # first, the staff confirm
-    assert asked.status_code == 200 and "Envoyer un nouveau code d'activation ?" in html.unescape(asked.text)
+    assert asked.status_code == 200 and "Envoyer un nouveau code d’activation ?" in html.unescape(asked.text)
     directory.verify(parent, PASSWORD)  # nothing changed yet
     response = post(browser, f"/assistance/{reference}/code", confirme="oui")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -179,7 +179,7 @@ def test_new_activation_code_comes_back_as_the_letter_to_print(app: Flask, clien
     assert response.headers["Cache-Control"] == "no-store"
     text = " ".join(PdfReader(io.BytesIO(response.data)).pages[0].extract_text().replace("\xa0", " ").split())
     assert f"Identifiant : {parent}" in text and "Collège Les Tilleuls" in text
-    code = re.search(r"Code d'activation : ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", text).group(1)
+    code = re.search(r"Code d’activation : ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", text).group(1)
     with pytest.raises(InvalidCredentials):
         directory.verify(parent, PASSWORD)  # the lost password no longer works
     assert directory.verify(parent, code, normalize_code=normalize_typed_code).stored_state is AccountState.PENDING

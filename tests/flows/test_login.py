@@ -164,7 +164,7 @@ def test_a_refused_sign_in_has_an_error_summary_tied_to_the_fields(client: Flask
     login = new_active(directory, unique_surname)
     token = csrf_token(client.get("/connexion").text)
     page = client.post("/connexion", data={"csrf_token": token, "login": login, "password": "PasLeBon2026"}).text
-    assert "<title>Erreur : Connexion" in page
+    assert "<title>Erreur : Connexion" in page
     summary = re.search(r'<div class="resume-erreurs" role="alert" tabindex="-1">(.*?)</div>', page, re.S).group(1)
     assert '<a href="#login">Identifiant ou mot de passe incorrect.' in summary
     for field in ("login", "password"):

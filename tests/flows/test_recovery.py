@@ -90,7 +90,7 @@ def test_R1_reset_by_mail_signs_in_with_the_new_password(client: FlaskClient, di
     assert any("mot de passe" in text.lower() for text in mailbox[0].text_to("d@example.fr")[1:])  # notified
     assert not any(NEW_PASSWORD in text for text in mailbox[0].text_to("d@example.fr"))  # never mailed
     used = client.get(path_of(link))
-    assert used.status_code == 400 and "n'est plus valable" in used.text  # single use
+    assert used.status_code == 400 and "n’est plus valable" in used.text  # single use
 
 
 def test_recovery_gives_the_same_answer_for_unknown_logins(client: FlaskClient, directory: Directory,
@@ -127,14 +127,14 @@ def test_expired_link_is_refused(app: Flask, client: FlaskClient, directory: Dir
         db.execute(update(ResetToken).where(ResetToken.login == login).values(expires_at=1))
         db.commit()
     page = client.get(path_of(link))
-    assert page.status_code == 400 and "n'est plus valable" in page.text
+    assert page.status_code == 400 and "n’est plus valable" in page.text
 
 
 def test_pending_account_is_pointed_to_its_letter(app: Flask, client: FlaskClient, directory: Directory,
                                                   mailbox: tuple[Mailbox, int], unique_surname: str) -> None:
     created = new_pending(directory, unique_surname)
     page = ask(client, created.login)
-    assert "code d'activation de la lettre" in page.text and "Problème de connexion parents" in page.text
+    assert "code d’activation de la lettre" in page.text and "Problème de connexion parents" in page.text
     tasks_done(app)
     assert mailbox[0].messages == []
 
@@ -220,7 +220,7 @@ def link_refused(client: FlaskClient, link: str) -> bool:
     posted = client.post("/mot-de-passe-oublie/nouveau", data={
         "csrf_token": csrf_token(client.get("/mot-de-passe-oublie").text), "token": token,
         "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
-    return page.status_code == posted.status_code == 400 and "n'est plus valable" in page.text + posted.text
+    return page.status_code == posted.status_code == 400 and "n’est plus valable" in page.text + posted.text
 
 
 def test_a_link_mailed_before_a_new_letter_no_longer_sets_a_password(

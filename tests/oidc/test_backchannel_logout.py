@@ -61,7 +61,7 @@ def test_se_deconnecter_sends_each_app_of_the_session_a_logout_token(
         url, _ = silent.authorization_url(client)
         browser.open(url)
     page = browser.sign_out()
-    assert page.status_code == 200 and "Vous êtes déconnecté" in page.text
+    assert page.status_code == 200 and "Déconnexion réussie" in page.text
 
     [token] = eventually(lambda: tokens_of(receiver))
     claims = verified(live_provider, token, told.client_id).claims

@@ -49,8 +49,8 @@ def follow(browser: Browser, response: requests.Response) -> requests.Response:
 def test_signing_in_and_out_of_the_college_through_the_ent(college: str, live_provider: LiveProvider,
                                                            person: Browser, teacher: str) -> None:
     home = person.http.get(college + "/", timeout=30)
-    assert home.status_code == 200 and "Application de démonstration d'un collège connecté à l'ENT" in home.text
-    assert "Se connecter avec l'ENT" in home.text and 'action="/login"' in home.text
+    assert home.status_code == 200 and "Application de démonstration d’un collège connecté à l’ENT" in home.text
+    assert "Se connecter avec l’ENT" in home.text and 'action="/login"' in home.text
 
     login_page = person.open(college + "/login", "POST")
     assert login_page.status_code == 200 and login_page.url.startswith(live_provider.issuer + "/")
@@ -76,7 +76,7 @@ def test_signing_in_and_out_of_the_college_through_the_ent(college: str, live_pr
     assert back_home.headers["Location"] == f"{college}/?state={query['state']}"
     signed_out = follow(person, back_home)
     assert signed_out.status_code == 200 and "Bonjour" not in signed_out.text
-    assert "Vous êtes déconnecté" in signed_out.text and "Se connecter avec l'ENT" in signed_out.text
+    assert "La session est fermée" in signed_out.text and "Se connecter avec l’ENT" in signed_out.text
 
     again = person.open(college + "/login", "POST")
     assert again.status_code == 200 and again.url.startswith(live_provider.issuer + "/"), \
@@ -95,9 +95,9 @@ def test_pkce_state_and_nonce_are_sent(college: str, live_provider: LiveProvider
 
 @pytest.mark.parametrize(("query", "message"), [
     ("error=access_denied&state=s", "La connexion a été refusée"),
-    ("error=login_required&state=s", "Vous n'êtes pas connecté à l'ENT"),
-    ("error=server_error&error_description=Oups", "La connexion à l'ENT a échoué (server_error : Oups)"),
-    ("code=c&state=s&iss=http%3A%2F%2Fevil.example", "ne vient pas de l'ENT attendu"),
+    ("error=login_required&state=s", "Aucune session n’est ouverte sur l’ENT"),
+    ("error=server_error&error_description=Oups", "La connexion à l’ENT a échoué (server_error\u00a0: Oups)"),
+    ("code=c&state=s&iss=http%3A%2F%2Fevil.example", "ne vient pas de l’ENT attendu"),
     ("code=c&state=unknown", "Cette demande de connexion a expiré"),
 ])
 def test_a_failed_callback_is_a_french_page(college: str, live_provider: LiveProvider, person: Browser,
@@ -105,13 +105,13 @@ def test_a_failed_callback_is_a_french_page(college: str, live_provider: LivePro
     query = query if "iss=" in query else f"{query}&iss={live_provider.issuer}"
     page = person.http.get(f"{college}{REDIRECT_PATH}?{query}", timeout=30)
     assert page.status_code == 400 and "Connexion impossible" in page.text
-    assert message.replace("'", "&#39;") in page.text or message in page.text
+    assert message in page.text
 
 
 def test_a_callback_without_iss_is_refused(college: str, person: Browser) -> None:
     """The provider announces authorization_response_iss_parameter_supported: iss is required."""
     page = person.http.get(f"{college}{REDIRECT_PATH}?code=c&state=s", timeout=30)
-    assert page.status_code == 400 and "ne vient pas de l&#39;ENT attendu" in page.text
+    assert page.status_code == 400 and "ne vient pas de l’ENT attendu" in page.text
 
 
 def test_signing_out_when_not_signed_in_goes_home(college: str, person: Browser) -> None:
@@ -123,4 +123,4 @@ def test_an_unreachable_provider_is_a_french_page() -> None:
     app = create_demo_college(issuer=f"http://127.0.0.1:{free_port()}", client_id="c", client_secret="s",
                               base_url="http://127.0.0.1:9", secret_key="c" * 40)
     response = app.test_client().post("/login")
-    assert response.status_code == 502 and "L&#39;ENT ne répond pas" in response.get_data(as_text=True)
+    assert response.status_code == 502 and "L’ENT ne répond pas" in response.get_data(as_text=True)

@@ -47,7 +47,7 @@ def test_the_signed_out_page_frames_each_app_with_iss_and_sid(live_provider: Liv
     csp = signed_out.value.headers["content-security-policy"]
     assert f"frame-src {app.url};" in csp and "frame-ancestors 'none'" in csp
     main = page.get_by_role("main")
-    assert "Vous êtes déconnecté de l'ENT et de ces applications" in main.inner_text()
+    assert "La session est fermée sur l’ENT et sur ces applications" in main.inner_text()
     assert "Cahier de textes" in main.get_by_role("listitem").all_inner_texts()
 
     [logout] = eventually(lambda: [path for path in app.paths if path.startswith("/frontchannel-logout")])

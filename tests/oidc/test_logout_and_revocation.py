@@ -214,7 +214,7 @@ def test_an_id_token_hint_of_someone_else_or_of_an_old_session_only_asks(
         signed_in_flow(rp, browser, teacher, client, prompt="login")  # a new session of the same person
     for hint in (someone_else["id_token"], old_session["id_token"]):
         page = browser.open(_logout_url(rp, id_token_hint=hint, post_logout_redirect_uri=rp.post_logout_redirect_uri))
-        assert page.status_code == 200 and "Se déconnecter de l'ENT ?" in page.text
+        assert page.status_code == 200 and "Se déconnecter de l’ENT ?" in page.text
         assert _still_signed_in(rp, browser)
 
 
@@ -229,11 +229,11 @@ def test_se_deconnecter_is_one_post_and_the_page_after_shows_nobody(live_provide
     buttons = re.findall(r'<form method="post" action="/logout" class="deconnexion">\s*'
                          r'<input type="hidden" name="csrf_token" value="[^"]+">\s*<button type="submit"', home.text)
     assert len(buttons) == 2  # header and home page
-    assert "Se déconnecter de l'ENT ?" in browser.open(live_provider.issuer + "/logout").text
-    assert "Se déconnecter de l'ENT ?" in browser.open(live_provider.issuer + "/logout", "POST", {}).text
+    assert "Se déconnecter de l’ENT ?" in browser.open(live_provider.issuer + "/logout").text
+    assert "Se déconnecter de l’ENT ?" in browser.open(live_provider.issuer + "/logout", "POST", {}).text
     assert _still_signed_in(rp, browser)
     token = re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
     page = browser.open(live_provider.issuer + "/logout", "POST", {"csrf_token": token})
-    assert page.status_code == 200 and "Vous êtes déconnecté" in page.text
+    assert page.status_code == 200 and "Déconnexion réussie" in page.text
     assert teacher not in page.text and 'class="deconnexion"' not in page.text  # the header shows nobody
     _assert_signed_out(rp, browser)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from tests.oidc.conftest import Browser, LiveProvider
 from tests.oidc.helpers import assert_provider_error_page, new_rp, unique
 
-REDIRECT_MESSAGE = "L'adresse de retour de l'application n'est pas enregistrée auprès de l'ENT."
-CLIENT_MESSAGE = "Cette application n'est pas enregistrée auprès de l'ENT."
+REDIRECT_MESSAGE = "L’adresse de retour de l’application n’est pas enregistrée auprès de l’ENT."
+CLIENT_MESSAGE = "Cette application n’est pas enregistrée auprès de l’ENT."
 
 
 def _french(text: str) -> str:

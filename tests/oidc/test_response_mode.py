@@ -17,7 +17,7 @@ def _posted_form(page: requests.Response) -> tuple[str, dict[str, str]]:
     assert page.headers["Cache-Control"] == "no-store", page.headers
     form = re.search(r'<form method="post" action="([^"]+)" data-envoi-automatique>(.*?)</form>', page.text, re.S)
     assert form, page.text[:500]
-    assert "<button" in form.group(2) and "Continuer vers l'application" in html.unescape(form.group(2))
+    assert "<button" in form.group(2) and "Continuer vers l’application" in html.unescape(form.group(2))
     assert re.search(r'<script src="/static/auto-submit.js[^"]*" defer></script>', page.text), page.text
     assert "form-action" not in page.headers["Content-Security-Policy"]
     fields = {}

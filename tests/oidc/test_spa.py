@@ -100,7 +100,7 @@ def test_se_deconnecter_on_the_ent_signs_the_person_out_of_the_spa(live_provider
         page.get_by_text("Connecté").wait_for(timeout=15_000)  # still signed in on the app's own page
         page.goto(f"{live_provider.issuer}/accueil")
         page.get_by_role("button", name="Se déconnecter").first.click()
-        page.get_by_text("Vous êtes déconnecté").first.wait_for()
+        page.get_by_text("Déconnexion réussie").first.wait_for()
         page.goto(f"{origin}/index.html")
         page.get_by_text("Vous avez été déconnecté de l'ENT : reconnectez-vous.").wait_for(timeout=15_000)
         assert page.get_by_role("button", name="Se connecter avec l'ENT").is_visible()

@@ -29,6 +29,7 @@ from tests.outbound.conftest import (
     make_due,
     row,
 )
+from tests.typography import faults, html_faults
 
 CONTEXTS = {
     "password_reset": RESET,
@@ -37,8 +38,8 @@ CONTEXTS = {
     "help_received": {"reference": "AB12CD", "name": "Danièle Adams"},
     "help_notification": {"reference": "AB12CD", "parent_name": "Danièle Adams", "parent_email": "d@example.fr",
                           "parent_phone": "+33612345678", "child_name": "Léo Adams", "child_class": "4e B",
-                          "school_name": "Collège Les Tilleuls", "problem": "Lettre d'activation perdue",
-                          "message": "Bonjour,\nje n'ai jamais reçu <la> lettre.",
+                          "school_name": "Collège Les Tilleuls", "problem": "Lettre d’activation perdue",
+                          "message": "Bonjour,\nje n’ai jamais reçu <la> lettre.",
                           "link": "https://ent77.example.fr/aide/AB12CD"},
     "help_answer": {"reference": "AB12CD", "name": "Danièle Adams", "answer": "Bonjour,\nvoici votre code."},
     "email_changed": {"given_name": "Danièle", "old_email": "old@example.fr", "new_email": "new@example.fr"},
@@ -84,15 +85,22 @@ def test_every_template_renders_with_its_documented_context(name: str, base_sett
         assert f'<html lang="{locale}">' in rendered.html
         assert "ENT 77" in rendered.text and "ENT 77" in rendered.html
     french = render(base_settings, name, CONTEXTS[name], "fr")
-    assert "L'équipe de l'ENT 77" in french.text and "L'équipe de l'ENT 77" in french.html
+    assert "L’équipe de l’ENT 77" in french.text and "L’équipe de l’ENT 77" in french.html
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXTS))
+def test_french_mails_follow_french_typography(name: str, base_settings: Settings) -> None:
+    from idp.outbound.mail import render
+    french = render(base_settings, name, CONTEXTS[name], "fr")
+    assert not faults(french.subject) + faults(french.text) + html_faults(french.html)
 
 
 def test_html_is_escaped_and_text_is_not(base_settings: Settings) -> None:
     from idp.outbound.mail import render
     rendered = render(base_settings, "help_notification", CONTEXTS["help_notification"], "fr")
-    assert "je n'ai jamais reçu <la> lettre." in rendered.text
+    assert "je n’ai jamais reçu <la> lettre." in rendered.text
     assert "&lt;la&gt;" in rendered.html and "<la>" not in rendered.html
-    assert rendered.subject == "Demande d'aide n° AB12CD : Léo Adams (4e B)"
+    assert rendered.subject == "Demande d’aide n° AB12CD\u00a0: Léo Adams (4e B)"
 
 
 def test_unknown_template_missing_key_or_bad_address_store_nothing(base_settings: Settings, store: Store) -> None:
@@ -142,7 +150,7 @@ def test_mail_reaches_the_server_in_french_and_english_with_both_parts_and_heade
     assert (french["Content-Language"], english["Content-Language"]) == ("fr", "en")
     text, html = parts(french)
     assert RESET["link"] in text and "60 minutes" in text and "une seule fois" in text
-    assert "votre mot de passe n'a pas été modifié" in text
+    assert "votre mot de passe n’a pas été modifié" in text
     assert 'href="https://ent77.example.fr/mot-de-passe/nouveau?jeton=abc&amp;x=1"' in html
     english_text, english_html = parts(english)
     assert "only once" in english_text and '<html lang="en">' in english_html

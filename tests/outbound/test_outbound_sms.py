@@ -89,6 +89,13 @@ def test_http_gateway_posts_json_with_the_bearer_token(base_settings: Settings, 
     assert request["headers"]["Content-Type"] == "application/json"
 
 
+def test_an_sms_keeps_to_the_gsm_alphabet(base_settings: Settings, store: Store, gateway: Gateway) -> None:
+    outbound = Outbound(base_settings.with_changes(sms_gateway=gateway.url), store)
+    outbound.sms("+33612345678", "ENT 77\u00a0: votre code d’activation expire dans 2\u202f000 secondes.")
+    [request] = gateway.requests
+    assert request["json"]["text"] == "ENT 77 : votre code d'activation expire dans 2 000 secondes."
+
+
 def test_http_gateway_refusal_or_absence_raises(base_settings: Settings, store: Store, gateway: Gateway) -> None:
     gateway.status = 500
     outbound = Outbound(base_settings.with_changes(sms_gateway=gateway.url, sms_gateway_token="jeton-secret"), store)

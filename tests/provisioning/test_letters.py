@@ -45,8 +45,8 @@ def _write(tmp_path: pathlib.Path, letters: list[ActivationLetter], **kw: str) -
 def test_letter_shows_login_and_code(tmp_path: pathlib.Path) -> None:
     (text,) = _write(tmp_path, [BASE])
     assert "Identifiant : daniele.adams" in text
-    assert "Code d'activation : K7QM-3XPA-9RT2" in text
-    assert "valable jusqu'au 28/02/2027 et ne sert qu'une fois" in text
+    assert "Code d’activation : K7QM-3XPA-9RT2" in text
+    assert "valable jusqu’au 28/02/2027 et ne sert qu’une fois" in text
 
 
 def test_letter_shows_portal_and_steps(tmp_path: pathlib.Path) -> None:
@@ -55,7 +55,7 @@ def test_letter_shows_portal_and_steps(tmp_path: pathlib.Path) -> None:
     assert "Activer son compte" in text
     for number in range(1, 6):
         assert f"{number}. " in text
-    assert "« J'accepte les conditions générales d'utilisation »" in text
+    assert "« J’accepte les conditions générales d’utilisation »" in text
     assert "« Se souvenir de moi »" in text
     assert "8 caractères au minimum" in text
 
@@ -65,7 +65,7 @@ def test_header_and_footer(tmp_path: pathlib.Path) -> None:
     assert "ENT 77 — Espace Numérique de Travail" in text
     assert "Collège Jean Moulin" in text and "UAI 0770001H" in text
     assert "Document personnel et confidentiel" in text
-    assert "Le personnel de l'établissement ne vous le demandera jamais." in text
+    assert "Le personnel de l’établissement ne vous le demandera jamais." in text
 
 
 def test_school_is_optional(tmp_path: pathlib.Path) -> None:
@@ -125,7 +125,7 @@ def test_long_names_still_fit_on_one_page(tmp_path: pathlib.Path) -> None:
     )
     texts = _write(tmp_path, [long_one, BASE, long_one])
     assert f"Identifiant : {login}" in texts[0]  # never wrapped
-    assert "Code d'activation : K7QM-3XPA-9RT2" in texts[2]
+    assert "Code d’activation : K7QM-3XPA-9RT2" in texts[2]
     assert "ne vous le demandera jamais" in texts[2]
 
 
@@ -170,7 +170,7 @@ def test_each_letter_has_the_portal_as_a_qr_code_a_phone_reads(tmp_path: pathlib
     """Decoded with zxing-cpp, as a phone's camera would; one image shared by every page."""
 
     texts = _write(tmp_path, [BASE, _letter(login="leo.adams")])
-    assert all(PORTAL in text and "avec l'appareil photo d'un téléphone" in text for text in texts)
+    assert all(PORTAL in text and "avec l’appareil photo d’un téléphone" in text for text in texts)
     pages = PdfReader(tmp_path / "letters.pdf").pages
     images = [list(page["/Resources"]["/XObject"].keys()) for page in pages]
     assert images[0] == images[1] and len(images[0]) == 1

@@ -125,7 +125,7 @@ def test_deconnecter_cet_appareil_signs_out_that_browser_only(app: Flask, person
 def test_me_deconnecter_partout_signs_out_every_browser(app: Flask, person: str) -> None:
     this, phone = browser(app, person), browser(app, person, IPHONE)
     page = this.post("/compte/appareils", data={"csrf_token": csrf_token(this.get("/compte").text), "partout": "1"})
-    assert page.status_code == 200 and "Vous êtes déconnecté" in page.text
+    assert page.status_code == 200 and "Déconnexion réussie" in page.text
     assert not signed_in(this) and not signed_in(phone)
 
 

@@ -80,7 +80,7 @@ def test_a_link_stops_working_once_the_account_changed(browser: FlaskClient, per
 @pytest.mark.parametrize(("address", "current", "message"), [
     ("pas-une-adresse", PASSWORD, "Adresse de courriel invalide"),
     ("", PASSWORD, "Saisissez votre nouvelle adresse de courriel."),
-    ("d@example.fr", PASSWORD, "C&#39;est déjà l&#39;adresse de votre compte."),
+    ("d@example.fr", PASSWORD, "C’est déjà l’adresse de votre compte."),
     (NEW, "PasLeBon2026", "Mot de passe actuel incorrect."),
     (NEW, "", "Saisissez votre mot de passe actuel."),
 ])
