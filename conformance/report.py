@@ -298,7 +298,7 @@ def _entry_view(run: Run, entry: Entry) -> dict:
             shot = annotated
         image = _data_uri(shot)
         alt = (f"Capture d’écran de la page à la fin de l’étape {entry.id}{case}"
-               + (" ; les encadrés numérotés sont les repères du guide" if entry.callouts else ""))
+               + ("\u00a0; les encadrés numérotés sont les repères du guide" if entry.callouts else ""))
     phone = run.screenshot(entry, phone=True)
     checked = entry.accessibility
     expected, seen, rest = expected_and_seen(entry.message) if entry.outcome == "failed" else (None, None, "")
@@ -397,7 +397,8 @@ def picture_alt(entry: Entry) -> str:
     shown = f"la page «{NB}{entry.heading}{NB}» de l’ENT" if entry.heading else "une page de l’ENT"
     marked = [(f"({callout['n']}) " if callout.get("n") is not None else "") + f"«{NB}{callout['label']}{NB}»"
               for callout in entry.callouts if callout.get("label")]
-    return f"Capture d’écran de {shown}" + (f", encadré en rouge{NB}: {', '.join(marked)}" if marked else "") + "."
+    framed = "encadrés en rouge" if len(marked) > 1 else "encadré en rouge"
+    return f"Capture d’écran de {shown}" + (f", {framed}{NB}: {', '.join(marked)}" if marked else "") + "."
 
 
 def _render_pdf(pages: list[tuple[Path, Path]]) -> None:

@@ -20,7 +20,7 @@ from tests.typography import html_faults
 
 RED = (225, 0, 15)
 NB = "\u00a0"
-C1_ALT = (f"Capture d’écran de la page «{NB}Connexion{NB}» de l’ENT, encadré en rouge{NB}: (1) «{NB}Identifiant{NB}», "
+C1_ALT = (f"Capture d’écran de la page «{NB}Connexion{NB}» de l’ENT, encadrés en rouge{NB}: (1) «{NB}Identifiant{NB}», "
           f"(2) «{NB}Mot de passe{NB}».")
 """The alternative text of the sample run's picture of step C1: its page and what is marked on it."""
 
@@ -30,8 +30,8 @@ def esc(text: str) -> str:
     return str(escape(text))
 
 
-FAILURE = ("Attendu : le message « Le mot de passe doit contenir au moins un chiffre. »\n"
-           "Constaté : aucun message d'erreur sous « Nouveau mot de passe »")
+FAILURE = (f"Attendu{NB}: le message «{NB}Le mot de passe doit contenir au moins un chiffre.{NB}»\n"
+           f"Constaté{NB}: aucun message d’erreur sous «{NB}Nouveau mot de passe{NB}»")
 NOT_RUN = "SMS désactivé sur ce déploiement (sms_gateway absent)"
 
 
@@ -135,8 +135,8 @@ def test_index_covers_every_step_with_verdicts_and_is_self_contained(tmp_path: P
     assert a1.count('class="verification"') == 2 and "cas « abcdefgh »" in a1 and "cas « abc1234 »" in a1
     assert '<span class="badge failed">Échec</span>' in a1 and '<span class="badge passed">Réussi</span>' in a1
     assert "Attendu / Constaté" in a1
-    assert esc("le message « Le mot de passe doit contenir au moins un chiffre. »") in a1
-    assert esc("aucun message d'erreur sous « Nouveau mot de passe »") in a1
+    assert f"le message «{NB}Le mot de passe doit contenir au moins un chiffre.{NB}»" in a1
+    assert f"aucun message d’erreur sous «{NB}Nouveau mot de passe{NB}»" in a1
     assert "Durée : 1,25 s" in a1
     s3 = re.search(r'<section class="etape not-run" id="etape-S3".*?</section>', page, re.S).group(0)
     assert "Non exécuté" in s3 and esc(NOT_RUN) in s3
@@ -149,6 +149,7 @@ def test_index_covers_every_step_with_verdicts_and_is_self_contained(tmp_path: P
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page) and "url(" not in page
     assert "<script" not in page and "<link" not in page
     assert (tmp_path / "run" / "annotated" / "test_C1_sample.png").is_file()
+    assert not html_faults(page)
 
 
 def test_expected_and_seen_are_read_from_playwright_and_french_messages() -> None:
@@ -156,8 +157,7 @@ def test_expected_and_seen_are_read_from_playwright_and_french_messages() -> Non
                   "    - Expect \"to_have_text\" with timeout 5000ms")
     assert expected_and_seen(playwright) == ("Locator expected to have text 'Connexion'", "Sign in",
                                              'Call log:\n  - Expect "to_have_text" with timeout 5000ms')
-    assert expected_and_seen(FAILURE)[:2] == ("le message « Le mot de passe doit contenir au moins un chiffre. »",
-                                              "aucun message d'erreur sous « Nouveau mot de passe »")
+    assert expected_and_seen(FAILURE)[:2] == tuple(line.split(f"{NB}: ", 1)[1] for line in FAILURE.split("\n"))
     assert expected_and_seen("AssertionError: assert 1 == 2") == (None, None, "AssertionError: assert 1 == 2")
 
 

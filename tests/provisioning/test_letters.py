@@ -13,6 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from idp.provisioning.letters import ActivationLetter, write_letters
+from tests.typography import faults
 
 PORTAL = "https://ent77.seine-et-marne.fr"
 
@@ -178,3 +179,10 @@ def test_each_letter_has_the_portal_as_a_qr_code_a_phone_reads(tmp_path: pathlib
     assert isinstance(picture, Image.Image)
     [decoded] = zxingcpp.read_barcodes(picture)
     assert decoded.text == PORTAL and decoded.format == zxingcpp.BarcodeFormat.QRCode
+
+
+def test_the_letter_follows_french_typography(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "letter.pdf"
+    write_letters(path, [BASE], portal_url=PORTAL)
+    text = PdfReader(path).pages[0].extract_text()
+    assert "\xa0" in text and not faults(text)
