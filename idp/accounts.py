@@ -8,6 +8,8 @@ token or userinfo request; then one audit event says so.
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from idp.audit import audit
 from idp.config import Settings
 from idp.directory import Account, Directory
@@ -55,6 +57,19 @@ class AccountService:
         self.end_every_session(login, reason="removed", actor=actor)
         self.directory.remove(login)
         audit("account.removed", login=login, actor=actor)
+
+    def disable(self, login: str, *, actor: str, reason: str) -> None:
+        """No sign-in any more (the person left the schools): signed out everywhere; removed
+        `accounts.disabled_days` later unless enabled again."""
+        self.directory.disable(login, datetime.now(UTC))
+        self.end_every_session(login, reason="disabled", actor=actor)
+        audit("account.disabled", login=login, actor=actor, reason=reason)
+
+    def enable(self, login: str, *, actor: str) -> Account:
+        """A disabled account usable again, in the state it had."""
+        self.directory.enable(login)
+        audit("account.enabled", login=login, actor=actor)
+        return self.directory.get(login)
 
     def end_every_session(self, login: str, *, reason: str, actor: str, keep: str | None = None) -> int:
         """Ends every browser session of `login` (but `keep`), revokes their apps' tokens and

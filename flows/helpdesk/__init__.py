@@ -46,7 +46,7 @@ helpdesk = Blueprint("helpdesk", __name__, template_folder="templates")
 ROLE = "helpdesk"
 ANSWER_MAX = 5000
 STATES = {AccountState.PENDING: _l("en attente d’activation"), AccountState.ACTIVE: _l("activé"),
-          AccountState.LOCKED: _l("verrouillé")}
+          AccountState.LOCKED: _l("verrouillé"), AccountState.DISABLED: _l("désactivé")}
 _DONE = {
     "answered": _l("Votre réponse a été envoyée au parent par courriel."),
     "answer-kept": _l("Votre réponse est enregistrée. Ce parent n’a pas donné de courriel : "

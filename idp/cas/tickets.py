@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, or_, select, update
 
 from idp.config import Settings
-from idp.directory import Account, AccountState, Directory
+from idp.directory import Account, Directory
 from idp.store import Store
 from idp.store.cas import CasTicket
 from idp.store.models import digest, now
@@ -123,7 +123,7 @@ class CasTickets:
             return Refused(Code.UNAUTHORIZED_SERVICE, "ce service n'est pas une application CAS enregistrée",
                            granting.login, granting.service_id)
         account = self.directory.find(granting.login) if self.directory is not None else None
-        if account is None or account.state is AccountState.LOCKED:
+        if account is None or not account.usable:
             return Refused(Code.INVALID_TICKET, "le compte n'est plus utilisable", granting.login, target.id)
         self.purge_expired()
         moment = now()

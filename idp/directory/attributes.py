@@ -31,6 +31,16 @@ ROLE = "entidpRole"
 SECURITY_STAMP = "entidpSecurityStamp"
 """Replaced at every change of the person's credentials or standing: what a reset link, an
 SMS code or an activation in progress was issued under."""
+JOIN_KEY = "entidpJoinKey"
+"""The person's identifier in the académie's AAF exports: what a later export is matched on."""
+CLASS = "entidpClass"
+"""A pupil's class, `UAI$class`."""
+BIRTH_DATE = "entidpBirthDate"
+DISABLED_AT = "entidpDisabledAt"
+SCHOOL_EMAIL = "mail"
+"""The address the school knows (AAF `mail`), never the personal recovery one."""
+SCHOOL_MOBILE = "mobile"
+"""The mobile the school knows (AAF `ENTPersonMobileSMS`), never the personal recovery one."""
 PASSWORD = "userPassword"
 UUID = "entryUUID"
 """Stable, never reused: the OpenID Connect `sub` is derived from it, not from the login."""
@@ -48,6 +58,7 @@ POLICY_FAILURE_INTERVAL = "pwdFailureCountInterval"
 ACCOUNT_ATTRIBUTES = (
     LOGIN, GIVEN_NAME, SURNAME, PROFILE, SCHOOL, STATE, ACTIVATION_EXPIRES, TERMS_VERSION,
     TERMS_ACCEPTED_AT, RECOVERY_EMAIL, RECOVERY_MOBILE, CHILD, ROLE, LOCKED_TIME, UUID, SECURITY_STAMP,
+    JOIN_KEY, CLASS, BIRTH_DATE, DISABLED_AT, SCHOOL_EMAIL, SCHOOL_MOBILE,
 )
 
 PERMANENT_LOCK = "000001010000Z"

@@ -86,6 +86,12 @@ class Directory:
         search = f"(&{attr.ACCOUNT_FILTER}({attr.RECOVERY_EMAIL}={escape_filter_chars(email.strip())}))"
         return [self._account(entry) for entry in self._search(search, list(attr.ACCOUNT_ATTRIBUTES))]
 
+    def find_by_join_key(self, join_key: str) -> Account | None:
+        """The account of the académie's identifier `join_key` (AAF ENTPersonJointure)."""
+        search = f"(&{attr.ACCOUNT_FILTER}({attr.JOIN_KEY}={escape_filter_chars(join_key)}))"
+        entries = self._search(search, list(attr.ACCOUNT_ATTRIBUTES))
+        return self._account(entries[0]) if entries else None
+
     def get(self, login: str) -> Account:
         account = self.find(login)
         if account is None:
@@ -152,6 +158,9 @@ class Directory:
             raise InvalidCredentials()  # an empty password would be an anonymous bind (RFC 4513 5.1.2)
         if account and account.stored_state is AccountState.PENDING and normalize_code:
             secret = normalize_code(secret)
+        if account and account.stored_state is AccountState.DISABLED:  # whatever its lock says
+            self._link.bind_as(self._timing_decoy(), secret)
+            raise AccountLocked(None)
         try:
             code, control = self._link.bind_as(account.dn if account else self._timing_decoy(), secret)
         except UnusableSecret:
@@ -215,6 +224,45 @@ class Directory:
             changes[attr.RECOVERY_MOBILE] = [(MODIFY_REPLACE, [mobile] if mobile else [])]
         if changes:
             self._modify(login, changes)
+
+    def update_from_feed(self, login: str, person: NewAccount) -> None:
+        """Writes what the académie's export says of the person (names, schools, classes,
+        children, birth date, the contacts the school knows), keeping the login, the state,
+        the secrets and the person's own recovery contacts. No new stamp: nothing the person
+        was sent stops working for a new class."""
+        name = f"{person.given_name} {person.surname}"
+        changes: dict[str, list] = {
+            attr.GIVEN_NAME: [(MODIFY_REPLACE, [person.given_name])],
+            attr.SURNAME: [(MODIFY_REPLACE, [person.surname])],
+            attr.COMMON_NAME: [(MODIFY_REPLACE, [name])],
+            attr.DISPLAY_NAME: [(MODIFY_REPLACE, [name])],
+            attr.SCHOOL: [(MODIFY_REPLACE, list(person.schools))],
+            attr.CLASS: [(MODIFY_REPLACE, list(person.classes))],
+            attr.CHILD: [(MODIFY_REPLACE, [self.dn_of(child) for child in person.children])],
+            attr.BIRTH_DATE: [(MODIFY_REPLACE, [person.birth_date] if person.birth_date else [])],
+            attr.SCHOOL_EMAIL: [(MODIFY_REPLACE, [person.school_email] if person.school_email else [])],
+            attr.SCHOOL_MOBILE: [(MODIFY_REPLACE, [person.school_mobile] if person.school_mobile else [])],
+        }
+        if person.join_key:
+            changes[attr.JOIN_KEY] = [(MODIFY_REPLACE, [person.join_key])]
+        dn = self.dn_of(login)
+        self._run_on_account(login, lambda connection: check(connection, connection.modify(dn, changes)))
+
+    def disable(self, login: str, when: datetime) -> None:
+        """No sign-in any more (an admin lock, so that no reset link lifts it either), until
+        enabled again or removed; a new stamp: whatever was issued before stops working."""
+        self._modify(login, {attr.STATE: [(MODIFY_REPLACE, [AccountState.DISABLED.value])],
+                             attr.DISABLED_AT: [(MODIFY_REPLACE, [attr.to_generalized_time(when)])],
+                             attr.LOCKED_TIME: [(MODIFY_REPLACE, [attr.PERMANENT_LOCK])]})
+
+    def enable(self, login: str) -> None:
+        """A disabled account back (the person is in the export again): active if they had
+        activated it (they accepted the terms), otherwise pending with the code they had."""
+        account = self.get(login)
+        state = AccountState.ACTIVE if account.terms_version else AccountState.PENDING
+        self._modify(login, {attr.STATE: [(MODIFY_REPLACE, [state.value])], attr.DISABLED_AT: [(MODIFY_REPLACE, [])],
+                             attr.LOCKED_TIME: [(MODIFY_REPLACE, [])], attr.FAILURE_TIME: [(MODIFY_REPLACE, [])]},
+                     controls=[attr.RELAX_RULES_CONTROL])
 
     def issue_activation_code(self, login: str, code: str, expires: datetime) -> None:
         """Back to pending with `code` as the only secret: the old password, the previous
@@ -303,6 +351,11 @@ class Directory:
             attr.RECOVERY_MOBILE: person.mobile,
             attr.CHILD: [self.dn_of(child) for child in person.children],
             attr.ROLE: list(person.roles),
+            attr.JOIN_KEY: person.join_key,
+            attr.CLASS: list(person.classes),
+            attr.BIRTH_DATE: person.birth_date,
+            attr.SCHOOL_EMAIL: person.school_email,
+            attr.SCHOOL_MOBILE: person.school_mobile,
         }
         values.update({name: value for name, value in optional.items() if value})
 
@@ -406,6 +459,12 @@ class Directory:
             uuid=one(attr.UUID) or "",
             roles=many(attr.ROLE),
             security_stamp=one(attr.SECURITY_STAMP) or "",
+            join_key=one(attr.JOIN_KEY),
+            classes=many(attr.CLASS),
+            birth_date=one(attr.BIRTH_DATE),
+            school_email=one(attr.SCHOOL_EMAIL),
+            school_mobile=one(attr.SCHOOL_MOBILE),
+            disabled_at=moment(attr.DISABLED_AT),
         )
 
     def _lock_end(self, locked_since: str) -> datetime:

@@ -23,6 +23,8 @@ class AccountState(enum.StrEnum):
     """Activated: signs in with the personal password."""
     LOCKED = "locked"
     """Too many wrong secrets (for a while) or locked by an admin (until unlocked)."""
+    DISABLED = "disabled"
+    """Gone from the académie's export: no sign-in; removed `accounts.disabled_days` later."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,15 @@ class NewAccount:
     children: tuple[str, ...] = ()
     """Logins of the pupils a parent is responsible for."""
     roles: tuple[str, ...] = ()
+    join_key: str | None = None
+    """The person's identifier in the académie's AAF exports."""
+    classes: tuple[str, ...] = ()
+    """A pupil's classes, `UAI$class`."""
+    birth_date: str | None = None
+    """`YYYY-MM-DD`."""
+    school_email: str | None = None
+    school_mobile: str | None = None
+    """The contacts the school knows (never used to recover the account)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,7 @@ class Account:
     profile: Profile
     schools: tuple[str, ...]
     stored_state: AccountState
-    """pending or active, as written in the directory; see `state`."""
+    """pending, active or disabled, as written in the directory; see `state`."""
     locked_until: datetime | None = None
     """Set while locked; `datetime.max` (UTC) for a lock only an admin lifts."""
     activation_expires: datetime | None = None
@@ -66,6 +77,12 @@ class Account:
     security_stamp: str = ""
     """Changes with every change of credentials or standing ("" for an entry never changed
     since the stamp exists): what reset links and activations in progress are issued under."""
+    join_key: str | None = None
+    classes: tuple[str, ...] = ()
+    birth_date: str | None = None
+    school_email: str | None = None
+    school_mobile: str | None = None
+    disabled_at: datetime | None = None
 
     @property
     def display_name(self) -> str:
@@ -73,9 +90,16 @@ class Account:
 
     @property
     def state(self) -> AccountState:
+        if self.stored_state is AccountState.DISABLED:
+            return AccountState.DISABLED
         if self.locked_until is not None and self.locked_until > datetime.now(UTC):
             return AccountState.LOCKED
         return self.stored_state
+
+    @property
+    def usable(self) -> bool:
+        """Neither locked nor disabled: the person may sign in, and their apps keep access."""
+        return self.state not in (AccountState.LOCKED, AccountState.DISABLED)
 
     @property
     def locked_by_admin(self) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, or_, select, update
 
 from idp.audit import audit
 from idp.config import Settings
-from idp.directory import Account, AccountState, Directory
+from idp.directory import Account, Directory
 from idp.sessions import SignedIn
 from idp.store import Client, Store, Token
 from idp.store.models import digest, now
@@ -100,7 +100,7 @@ class OidcProvider:
         """What `scope` lets a client know of `login`, read from the directory now; refused
         for a locked or vanished account."""
         account = self.directory.find(login)
-        if account is None or account.state is AccountState.LOCKED:
+        if account is None or not account.usable:
             raise InvalidGrantError("The account is no longer usable.")
         return self.claims_of(account, scope)
 

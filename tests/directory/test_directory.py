@@ -298,3 +298,25 @@ def test_secrets_are_checked_over_kept_connections_that_survive_a_restart(tmp_pa
         assert directory._link._binders[-1][1] is not kept  # noqa: SLF001
     finally:
         slapd.stop()
+
+
+def test_the_feed_finds_a_person_by_join_key_and_updates_what_the_school_knows(
+        provisioner: Provisioner, directory: Directory, unique_surname: str) -> None:
+    pupil = provisioner.add(NewAccount("Léo", unique_surname, Profile.STUDENT, ("0770001H",),
+                                       join_key="E-" + unique_surname))
+    parent = provisioner.add(NewAccount("Danièle", unique_surname, Profile.PARENT, ("0770001H",),
+                                        join_key="R-" + unique_surname, birth_date="1984-03-02",
+                                        school_email="d.adams@ecole.example.fr"))
+    directory.activate(parent.login, password="Tilleul2026", recovery_email="perso@example.fr", terms_version="x")
+    assert directory.find_by_join_key("R-" + unique_surname).login == parent.login
+    assert directory.find_by_join_key("R-inconnu") is None
+    directory.update_from_feed(parent.login, NewAccount(
+        "Danièle", unique_surname + "-Martin", Profile.PARENT, ("0770001H", "0770002J"), children=(pupil.login,),
+        join_key="R-" + unique_surname, birth_date="1984-03-02", school_mobile="+33611223344"))
+    account = directory.get(parent.login)
+    assert (account.login, account.surname, account.schools) == (parent.login, unique_surname + "-Martin",
+                                                                 ("0770001H", "0770002J"))
+    assert account.children == (pupil.login,) and account.birth_date == "1984-03-02"
+    assert (account.school_email, account.school_mobile) == (None, "+33611223344")
+    assert account.state is AccountState.ACTIVE and account.recovery_email == "perso@example.fr"
+    assert directory.verify(parent.login, "Tilleul2026").login == parent.login  # secrets untouched
