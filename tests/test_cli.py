@@ -220,3 +220,34 @@ def test_lock_and_reset_end_the_sessions_and_revoke_the_tokens(capsys: pytest.Ca
         assert ended == revoked == {login: True, other: False}
     finally:
         store.dispose()
+
+
+def test_import_aaf_feeds_the_directory_then_a_delta_keeps_it_current(
+        capsys: pytest.CaptureFixture[str], config: str, unique_surname: str, tmp_path: Path) -> None:
+    from tests.provisioning.aaf import Export, delete_request, modify_request, write_file
+
+    export = Export(unique_surname)
+    folder = tmp_path / "septembre"
+    export.write(folder)
+    code, out, err = run(capsys, "--config", config, "accounts", "import-aaf", str(folder), "--dry-run", "--json")
+    assert code == 0, err
+    assert json.loads(out)["dry_run"] and len(json.loads(out)["would_create"]) == 6
+    code, out, err = run(capsys, "--config", config, "accounts", "import-aaf", str(folder),
+                         "--letters", str(tmp_path / "lettres.pdf"), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert len(report["created"]) == 6 and report["disabled"] == [] and report["refused"] == []
+    assert {created["profile"] for created in report["created"]} == {"student", "parent", "teacher", "staff"}
+    assert len(PdfReader(tmp_path / "lettres.pdf").pages) == 6
+    zoe = next(c["login"] for c in report["created"] if c["join_key"] == export.zoe.key)
+    # The delta names schools by their AAF key only: the keys of September's export were kept.
+    delta = write_file(tmp_path / "ENT_77_Delta_20261015_Eleve_0001.xml", [
+        modify_request("Eleve", export.zoe.key, {"ENTPersonStructRattach": export.moulin.key,
+                                                 "ENTEleveClasses": f"{export.moulin.key}$4e A"}),
+        delete_request("Eleve", export.hugo.key), modify_request("Eleve", "inconnu", {"sn": "X"})])
+    code, out, err = run(capsys, "--config", config, "accounts", "import-aaf", str(delta))
+    assert code == EXIT_SOME_LINES_REJECTED
+    assert "2 mis à jour, 1 désactivé(s)" in out and "1 refusé(s)" in out  # Zoé, and her mother's schools
+    assert "requête 3 (inconnu) : modification d'une personne absente de l'annuaire" in err
+    code, out, _ = run(capsys, "--config", config, "accounts", "show", zoe, "--json")
+    assert json.loads(out)["schools"] == [export.moulin.uai]

@@ -12,12 +12,16 @@ from idp.audit import audit
 from idp.config import Settings
 from idp.contact import normalize_email, normalize_mobile
 from idp.directory import Account, Directory, NewAccount, Profile
+from idp.provisioning.aaf import AafFileError
+from idp.provisioning.aaf_import import AafImport
 from idp.provisioning.csv_import import read_accounts_csv
 from idp.provisioning.letters import ActivationLetter, write_letters
 from idp.provisioning.logins import clean_name
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.provisioning.service import Provisioned, Provisioner
 from idp.services import Services
+from idp.store.schools import save_from_aaf as save_schools
+from idp.store.schools import uai_by_aaf_key as school_keys
 
 from .common import (
     EXIT_SOME_LINES_REJECTED,
@@ -48,6 +52,13 @@ def register(commands: Commands) -> None:
     import_.add_argument("file", type=Path, metavar="FILE.csv")
     import_.add_argument("--letters", type=Path, metavar="FILE.pdf", help="une lettre d'activation par compte créé")
     import_.set_defaults(run=_import)
+
+    aaf = accounts.add_parser("import-aaf", help="alimente l'annuaire depuis les exports AAF de l'académie")
+    aaf.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                     help="fichiers XML (…_EtabEducNat_…, …_Eleve_…, …_PersRelEleve_…, …_PersEducNat_…) ou dossiers")
+    aaf.add_argument("--letters", type=Path, metavar="FILE.pdf", help="une lettre d'activation par compte créé")
+    aaf.add_argument("--dry-run", action="store_true", help="dit ce qui serait fait, sans rien écrire")
+    aaf.set_defaults(run=_import_aaf)
 
     for name, run, text in (
         ("show", _show, "état d'un compte (jamais un secret)"),
@@ -107,6 +118,44 @@ def _import(args: argparse.Namespace) -> int:
         f"{len(problems)} ligne(s) refusée(s)"]
        + [f"  {c.login}\t{c.activation_code}" for c in report.created])
     return EXIT_SOME_LINES_REJECTED if problems else 0
+
+
+def _import_aaf(args: argparse.Namespace) -> int:
+    """Reads the académie's export files (a folder: its *.xml), creates, updates and disables."""
+    settings = settings_of(args)
+    paths = [path for given in args.paths
+             for path in (sorted(given.glob("*.xml")) if given.is_dir() else [given])]
+    services = Services(settings)
+    run = AafImport(services.directory, _provisioner(settings, services.directory),
+                    schools=school_keys(services.store), dry_run=args.dry_run,
+                    disable=lambda login: services.accounts.disable(login, actor="import-aaf", reason="aaf"),
+                    enable=lambda login: services.accounts.enable(login, actor="import-aaf"))
+    try:
+        report = run.run(paths)
+    except AafFileError as error:
+        raise CommandError(str(error)) from None
+    if not args.dry_run:
+        save_schools(services.store, report.schools)
+        created = sorted(report.created, key=lambda c: (c.person.schools[:1], c.person.classes[:1],
+                                                        c.person.surname, c.person.given_name))
+        if created:
+            _letters(args.letters, created, settings)
+    for line in report.file_errors + [str(refused) for refused in report.refused]:
+        print(f"ent-idp : {line}", file=sys.stderr)
+    print_result(args, {
+        "dry_run": args.dry_run,
+        "created": [{"login": c.login, "activation_code": c.activation_code, "dn": c.dn,
+                     "profile": c.person.profile.value, "join_key": c.person.join_key} for c in report.created],
+        "would_create": report.would_create, "updated": report.updated, "enabled": report.enabled,
+        "disabled": report.disabled, "unchanged": report.unchanged,
+        "refused": [vars(refused) for refused in report.refused],
+        "ignored": [vars(ignored) for ignored in report.ignored], "file_errors": report.file_errors,
+    }, [("Simulation : rien n'a été écrit. " if args.dry_run else "")
+        + f"{len(report.created) or len(report.would_create)} compte(s) créé(s), {len(report.updated)} mis à jour, "
+        f"{len(report.disabled)} désactivé(s), {len(report.enabled)} réactivé(s), {report.unchanged} inchangé(s), "
+        f"{len(report.refused)} refusé(s), {len(report.ignored)} ignoré(s)"]
+       + [f"  {c.login}\t{c.activation_code}" for c in report.created])
+    return EXIT_SOME_LINES_REJECTED if report.refused or report.file_errors else 0
 
 
 def _show(args: argparse.Namespace) -> int:
