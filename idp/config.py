@@ -56,6 +56,8 @@ class AccountSettings:
     reset_link_minutes: int = doc("Validity of a password-reset link sent by mail (60 at most).", 60)
     recovery_messages_per_hour: int = doc("Reset mails or SMS sent for one account, and to one address or number, "
                                           "per hour; beyond, asking is answered as usual but nothing is sent.", 3)
+    disabled_days: int = doc("Days a disabled account (gone from the académie's export) is kept before "
+                             "`accounts import-aaf` removes it, freeing its login.", 365)
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,9 @@ def _import_aaf(args: argparse.Namespace) -> int:
     run = AafImport(services.directory, _provisioner(settings, services.directory),
                     schools=school_keys(services.store), dry_run=args.dry_run,
                     disable=lambda login: services.accounts.disable(login, actor="import-aaf", reason="aaf"),
-                    enable=lambda login: services.accounts.enable(login, actor="import-aaf"))
+                    enable=lambda login: services.accounts.enable(login, actor="import-aaf"),
+                    remove=lambda login: services.accounts.remove(login, actor="import-aaf"),
+                    disabled_days=settings.accounts.disabled_days)
     try:
         report = run.run(paths)
     except AafFileError as error:
@@ -147,12 +149,13 @@ def _import_aaf(args: argparse.Namespace) -> int:
         "created": [{"login": c.login, "activation_code": c.activation_code, "dn": c.dn,
                      "profile": c.person.profile.value, "join_key": c.person.join_key} for c in report.created],
         "would_create": report.would_create, "updated": report.updated, "enabled": report.enabled,
-        "disabled": report.disabled, "unchanged": report.unchanged,
+        "disabled": report.disabled, "removed": report.removed, "unchanged": report.unchanged,
         "refused": [vars(refused) for refused in report.refused],
         "ignored": [vars(ignored) for ignored in report.ignored], "file_errors": report.file_errors,
     }, [("Simulation : rien n'a été écrit. " if args.dry_run else "")
         + f"{len(report.created) or len(report.would_create)} compte(s) créé(s), {len(report.updated)} mis à jour, "
-        f"{len(report.disabled)} désactivé(s), {len(report.enabled)} réactivé(s), {report.unchanged} inchangé(s), "
+        f"{len(report.disabled)} désactivé(s), {len(report.enabled)} réactivé(s), {len(report.removed)} supprimé(s), "
+        f"{report.unchanged} inchangé(s), "
         f"{len(report.refused)} refusé(s), {len(report.ignored)} ignoré(s)"]
        + [f"  {c.login}\t{c.activation_code}" for c in report.created])
     return EXIT_SOME_LINES_REJECTED if report.refused or report.file_errors else 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from idp.audit import audit
@@ -51,6 +51,8 @@ class AafReport:
     updated: list[str] = field(default_factory=list)
     enabled: list[str] = field(default_factory=list)
     disabled: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    """Disabled for longer than `accounts.disabled_days`: deleted, their logins free again."""
     unchanged: int = 0
     refused: list[Refused] = field(default_factory=list)
     ignored: list[Refused] = field(default_factory=list)
@@ -80,15 +82,20 @@ class _Problem(ValueError):
 class AafImport:
     def __init__(self, directory: Directory, provisioner: Provisioner, *, schools: dict[str, str] | None = None,
                  dry_run: bool = False, disable: Callable[[str], None] | None = None,
-                 enable: Callable[[str], object] | None = None) -> None:
+                 enable: Callable[[str], object] | None = None, remove: Callable[[str], None] | None = None,
+                 disabled_days: int = 365) -> None:
         """`schools`: the AAF keys of the schools known from earlier exports (a delta names
-        schools by key only). `disable` and `enable`: AccountService's, which also end the
-        sessions; by default the directory's own."""
+        schools by key only). `disable`, `enable` and `remove`: AccountService's, which also end
+        the sessions; by default the directory's own. An account disabled more than
+        `disabled_days` ago, and not back in this export, is removed."""
         self.directory = directory
         self.provisioner = provisioner
         self.dry_run = dry_run
         self._disable = disable or (lambda login: directory.disable(login, datetime.now(UTC)))
         self._enable = enable or directory.enable
+        self._remove = remove or directory.remove
+        self._removal_date = datetime.now(UTC) - timedelta(days=disabled_days)
+        self._long_disabled: list[str] = []
         self.report = AafReport()
         self._known: dict[str, _Known] = {}
         self._key_of: dict[str, str] = {}
@@ -106,6 +113,9 @@ class AafImport:
         files = in_reading_order(list(paths))
         for account in self.directory.accounts():
             self._taken.add(account.login)
+            if account.stored_state is AccountState.DISABLED and account.disabled_at \
+                    and account.disabled_at < self._removal_date:
+                self._long_disabled.append(account.login)
             if account.join_key:
                 self._remember(account.join_key, _Known(account.login, account.profile, account.stored_state,
                                                         account.schools, _feed_of(_as_new(account)),
@@ -122,8 +132,9 @@ class AafImport:
             if complete[kind] and any(file.full and file.kind is kind for file in files):
                 self._disable_missing(kind, vouched)
         self._follow_moved_children()
+        self._remove_long_disabled()
         audit("accounts.imported", source="aaf", dry_run=self.dry_run, created=len(self.report.created),
-              updated=len(self.report.updated), disabled=len(self.report.disabled),
+              updated=len(self.report.updated), disabled=len(self.report.disabled), removed=len(self.report.removed),
               refused=len(self.report.refused))
         return self.report
 
@@ -327,6 +338,17 @@ class AafImport:
         self.report.disabled.append(known.login)
         self._remember(key, _Known(known.login, known.profile, AccountState.DISABLED, known.schools, known.feed,
                                    known.children))
+
+    def _remove_long_disabled(self) -> None:
+        for login in self._long_disabled:
+            key = self._key_of.get(login)
+            if key is not None and self._known[key].state is not AccountState.DISABLED:
+                continue  # back in this export
+            if not self.dry_run:
+                self._remove(login)
+            self.report.removed.append(login)
+            if key is not None:
+                del self._known[key]
 
     def _follow_moved_children(self) -> None:
         """Parents not in this import whose child changed school: they belong to the new one."""

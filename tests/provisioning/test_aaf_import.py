@@ -1,6 +1,7 @@
 """Feeding the session's slapd from generated AAF exports (idp.provisioning.aaf_import)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,16 @@ def test_a_truncated_full_export_disables_no_one(directory: Directory, export: E
     pupils.write_bytes(pupils.read_bytes()[:600])  # cut within the first pupil
     report = run(directory, paths)
     assert report.file_errors and not report.disabled
+
+
+def test_an_account_disabled_for_longer_than_disabled_days_is_removed(directory: Directory, export: Export,
+                                                                      tmp_path: Path) -> None:
+    run(directory, export.write(tmp_path / "septembre"))
+    hugo, zoe = directory.find_by_join_key(export.hugo.key), directory.find_by_join_key(export.zoe.key)
+    assert hugo is not None and zoe is not None
+    directory.disable(hugo.login, datetime.now(UTC) - timedelta(days=366))
+    directory.disable(zoe.login, datetime.now(UTC) - timedelta(days=366))
+    export.pupils.remove(export.hugo)  # Zoé is back in October's export: she stays
+    report = run(directory, export.write(tmp_path / "octobre", stamp="20261001"))
+    assert report.removed == [hugo.login] and report.enabled == [zoe.login]
+    assert directory.find(hugo.login) is None and directory.find_by_join_key(export.hugo.key) is None
