@@ -251,3 +251,36 @@ def test_import_aaf_feeds_the_directory_then_a_delta_keeps_it_current(
     assert "requête 3 (inconnu) : modification d'une personne absente de l'annuaire" in err
     code, out, _ = run(capsys, "--config", config, "accounts", "show", zoe, "--json")
     assert json.loads(out)["schools"] == [export.moulin.uai]
+
+    def listed(*filters: str) -> list[str]:
+        code, out, _ = run(capsys, "--config", config, "accounts", "list", *filters, "--json")
+        assert code == 0
+        accounts = json.loads(out)["accounts"]
+        assert not any("code" in key or "password" in key or "secret" in key for item in accounts for key in item)
+        return sorted(item["login"] for item in accounts)
+
+    moulin, tilleuls = export.moulin.uai, export.tilleuls.uai
+    logins = {c["join_key"]: c["login"] for c in report["created"]}
+    assert listed("--school", moulin, "--profile", "student") == sorted([zoe, logins[export.homonym.key],
+                                                                          logins[export.hugo.key]])
+    assert listed("--school", moulin, "--class", "4e A") == [zoe]
+    assert listed("--school", tilleuls, "--state", "pending", "--profile", "staff") == [logins[export.secretary.key]]
+    assert listed("--school", moulin, "--state", "disabled") == [logins[export.hugo.key]]
+    code, out, _ = run(capsys, "--config", config, "accounts", "list", "--school", moulin, "--profile", "parent")
+    assert logins[export.mother.key] in out and "1 compte(s)" in out
+
+
+def test_roles_are_given_and_taken(capsys: pytest.CaptureFixture[str], config: str, unique_surname: str) -> None:
+    code, out, _ = run(capsys, "--config", config, "accounts", "add", "--given-name", "Anne", "--surname",
+                       unique_surname, "--profile", "staff", "--school", "0770001H", "--json")
+    login = json.loads(out)["login"]
+    code, out, _ = run(capsys, "--config", config, "accounts", "roles", login, "--add", "school-admin",
+                       "--add", "helpdesk", "--json")
+    assert code == 0 and json.loads(out) == {"login": login, "roles": ["school-admin", "helpdesk"]}
+    code, out, _ = run(capsys, "--config", config, "accounts", "roles", login, "--remove", "helpdesk")
+    assert code == 0 and out.strip() == f"{login} : school-admin"
+    assert json.loads(run(capsys, "--config", config, "accounts", "show", login, "--json")[1])["roles"] == [
+        "school-admin"]
+    with pytest.raises(SystemExit):
+        main(["--config", config, "accounts", "roles", login, "--add", "root"])
+    assert "'root'" in capsys.readouterr().err  # argparse names the roles there are

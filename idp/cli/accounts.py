@@ -11,7 +11,7 @@ from idp.accounts import AccountService
 from idp.audit import audit
 from idp.config import Settings
 from idp.contact import normalize_email, normalize_mobile
-from idp.directory import Account, Directory, NewAccount, Profile
+from idp.directory import ROLES, Account, AccountState, Directory, NewAccount, Profile
 from idp.provisioning.aaf import AafFileError
 from idp.provisioning.aaf_import import AafImport
 from idp.provisioning.csv_import import read_accounts_csv
@@ -59,6 +59,21 @@ def register(commands: Commands) -> None:
     aaf.add_argument("--letters", type=Path, metavar="FILE.pdf", help="une lettre d'activation par compte créé")
     aaf.add_argument("--dry-run", action="store_true", help="dit ce qui serait fait, sans rien écrire")
     aaf.set_defaults(run=_import_aaf)
+
+    listing = accounts.add_parser("list", help="les comptes, par établissement, profil, classe ou état")
+    listing.add_argument("--school", metavar="UAI")
+    listing.add_argument("--profile", choices=[profile.value for profile in Profile])
+    listing.add_argument("--class", dest="class_name", metavar="CLASSE", help="une classe (ex. « 4e B »)")
+    listing.add_argument("--state", choices=[state.value for state in AccountState])
+    listing.set_defaults(run=_list)
+
+    roles = accounts.add_parser("roles", help="les droits d'un compte au-delà de son profil")
+    roles.add_argument("login")
+    roles.add_argument("--add", action="append", default=[], choices=ROLES, metavar="ROLE",
+                       help="donne un rôle : " + ", ".join(ROLES))
+    roles.add_argument("--remove", action="append", default=[], choices=ROLES, metavar="ROLE",
+                       help="retire un rôle")
+    roles.set_defaults(run=_roles)
 
     for name, run, text in (
         ("show", _show, "état d'un compte (jamais un secret)"),
@@ -161,6 +176,36 @@ def _import_aaf(args: argparse.Namespace) -> int:
     return EXIT_SOME_LINES_REJECTED if report.refused or report.file_errors else 0
 
 
+def _list(args: argparse.Namespace) -> int:
+    """One line (or JSON object) per account, never a secret; the directory filters by school,
+    profile and class, the state (locked is slapd's lockout) is read from each account."""
+    school = normalize_uai(args.school) if args.school else None
+    if school and uai_problem(school):
+        raise CommandError(uai_problem(school) or "")
+    found = [account for account in open_directory(settings_of(args)).accounts(
+                 school=school, profile=Profile(args.profile) if args.profile else None, class_name=args.class_name)
+             if args.state is None or account.state.value == args.state]
+    found.sort(key=lambda account: account.login)
+    print_result(args, {"accounts": [_account_facts(account) for account in found]},
+                 [f"{account.login}\t{account.state.value}\t{account.profile.value}\t{','.join(account.schools)}\t"
+                  f"{account.display_name}" for account in found] + [f"{len(found)} compte(s)"])
+    return 0
+
+
+def _roles(args: argparse.Namespace) -> int:
+    """Gives and takes roles; prints the roles the person has afterwards."""
+    directory = open_directory(settings_of(args))
+    account = directory.get(args.login)
+    roles = tuple(role for role in (*account.roles, *args.add) if role not in args.remove)
+    roles = tuple(dict.fromkeys(roles))
+    if roles != account.roles:
+        directory.set_roles(account.login, roles)
+        audit("account.roles_changed", login=account.login, actor="cli", added=args.add, removed=args.remove)
+    print_result(args, {"login": account.login, "roles": list(roles)},
+                 [f"{account.login} : {', '.join(roles) if roles else 'aucun rôle'}"])
+    return 0
+
+
 def _show(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     account = open_directory(settings).get(args.login)
@@ -228,6 +273,10 @@ def _account_facts(account: Account) -> dict[str, Any]:
         "mobile_set": bool(account.mobile),
         "terms_version": account.terms_version,
         "children": list(account.children),
+        "roles": list(account.roles),
+        "classes": list(account.classes),
+        "join_key": account.join_key,
+        "disabled_at": _when(account.disabled_at),
         "locked_until": _when(account.locked_until),
         "activation_expires": _when(account.activation_expires),
         "dn": account.dn,

@@ -13,13 +13,14 @@ from .errors import (
     LoginTaken,
     SlapdError,
 )
-from .model import Account, AccountState, NewAccount, Profile
+from .model import ROLES, Account, AccountState, NewAccount, Profile
 
 __all__ = [
     "Account", "AccountLocked", "AccountNotFound", "AccountState", "ActivationCodeExpired", "AlreadyActivated",
     "CredentialsChanged",
     "Directory", "DirectoryError", "DirectoryUnavailable", "InvalidCredentials", "LOGIN_PATTERN",
-    "LdapLink", "LoginTaken", "NewAccount", "OperationFailed", "Profile", "SlapdError", "UnusableSecret", "connect",
+    "LdapLink", "LoginTaken", "NewAccount", "OperationFailed", "Profile", "ROLES", "SlapdError", "UnusableSecret",
+    "connect",
     "secret_is_usable",
 ]
 

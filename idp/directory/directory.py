@@ -98,13 +98,25 @@ class Directory:
             raise AccountNotFound(login)
         return account
 
-    def accounts(self) -> Iterator[Account]:
-        """Every account, read page by page (for imports and reports)."""
+    def accounts(self, *, school: str | None = None, profile: Profile | None = None,
+                 class_name: str | None = None) -> Iterator[Account]:
+        """Every account (of `school`, `profile`, and with a class named `class_name` when
+        given), read page by page (for imports, lists and reports)."""
+        conditions = [attr.ACCOUNT_FILTER]
+        if school:
+            conditions.append(f"({attr.SCHOOL}={escape_filter_chars(school)})")
+        if profile:
+            conditions.append(f"({attr.PROFILE}={profile.value})")
+        if class_name:
+            named = escape_filter_chars(class_name)
+            conditions.append(f"({attr.CLASS}={escape_filter_chars(school)}${named})" if school
+                              else f"({attr.CLASS}=*${named})")
+        search = conditions[0] if len(conditions) == 1 else f"(&{''.join(conditions)})"
         cookie: bytes | None = None
         while True:
             def read_page(connection: Connection, cookie: bytes | None = cookie) -> tuple[list[dict], bytes | None]:
                 ok = connection.search(
-                    self.people_dn, attr.ACCOUNT_FILTER, LEVEL, attributes=list(attr.ACCOUNT_ATTRIBUTES),
+                    self.people_dn, search, LEVEL, attributes=list(attr.ACCOUNT_ATTRIBUTES),
                     paged_size=_PAGE_SIZE, paged_cookie=cookie,
                 )
                 if not ok and connection.result.get("result") != SUCCESS:
@@ -246,6 +258,12 @@ class Directory:
         if person.join_key:
             changes[attr.JOIN_KEY] = [(MODIFY_REPLACE, [person.join_key])]
         dn = self.dn_of(login)
+        self._run_on_account(login, lambda connection: check(connection, connection.modify(dn, changes)))
+
+    def set_roles(self, login: str, roles: tuple[str, ...]) -> None:
+        """What the person may do beyond their profile (`helpdesk`, `school-admin`, `admin`)."""
+        dn = self.dn_of(login)
+        changes = {attr.ROLE: [(MODIFY_REPLACE, list(roles))]}
         self._run_on_account(login, lambda connection: check(connection, connection.modify(dn, changes)))
 
     def disable(self, login: str, when: datetime) -> None:

@@ -16,6 +16,11 @@ class Profile(enum.StrEnum):
     STAFF = "staff"
 
 
+ROLES = ("helpdesk", "school-admin", "admin")
+"""Rights beyond the profile: the help desk (`/assistance`) and the console (`/administration`)
+of the person's schools, and the console of every school."""
+
+
 class AccountState(enum.StrEnum):
     PENDING = "pending"
     """Created by an admin; signs in with the activation code of the school's letter."""
