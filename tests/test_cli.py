@@ -284,3 +284,45 @@ def test_roles_are_given_and_taken(capsys: pytest.CaptureFixture[str], config: s
     with pytest.raises(SystemExit):
         main(["--config", config, "accounts", "roles", login, "--add", "root"])
     assert "'root'" in capsys.readouterr().err  # argparse names the roles there are
+
+
+def test_the_activation_report_and_new_codes_for_the_expired_ones(
+        capsys: pytest.CaptureFixture[str], config: str, slapd: PrivateSlapd, unique_surname: str,
+        tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.conftest import directory_of
+    from tests.provisioning.aaf import Export
+
+    export = Export(unique_surname)
+    export.write(tmp_path / "export")
+    code, out, err = run(capsys, "--config", config, "accounts", "import-aaf", str(tmp_path / "export"), "--json")
+    assert code == 0, err
+    logins = {c["join_key"]: c["login"] for c in json.loads(out)["created"]}
+    directory = directory_of(slapd)
+    directory.activate(logins[export.mother.key], password="Tilleul2026", recovery_email="m@example.fr",
+                       terms_version="v1")
+    directory.issue_activation_code(logins[export.homonym.key], "AAAABBBBCCCC", datetime.now(UTC) - timedelta(days=1))
+    moulin = export.moulin.uai
+
+    code, out, _ = run(capsys, "--config", config, "report", "activation", "--school", moulin, "--json")
+    [school] = json.loads(out)["schools"]
+    assert (school["school"], school["accounts"], school["active"], school["pending"], school["expired"]) == (
+        moulin, 4, 1, 3, 1)  # Hugo, the homonym, the mother, the teacher
+    lines = {(line["profile"], line["class"]): (line["accounts"], line["expired"]) for line in school["lines"]}
+    assert lines == {("student", "3e C"): (1, 1), ("student", "6e A"): (1, 0), ("parent", None): (1, 0),
+                     ("teacher", None): (1, 0)}
+    code, out, _ = run(capsys, "--config", config, "report", "activation", "--school", moulin, "--csv")
+    rows = out.splitlines()
+    assert rows[0] == "school,name,profile,class,accounts,active,pending,expired,locked,disabled"
+    assert f"{moulin},Collège Jean Moulin,student,3e C,1,0,1,1,0,0" in rows  # the name the export gave
+    code, out, _ = run(capsys, "--config", config, "report", "activation", "--school", moulin)
+    assert f"{moulin} Collège Jean Moulin : 4 comptes, 1 activés (25 %), 3 en attente dont 1 codes expirés" in out
+
+    code, out, _ = run(capsys, "--config", config, "accounts", "reset", "--expired", "--school", moulin,
+                       "--letters", str(tmp_path / "lettres.pdf"), "--json")
+    assert code == 0 and [r["login"] for r in json.loads(out)["reset"]] == [logins[export.homonym.key]]
+    assert len(PdfReader(tmp_path / "lettres.pdf").pages) == 1
+    code, out, _ = run(capsys, "--config", config, "report", "activation", "--school", moulin, "--json")
+    assert json.loads(out)["schools"][0]["expired"] == 0
+    assert run(capsys, "--config", config, "accounts", "reset", "--expired")[0] == 1  # which school?

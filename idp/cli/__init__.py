@@ -19,12 +19,12 @@ from idp.provisioning.csv_import import CsvFileError
 from idp.provisioning.logins import LoginError
 from idp.store import SchemaError
 
-from . import accounts, audit, cas, clients, conformance, db, demo, help_requests, keys, outbox, serve
+from . import accounts, audit, cas, clients, conformance, db, demo, help_requests, keys, outbox, report, serve
 from .common import EXIT_ERROR, EXIT_SOME_LINES_REJECTED, CommandError
 
 __all__ = ["EXIT_ERROR", "EXIT_SOME_LINES_REJECTED", "CommandError", "main"]
 
-GROUPS = (demo, accounts, clients, cas, keys, outbox, help_requests, audit, conformance, serve, db)
+GROUPS = (demo, accounts, report, clients, cas, keys, outbox, help_requests, audit, conformance, serve, db)
 """In the order `ent-idp --help` lists them."""
 
 

@@ -75,16 +75,21 @@ def register(commands: Commands) -> None:
                        help="retire un rôle")
     roles.set_defaults(run=_roles)
 
+    reset = accounts.add_parser("reset", help="remet un compte en attente avec un nouveau code")
+    reset.add_argument("login", nargs="?")
+    reset.add_argument("--expired", action="store_true",
+                       help="tous les comptes de --school dont le code a expiré sans servir")
+    reset.add_argument("--school", metavar="UAI")
+    reset.add_argument("--letters", type=Path, metavar="FILE.pdf", help="les nouvelles lettres d'activation")
+    reset.set_defaults(run=_reset)
+
     for name, run, text in (
         ("show", _show, "état d'un compte (jamais un secret)"),
-        ("reset", _reset, "remet le compte en attente avec un nouveau code"),
         ("unlock", _unlock, "lève un verrouillage"),
         ("lock", _lock, "verrouille jusqu'au déverrouillage par un administrateur"),
     ):
         command = accounts.add_parser(name, help=text)
         command.add_argument("login")
-        if name == "reset":
-            command.add_argument("--letters", type=Path, metavar="FILE.pdf", help="nouvelle lettre d'activation")
         command.set_defaults(run=run)
 
     for command in accounts.choices.values():
@@ -215,11 +220,29 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
+    if bool(args.login) == args.expired:
+        raise CommandError("donnez un identifiant, ou --expired avec --school")
     settings = settings_of(args)
-    reset = Services(settings).accounts.new_code(args.login, actor="cli")
-    _letters(args.letters, [reset], settings)
-    print_result(args, {"login": reset.login, "activation_code": reset.activation_code, "dn": reset.dn},
-                 _describe_code(reset))
+    accounts = Services(settings).accounts
+    if args.login:
+        reset = accounts.new_code(args.login, actor="cli")
+        _letters(args.letters, [reset], settings)
+        print_result(args, {"login": reset.login, "activation_code": reset.activation_code, "dn": reset.dn},
+                     _describe_code(reset))
+        return 0
+    school = normalize_uai(args.school or "")
+    if uai_problem(school):
+        raise CommandError("--expired demande --school UAI : " + (uai_problem(school) or ""))
+    dormant = sorted((account for account in accounts.directory.accounts(school=school)
+                      if account.state is AccountState.PENDING and account.activation_expired()),
+                     key=lambda account: (account.classes[:1], account.surname, account.given_name))
+    done = [accounts.new_code(account.login, actor="cli") for account in dormant]
+    if done:
+        _letters(args.letters, done, settings)
+    print_result(args, {"reset": [{"login": r.login, "activation_code": r.activation_code, "dn": r.dn}
+                                  for r in done]},
+                 [f"{len(done)} nouveau(x) code(s) pour les codes expirés de {school}"]
+                 + [f"  {r.login}\t{r.activation_code}" for r in done])
     return 0
 
 

@@ -27,3 +27,8 @@ def save_from_aaf(store: Store, schools: dict[str, tuple[str, str]]) -> None:
     with store.transaction() as db:
         for key, (uai, name) in schools.items():
             db.merge(School(aaf_key=key, uai=uai, name=name))
+
+
+def names_by_uai(store: Store) -> dict[str, str]:
+    """The schools' names the exports gave."""
+    return {uai: name for uai, name in store.session.execute(select(School.uai, School.name)) if name}
