@@ -9,10 +9,8 @@ print) or lift a lockout.
 """
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
 from io import BytesIO
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -35,8 +33,7 @@ from idp.config import Settings
 from idp.directory import Account, AccountState, Profile
 from idp.forms import Form
 from idp.i18n import _l
-from idp.provisioning.letters import ActivationLetter, write_letters
-from idp.provisioning.service import Provisioned
+from idp.provisioning.letters import letters_pdf
 from idp.services import services
 from idp.store import help_requests
 from idp.store.help_requests import CLOSED, OPEN, PROBLEMS, HelpRequest
@@ -141,7 +138,7 @@ def new_code(reference: str) -> Response:
     reset = services().accounts.new_code(account.login, actor=g.staff.login)
     audit("helpdesk.code_reissued", login=g.staff.login, address=request.remote_addr, reference=row.reference,
           account=account.login)
-    response = send_file(BytesIO(_letter(reset, settings)), mimetype="application/pdf", as_attachment=True,
+    response = send_file(BytesIO(letters_pdf([reset], settings)), mimetype="application/pdf", as_attachment=True,
                          download_name=f"lettre-activation-{account.login}.pdf", max_age=0)
     response.headers["Cache-Control"] = "no-store"  # the letter carries the code
     return response
@@ -220,18 +217,3 @@ def _mail_answer(row: HelpRequest, to: str) -> bool:
         current_app.logger.exception("help request %s: answer could not be queued", row.reference)
         return False
     return True
-
-
-def _letter(reset: Provisioned, settings: Settings) -> bytes:
-    person = reset.person
-    school = person.schools[0] if person.schools else None
-    letter = ActivationLetter(
-        given_name=person.given_name, surname=person.surname, login=reset.login,
-        activation_code=reset.activation_code, profile=person.profile.value, school=school,
-        school_name=settings.schools.get(school) if school else None, expires=reset.expires.date(),
-        help_desk=settings.help_desks.get(school) if school else None)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "lettre.pdf"
-        write_letters(path, [letter], portal_url=settings.issuer, ent_name=settings.ent_name,
-                      colour=settings.theme_colour)
-        return path.read_bytes()

@@ -15,7 +15,7 @@ from idp.directory import ROLES, Account, AccountState, Directory, NewAccount, P
 from idp.provisioning.aaf import AafFileError
 from idp.provisioning.aaf_import import AafImport
 from idp.provisioning.csv_import import read_accounts_csv
-from idp.provisioning.letters import ActivationLetter, write_letters
+from idp.provisioning.letters import write_letters_of
 from idp.provisioning.logins import clean_name
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.provisioning.service import Provisioned, Provisioner
@@ -269,18 +269,8 @@ def _provisioner(settings: Settings, directory: Directory) -> Provisioner:
 
 
 def _letters(path: Path | None, created: list[Provisioned], settings: Settings) -> None:
-    if path is None:
-        return
-    write_letters(path, [
-        ActivationLetter(
-            given_name=c.person.given_name, surname=c.person.surname, login=c.login,
-            activation_code=c.activation_code, profile=c.person.profile.value,
-            school=c.person.schools[0] if c.person.schools else None,
-            school_name=settings.schools.get(c.person.schools[0]) if c.person.schools else None,
-            expires=c.expires.date(),
-            help_desk=settings.help_desks.get(c.person.schools[0]) if c.person.schools else None,
-        ) for c in created
-    ], portal_url=settings.issuer, ent_name=settings.ent_name, colour=settings.theme_colour)
+    if path is not None:
+        write_letters_of(path, created, settings)
 
 
 def _account_facts(account: Account) -> dict[str, Any]:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import datetime
 import io
 import pathlib
+import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import segno
 from fpdf import FPDF
 
 from idp.theme import DEFAULT_COLOUR, rgb
+
+if TYPE_CHECKING:
+    from idp.config import Settings
+
+    from .service import Provisioned
 
 __all__ = ["ActivationLetter", "write_letters"]
 
@@ -49,6 +56,7 @@ class ActivationLetter:
     school_name: str | None    # e.g. "Collège Jean Moulin", may be None
     expires: datetime.date     # last day the code works
     help_desk: str | None = None  # the school's help desk (an e-mail address), when the settings name one
+    class_name: str | None = None  # a pupil's class, « 4e B »: letters are handed out by class
 
 
 def _safe(text: str) -> str:
@@ -184,7 +192,8 @@ def _page(pdf: _LetterPDF, letter: ActivationLetter, steps: list[str], ent_name:
     pdf.style("B", 11)  # addressee, right-aligned as in a letter
     pdf.para(f"{letter.given_name} {letter.surname.upper()}".strip(), h=5.5, after=0, right=True)
     pdf.style("", 10, _GREY)
-    pdf.para(_PROFILES.get(letter.profile, letter.profile.capitalize()), after=6, right=True)
+    profile = _PROFILES.get(letter.profile, letter.profile.capitalize())
+    pdf.para(f"{profile} — {letter.class_name}" if letter.class_name else profile, after=6, right=True)
     pdf.style()
     pdf.para(f"Bonjour {letter.given_name}," if letter.profile == "student"
              else "Madame, Monsieur,", after=2.5)
@@ -251,3 +260,33 @@ def write_letters(path: pathlib.Path, letters: Iterable[ActivationLetter], *,
         raise ValueError("aucune lettre à écrire")
     pdf.output(str(path))
     return pdf.pages_count
+
+
+def letters_of(provisioned: Iterable[Provisioned], settings: Settings) -> list[ActivationLetter]:
+    """The letters of accounts just created or given a new code, with each one's first school
+    (its name and help desk from the settings) and, for a pupil, their class there."""
+    letters = []
+    for done in provisioned:
+        person = done.person
+        school = person.schools[0] if person.schools else None
+        class_name = next((name.split("$", 1)[1] for name in person.classes if name.startswith(f"{school}$")), None)
+        letters.append(ActivationLetter(
+            given_name=person.given_name, surname=person.surname, login=done.login,
+            activation_code=done.activation_code, profile=person.profile.value, school=school,
+            school_name=settings.schools.get(school) if school else None, expires=done.expires.date(),
+            help_desk=settings.help_desks.get(school) if school else None, class_name=class_name))
+    return letters
+
+
+def write_letters_of(path: pathlib.Path, provisioned: Iterable[Provisioned], settings: Settings) -> int:
+    """`letters_of` written to `path` in the ENT's name and colour; returns the number of pages."""
+    return write_letters(path, letters_of(provisioned, settings), portal_url=settings.issuer,
+                         ent_name=settings.ent_name, colour=settings.theme_colour)
+
+
+def letters_pdf(provisioned: Iterable[Provisioned], settings: Settings) -> bytes:
+    """The same as a PDF document in memory (a page's download)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = pathlib.Path(folder) / "lettres.pdf"
+        write_letters_of(path, provisioned, settings)
+        return path.read_bytes()
