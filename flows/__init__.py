@@ -5,6 +5,7 @@ from flask import Flask
 
 from flows.account import account
 from flows.activation import activation
+from flows.administration import administration
 from flows.consent import consent
 from flows.help import parents_help
 from flows.helpdesk import helpdesk
@@ -14,7 +15,7 @@ from flows.recovery import recovery
 from idp.interactions import EXTENSION as INTERACTIONS
 from idp.interactions import Need
 
-ALL_FLOWS = (parents_help, portal, login, activation, consent, recovery, helpdesk, account)
+ALL_FLOWS = (parents_help, portal, login, activation, consent, recovery, helpdesk, account, administration)
 
 
 def register_flows(app: Flask) -> None:

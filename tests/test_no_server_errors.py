@@ -105,6 +105,11 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "account.confirm_email": ("jeton", "token"),
     "account.mobile": ("mobile", "current", "retirer"),
     "account.mobile_code": ("code",),
+    "administration.index": (),
+    "administration.school": (),
+    "administration.accounts": ("profil", "classe", "etat", "q", "fait", "n"),
+    "administration.act": ("action", "compte", "confirme", "tous", "profil", "classe", "etat", "q"),
+    "administration.pending_csv": (),
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),
@@ -117,7 +122,7 @@ METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.use
            "helpdesk.new_code": ("POST",), "helpdesk.unlock": ("POST",), "cas.saml_validate": ("POST",),
            "cas.login": ("GET", "POST"), "cas.logout": ("GET", "POST"), "account.password": ("GET", "POST"),
            "account.devices": ("POST",), "account.email": ("GET", "POST"), "account.confirm_email": ("GET", "POST"),
-           "account.mobile": ("GET", "POST"), "account.mobile_code": ("GET", "POST")}
+           "account.mobile": ("GET", "POST"), "account.mobile_code": ("GET", "POST"), "administration.act": ("POST",)}
 """The methods of each endpoint (GET only when not listed)."""
 AUTHORIZATION_HEADER = {"oidc.token", "oidc.revoke", "oidc.introspect", "oidc.userinfo"}
 """Endpoints that also read the Authorization header (client authentication, bearer token)."""
@@ -126,7 +131,9 @@ AUTHORIZATION_SCHEMES = (None, "Bearer", "Basic", "Basic, Latin-1", "Basic, not 
 their UTF-8 or Latin-1 bytes), anything after « Basic », or anything."""
 SIGNED_IN_ONLY = {"portal.welcome", "consent.applications", "helpdesk.index", "helpdesk.show", "helpdesk.answer",
                   "helpdesk.close", "helpdesk.new_code", "helpdesk.unlock", "account.overview", "account.password",
-                  "account.devices", "account.my_data", "account.email", "account.mobile", "account.mobile_code"}
+                  "account.devices", "account.my_data", "account.email", "account.mobile", "account.mobile_code",
+                  "administration.index", "administration.school", "administration.accounts", "administration.act",
+                  "administration.pending_csv"}
 """Endpoints that send an anonymous browser to the login page."""
 EXAMPLES: dict[tuple[str, ...], int] = {
     ("oidc.authorize",): 100, ("oidc.token",): 250, ("oidc.revoke",): 200, ("oidc.userinfo",): 40, ("oidc.logout",): 40,
@@ -206,8 +213,8 @@ VALID: dict[str, tuple[str | Live, ...]] = {
     "consent": (Live("consent"),),
     "decision": ("allow", "deny"),
     "answer": ("Bonjour, voici un nouveau code.",),
-    "etat": ("closes",),
-    "fait": ("answered", "closed", "no-account"),
+    "etat": ("closes", "pending", "disabled"),
+    "fait": ("answered", "closed", "no-account", "verrouiller", "desactiver"),
     "audience": ("parents", "professeurs"),
     "reference": (Live("reference"), Live("reference_elsewhere"), Live("reference_closed")),
     "ticket": ("ST-abc", "PT-abc", "PGT-abc"),
@@ -220,6 +227,15 @@ VALID: dict[str, tuple[str | Live, ...]] = {
     "pgtUrl": ("https://127.0.0.1:9/cb", "http://127.0.0.1:9/cb"),
     "pgt": ("PGT-abc",),
     "format": ("JSON", "XML"),
+    "uai": (TILLEULS, MOULIN),
+    "action": ("code", "debloquer", "verrouiller", "desactiver"),
+    "compte": (Live("pupil"),),
+    "confirme": ("oui",),
+    "tous": ("non",),
+    "profil": ("student", "parent"),
+    "classe": ("4e B",),
+    "q": ("adams",),
+    "n": ("1",),
 }
 """Valid values of each parameter (and path argument)."""
 
@@ -307,6 +323,9 @@ class World:
         self.victim = new_active(directory, "Fuzzcible", mobile="+33612345678")
         self.helped = new_active(directory, "Fuzzaide")
         self.staff = new_staff(directory, "Fuzzassistance")
+        self.admin = new_staff(directory, "Fuzzadministration", roles=("school-admin",))
+        self.pupil = new_active(directory, "Fuzzeleve")
+        """An account of the admin's school for the console's actions (a new code, a lock…)."""
         self.references = {"reference": self._help_request(TILLEULS), "reference_elsewhere": self._help_request(MOULIN),
                            "reference_closed": self._help_request(TILLEULS)}
         with app.app_context(), services().store.transaction() as db:
@@ -317,7 +336,7 @@ class World:
             db.flush()
             self.consent = str(row.id)
         self.browsers: dict[str, Browser] = {}
-        for who in ("anonymous", "parent", "staff", "activating"):
+        for who in ("anonymous", "parent", "staff", "activating", "admin"):
             self.browsers[who] = self._new_browser(who)
         self.id_token = self._tokens()["id_token"]
 
@@ -348,7 +367,7 @@ class World:
             assert sign_in(client, login, created.activation_code).headers["Location"] == "/activation"
             started = client.get("/authorize", query_string=self._authorization(self.first.client.client_id))
         else:  # signed in, with a third-party app's request waiting for consent
-            login = self.parent if who == "parent" else self.staff
+            login = {"parent": self.parent, "staff": self.staff, "admin": self.admin}[who]
             assert sign_in(client, login, PASSWORD).status_code == 302
             started = client.get("/authorize", query_string={
                 **self._authorization(self.third.client.client_id), "prompt": "consent"})
@@ -406,6 +425,7 @@ class World:
     def _live(self, name: str, browser: Browser, fresh: dict[str, str]) -> str:
         fixed = {"first_party": self.first.client.client_id, "third_party": self.third.client.client_id,
                  "secret": self.first.client_secret or "", "victim": self.victim, "helped": self.helped,
+                 "pupil": self.pupil,
                  "consent": self.consent, "id_token": self.id_token, "interaction": browser.interaction or "",
                  **self.references}
         if name in fixed:
@@ -460,6 +480,8 @@ def cases() -> Iterator[tuple[str, str, str]]:
             browsers = ["anonymous", "parent"]
             if endpoint.startswith("helpdesk."):
                 browsers.append("staff")
+            if endpoint.startswith("administration."):
+                browsers.append("admin")
             if endpoint == "activation.form":
                 browsers.append("activating")
             for who in browsers:

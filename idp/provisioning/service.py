@@ -134,4 +134,5 @@ def _identity(person: NewAccount, school: str) -> tuple[str, str, str, str]:
 
 def _as_new(account: Account) -> NewAccount:
     return NewAccount(account.given_name, account.surname, account.profile, account.schools,
-                      account.recovery_email, account.mobile, account.children)
+                      account.recovery_email, account.mobile, account.children, join_key=account.join_key,
+                      classes=account.classes)
