@@ -3,7 +3,9 @@
 With the keyboard alone (RGAA 7.3, 10.7; WCAG 2.1.1, 2.4.7): the login, activation, recovery,
 help and account forms are completed with Tab, typing, Space and Enter; the element with the
 focus is always visibly outlined; after a refused submit the focus is on the error summary.
-On a phone (390 × 844): the help form and the help desk's list fit the screen's width."""
+On a phone (390 × 844): the help form and the help desk's list fit the screen's width. The
+schools' console, on a tablet: no axe-core violation at three sizes, and an action done with
+the keyboard."""
 from __future__ import annotations
 
 import threading
@@ -178,3 +180,52 @@ def test_the_help_form_and_the_help_desk_list_fit_a_phone(chromium: Browser, sit
     expect(staff.get_by_text("Danièle Téléphone")).to_be_visible()
     assert fits_the_width(staff)
     staff.context.close()
+
+
+TABLET = {"width": 768, "height": 1024}
+AXE_RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+             "resultTypes": ["violations"]}
+
+
+def test_the_console_on_a_tablet_with_the_keyboard_and_no_axe_violation(
+        chromium: Browser, site: str, directory: Directory, unique_surname: str,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    from idp.provisioning.aaf_import import AafImport
+    from tests.provisioning.aaf import Export
+
+    export = Export(unique_surname)
+    report = AafImport(directory, Provisioner(directory, 90)).run(export.write(tmp_path_factory.mktemp("aaf")))
+    secretary = next(c.login for c in report.created if c.person.join_key == export.secretary.key)
+    uai = export.tilleuls.uai
+    created = Provisioner(directory, 90).add(NewAccount("Hélène", unique_surname + "adm", Profile.STAFF, (uai,),
+                                                        roles=("school-admin",)))
+    directory.activate(created.login, password=PASSWORD, recovery_email="sec@example.fr", terms_version="x")
+    page = chromium.new_context(locale="fr-FR", viewport=TABLET).new_page()
+    page.goto(site + "/connexion")
+    page.get_by_label("Identifiant").fill(created.login)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    axe, found = Axe(), []
+    for path in ("/administration", f"/administration/{uai}", f"/administration/{uai}/comptes?profil=staff"):
+        page.goto(site + path)
+        for size in (TABLET, PHONE, {"width": 1280, "height": 800}):
+            page.set_viewport_size(size)
+            found += [(path, size["width"], violation["id"]) for violation in
+                      axe.run(page, options=AXE_RULES).response["violations"]]
+        page.set_viewport_size(TABLET)
+        assert fits_the_width(page), path
+    # Tick the secretary and lock her, with the keyboard only: Tab, Space, Enter.
+    tab_to(page, f"input[value='{secretary}']")
+    page.keyboard.press("Space")
+    tab_to(page, "button[value=verrouiller]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Verrouiller\u00a0?")).to_be_visible()
+    found += [("confirmation", TABLET["width"], violation["id"])
+              for violation in axe.run(page, options=AXE_RULES).response["violations"]]
+    tab_to(page, "button.bouton")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Comptes verrouillés")).to_be_visible()
+    assert not found
+    page.context.close()
