@@ -182,3 +182,108 @@ class Export:
 
     def write(self, folder: Path, stamp: str = "20260901") -> list[Path]:
         return write_export(folder, [self.tilleuls, self.moulin], self.pupils, self.staff, stamp=stamp)
+
+
+GIVEN_NAMES = ("Léa", "Hugo", "Zoé", "Lucas", "Chloé", "Nathan", "Inès", "Gabriel", "Manon", "Raphaël", "Jade",
+               "Louis", "Anaïs", "Jules", "Lætitia", "Noé", "Maëlys", "Adam", "Clément", "Élise")
+SURNAMES = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Leroy", "Moreau", "Simon",
+            "Laurent", "Lefèvre", "Michel", "Garcia", "N'Diaye", "Fontaine", "Chevalier", "Cœur", "Da Silva",
+            "Nguyen", "Roux", "Girard", "Mercier", "Faure", "Benali", "Haddad", "de La Fontaine", "Perrin")
+CLASSES = ("6e A", "6e B", "5e A", "5e B", "4e A", "4e B", "3e A", "3e B")
+
+
+def departement(folder: Path, *, schools: int = 3, pupils: int = 120, staff: int = 10, stamp: str = "20260901",
+                first_school: int = 770001) -> list[Path]:
+    """A full export of `schools` collèges (UAI 0770001H, 0770002J… from `first_school`), `pupils` pupils and
+    `staff` staff each, every pupil with one or two legal representatives (siblings share
+    theirs, and a parent may have children in two schools), written as it goes: 100,000
+    people take no memory."""
+    folder.mkdir(parents=True, exist_ok=True)
+    colleges = [School(f"STRUCT-{first_school + n}", _uai(first_school + n), f"Collège {SURNAMES[n % len(SURNAMES)]}")
+                for n in range(schools)]
+    name = f"ENT_77_Complet_{stamp}_{{}}_0001.xml"
+
+    def person(n: int) -> tuple[str, str]:
+        return GIVEN_NAMES[n % len(GIVEN_NAMES)], SURNAMES[(n // len(GIVEN_NAMES)) % len(SURNAMES)]
+
+    def family(n: int) -> int:
+        """Pupils n and n + 1 of a school are siblings every seventh pupil, and every 50th
+        family has a child in the next school too: the families' numbers."""
+        return n - 1 if n % 7 == 1 else n
+
+    def pupils_of(school: int) -> Iterator[Pupil]:
+        for local in range(pupils):
+            n = school * pupils + local
+            home = family(n) if local else n
+            if local % 50 == 3 and school:
+                home = family((school - 1) * pupils + local)  # a child in the previous school's family
+            given, surname = person(n)
+            parents = [(Relative(f"R-{home}-1", person(home + 7)[0], surname,
+                                 email=f"parent{home}@example.fr", mobile=f"06{home % 100000000:08d}"), True)]
+            if home % 3:
+                parents.append((Relative(f"R-{home}-2", person(home + 11)[0], surname), home % 5 != 0))
+            yield Pupil(f"E-{n}", given, surname, f"{1 + n % 28:02d}/{1 + n % 12:02d}/{2010 + n % 5}",
+                        colleges[school], CLASSES[local % len(CLASSES)], parents)
+
+    def all_pupils() -> Iterator[Pupil]:
+        for school in range(schools):
+            yield from pupils_of(school)
+
+    def relatives() -> Iterator[str]:
+        children: dict[str, tuple[Relative, list[str]]] = {}
+        for pupil in all_pupils():  # the keys only, not the pupils: small even for 60,000 of them
+            for relative, _ in pupil.relatives:
+                children.setdefault(relative.key, (relative, []))[1].append(pupil.key)
+        for relative, keys in children.values():
+            yield add_request("PersRelEleve", relative.key, {
+                "ENTPersonJointure": relative.key, "sn": relative.surname, "givenName": relative.given_name,
+                "mail": relative.email, "ENTPersonMobileSMS": relative.mobile, "ENTAuxPersRelEleveEleve": keys})
+
+    def staff_members() -> Iterator[str]:
+        for school in range(schools):
+            for local in range(staff):
+                n = 900000 + school * staff + local
+                given, surname = person(n)
+                yield staff_request(Staff(f"P-{n}", given, surname, [colleges[school]], teacher=local % 4 != 0))
+
+    return [write_file(folder / name.format("EtabEducNat"), (school_request(school) for school in colleges)),
+            write_file(folder / name.format("Eleve"), (pupil_request(pupil) for pupil in all_pupils())),
+            write_file(folder / name.format("PersRelEleve"), relatives()),
+            write_file(folder / name.format("PersEducNat"), staff_members())]
+
+
+def departement_delta(folder: Path, stamp: str = "20261015", first_school: int = 770001) -> list[Path]:
+    """A delta for `departement`'s export: its first pupil (`E-0`, Léa Martin) renamed Léa
+    Martin-Durand and moved to 4e B, its third (`E-2`) gone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [write_file(folder / f"ENT_77_Delta_{stamp}_Eleve_0001.xml", [
+        modify_request("Eleve", "E-0", {"sn": "Martin-Durand", "ENTEleveClasses": f"STRUCT-{first_school}$4e B"}),
+        delete_request("Eleve", "E-2")])]
+
+
+def _uai(number: int) -> str:
+    digits = f"{number:07d}"
+    return digits + _CHECK_LETTERS[int(digits) % 23]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.provisioning.aaf",
+                                     description="Écrit un export AAF complet d'exemple (un département).")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--schools", type=int, default=3)
+    parser.add_argument("--pupils", type=int, default=120, help="élèves par collège")
+    parser.add_argument("--staff", type=int, default=10, help="personnels par collège")
+    parser.add_argument("--delta", action="store_true",
+                        help="un export différentiel de cet export complet : un élève renommé, un autre parti")
+    args = parser.parse_args(argv)
+    written = (departement_delta(args.folder) if args.delta
+               else departement(args.folder, schools=args.schools, pupils=args.pupils, staff=args.staff))
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,6 +1,7 @@
 """Feeding the session's slapd from generated AAF exports (idp.provisioning.aaf_import)."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -169,3 +170,25 @@ def test_an_account_disabled_for_longer_than_disabled_days_is_removed(directory:
     report = run(directory, export.write(tmp_path / "octobre", stamp="20261001"))
     assert report.removed == [hugo.login] and report.enabled == [zoe.login]
     assert directory.find(hugo.login) is None and directory.find_by_join_key(export.hugo.key) is None
+
+
+def test_a_generated_departement_is_imported_whole(directory: Directory, tmp_path: Path) -> None:
+    from tests.provisioning.aaf import departement, departement_delta
+
+    paths = departement(tmp_path, schools=2, pupils=60, staff=4, first_school=7790500)
+    report = run(directory, paths)
+    assert not report.refused and not report.file_errors
+    profiles = Counter(created.person.profile for created in report.created)
+    assert (profiles[Profile.STUDENT], profiles[Profile.TEACHER], profiles[Profile.STAFF]) == (120, 6, 2)
+    parents = [created.person for created in report.created if created.person.profile is Profile.PARENT]
+    assert len(parents) > 60  # one or two for each family of pupils
+    assert any(len(parent.children) == 2 for parent in parents)  # siblings
+    assert any(len(parent.schools) == 2 for parent in parents)  # a child in each school
+    assert report.ignored  # relatives who are no legal representative
+    assert run(directory, paths).unchanged == len(report.created)
+    logins = {created.person.join_key: created.login for created in report.created}
+    delta = run(directory, departement_delta(tmp_path / "delta", first_school=7790500))
+    assert delta.updated == [logins["E-0"]] and delta.disabled == [logins["E-2"]]
+    renamed = directory.get(logins["E-0"])
+    assert (renamed.surname, renamed.classes, renamed.login) == ("Martin-Durand", (f"{renamed.schools[0]}$4e B",),
+                                                                 logins["E-0"])
