@@ -98,11 +98,16 @@ class Directory:
             raise AccountNotFound(login)
         return account
 
-    def accounts(self, *, school: str | None = None, profile: Profile | None = None,
-                 class_name: str | None = None) -> Iterator[Account]:
-        """Every account (of `school`, `profile`, and with a class named `class_name` when
-        given), read page by page (for imports, lists and reports)."""
+    def accounts(self, *, school: str | None = None, profile: Profile | None = None, class_name: str | None = None,
+                 state: AccountState | None = None, child: str | None = None) -> Iterator[Account]:
+        """Every account (of `school`, `profile`, with a class named `class_name`, written in
+        `state`, a parent of `child`, when given), read page by page (for imports, lists and
+        reports)."""
         conditions = [attr.ACCOUNT_FILTER]
+        if state:
+            conditions.append(f"({attr.STATE}={state.value})")
+        if child:
+            conditions.append(f"({attr.CHILD}={escape_filter_chars(self.dn_of(child))})")
         if school:
             conditions.append(f"({attr.SCHOOL}={escape_filter_chars(school)})")
         if profile:

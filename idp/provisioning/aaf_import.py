@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from idp.audit import audit
 from idp.contact import ContactError, normalize_email, normalize_mobile
-from idp.directory import Account, AccountState, Directory, NewAccount, Profile
+from idp.directory import Account, AccountState, Directory, NewAccount, OperationFailed, Profile
 
 from .aaf import AafFileError, ExportFile, Kind, Request, in_reading_order, requests
 from .logins import LoginError, base_login, clean_name, homonym_login
 from .schools import normalize_uai, uai_problem
 from .service import Provisioned, Provisioner
 
+_PARALLEL_CREATIONS = 4
+_IN_FLIGHT = 200
+"""Entries on their way to slapd at most, before the import waits for them."""
 PROFILES = {Kind.PUPIL: (Profile.STUDENT,), Kind.RELATIVE: (Profile.PARENT,),
             Kind.STAFF: (Profile.TEACHER, Profile.STAFF)}
 """The accounts each kind of record feeds: those a full export of the kind vouches for."""
@@ -97,7 +101,18 @@ class AafImport:
         self._removal_date = datetime.now(UTC) - timedelta(days=disabled_days)
         self._long_disabled: list[str] = []
         self.report = AafReport()
+        self._pool: ThreadPoolExecutor
+        self._record = Refused("", 0, "", "")
+        """The record being read (what a failure to create its account reports)."""
+        self._creating: list[tuple[Refused, NewAccount, Future[Provisioned | None]]] = []
+        """The entries on their way, each with what a failure would report."""
         self._known: dict[str, _Known] = {}
+        self._whole = True
+        """Whether every account was read at the start (a full export), or is read when named."""
+        self._absent: set[str] = set()
+        """Join keys the directory was asked for, in vain."""
+        self._bases: set[str] = set()
+        """The logins' stems whose homonyms were read (for a delta's new people)."""
         self._key_of: dict[str, str] = {}
         """Login → join key."""
         self._moved: set[str] = set()
@@ -110,16 +125,20 @@ class AafImport:
         self._not_legal: dict[str, set[str]] = {}
 
     def run(self, paths: Iterable[Path]) -> AafReport:
+        with ThreadPoolExecutor(max_workers=_PARALLEL_CREATIONS) as self._pool:
+            return self._run(paths)
+
+    def _run(self, paths: Iterable[Path]) -> AafReport:
         files = in_reading_order(list(paths))
-        for account in self.directory.accounts():
+        # A full export reads the whole directory once (it must know who is missing); a delta
+        # reads only the accounts it names, and the disabled ones (for the removals).
+        self._whole = any(file.full for file in files)
+        for account in self.directory.accounts(state=None if self._whole else AccountState.DISABLED):
             self._taken.add(account.login)
             if account.stored_state is AccountState.DISABLED and account.disabled_at \
                     and account.disabled_at < self._removal_date:
                 self._long_disabled.append(account.login)
-            if account.join_key:
-                self._remember(account.join_key, _Known(account.login, account.profile, account.stored_state,
-                                                        account.schools, _feed_of(_as_new(account)),
-                                                        account.children))
+            self._note(account)
         complete = {kind: True for kind in PROFILES}
         for file in files:
             try:
@@ -128,6 +147,7 @@ class AafImport:
             except AafFileError as error:
                 self.report.file_errors.append(str(error))
                 complete[file.kind] = False
+            self._created_so_far()
         for kind, vouched in PROFILES.items():
             if complete[kind] and any(file.full and file.kind is kind for file in files):
                 self._disable_missing(kind, vouched)
@@ -141,6 +161,7 @@ class AafImport:
     # One request
 
     def _one(self, file: ExportFile, request: Request) -> None:
+        self._record = Refused(file.path.name, request.number, request.identifier, "")
         if file.kind in self._seen and request.identifier:
             self._seen[file.kind].add(request.identifier)  # a refused record does not disable its person
         try:
@@ -165,7 +186,7 @@ class AafImport:
         self.report.schools[request.identifier] = (uai, _first(request.attributes, "ENTStructureNomCourant"))
 
     def _delete(self, request: Request) -> None:
-        known = self._known.get(request.identifier)
+        known = self._known_of(request.identifier)
         if known is None or known.state is AccountState.DISABLED:
             self.report.unchanged += 1
             return
@@ -173,11 +194,12 @@ class AafImport:
 
     def _person(self, kind: Kind, request: Request) -> None:
         key = request.identifier
-        known = self._known.get(key)
+        known = self._known_of(key)
         attributes = request.attributes
         if request.operation == "modify":
             if known is None:
                 raise _Problem("modification d'une personne absente de l'annuaire")
+            self._created_so_far()  # the entry may be on its way
             attributes = {**self._as_attributes(kind, self.directory.get(known.login)), **attributes}
         person = self._new_account(kind, key, attributes)
         if known is not None and known.profile not in PROFILES[kind]:
@@ -205,23 +227,67 @@ class AafImport:
                                    person.children))
 
     def _create(self, key: str, person: NewAccount) -> None:
+        """The login is chosen now (a relative names their children by it); the entry is added
+        by one of a few connections, so that slapd hashes the next code while one is written."""
         try:
-            if self.dry_run:
-                login = homonym_login(base_login(person.given_name, person.surname), self._taken)
-                self._taken.add(login)
-                self.report.would_create.append(login)
-            else:
-                created = self.provisioner.add(person, self._taken)
-                login = created.login
-                self.report.created.append(created)
+            base = base_login(person.given_name, person.surname)
         except LoginError as error:
             raise _Problem(str(error)) from None
+        if not self._whole and base not in self._bases:
+            self._taken |= self.directory.logins_with_prefix(base)
+            self._bases.add(base)
+        login = homonym_login(base, self._taken)
+        self._taken.add(login)
+        if self.dry_run:
+            self.report.would_create.append(login)
+        else:
+            self._creating.append((self._record, person, self._pool.submit(self.provisioner.create, login, person)))
         self._remember(key, _Known(login, person.profile, AccountState.PENDING, person.schools, _feed_of(person),
                                    person.children))
+        if len(self._creating) >= _IN_FLIGHT:
+            self._created_so_far()
+
+    def _created_so_far(self) -> None:
+        """Waits for the entries on their way, in the order of the records. One whose login
+        someone else took meanwhile gets the next free one."""
+        creating, self._creating = self._creating, []
+        for record, person, future in creating:
+            key = record.identifier
+            try:
+                created = future.result() or self.provisioner.add(person, self._taken)
+            except OperationFailed as error:
+                self.report.refused.append(dataclasses.replace(record, reason=str(error)))
+                del self._known[key]
+                continue
+            self.report.created.append(created)
+            if created.login != self._known[key].login:
+                self._remember(key, dataclasses.replace(self._known[key], login=created.login))
 
     def _remember(self, key: str, known: _Known) -> None:
         self._known[key] = known
         self._key_of[known.login] = key
+
+    def _note(self, account: Account) -> None:
+        if account.join_key:
+            self._remember(account.join_key, _Known(account.login, account.profile, account.stored_state,
+                                                    account.schools, _feed_of(_as_new(account)), account.children))
+
+    def _known_of(self, key: str) -> _Known | None:
+        """The account of this join key: read with the directory at the start, or now."""
+        if key not in self._known and not self._whole and key not in self._absent:
+            account = self.directory.find_by_join_key(key)
+            if account is None:
+                self._absent.add(key)
+            else:
+                self._note(account)
+        return self._known.get(key)
+
+    def _key_of_login(self, login: str) -> str | None:
+        if login not in self._key_of and not self._whole:
+            account = self.directory.find(login)
+            if account is not None:
+                self._note(account)
+        return self._key_of.get(login)
 
     # From the record to the account
 
@@ -299,19 +365,19 @@ class AafImport:
         """The pupils this relative is a legal representative of: as the pupils' records say,
         or as the relative's says when the pupils' are not in this import."""
         named = set(attributes.get("ENTAuxPersRelEleveEleve", ())) | self._legal.get(relative, set())
-        children = sorted(key for key in named - self._not_legal.get(relative, set()) if key in self._known)
+        children = sorted(key for key in named - self._not_legal.get(relative, set())
+                          if self._known_of(key) is not None)
         if not children:
             raise _Ignored("représentant légal d'aucun élève connu")
         return children
 
     def _as_attributes(self, kind: Kind, account: Account) -> dict[str, tuple[str, ...]]:
         """An account as the record that made it (for a modify, which gives only what changed)."""
-        by_login = self._key_of
         values: dict[str, tuple[str, ...]] = {
             "givenName": (account.given_name,), "sn": (account.surname,),
             "ENTPersonStructRattach": account.schools,
             "ENTEleveClasses": account.classes,
-            "ENTAuxPersRelEleveEleve": tuple(by_login[child] for child in account.children if child in by_login),
+            "ENTAuxPersRelEleveEleve": tuple(key for child in account.children if (key := self._key_of_login(child))),
             "mail": (account.school_email,) if account.school_email else (),
             "ENTPersonMobileSMS": (account.school_mobile,) if account.school_mobile else (),
             "ENTPersonProfils": ("National_ENS",) if account.profile is Profile.TEACHER else (),
@@ -333,6 +399,7 @@ class AafImport:
                 self._disable_one(key, known)
 
     def _disable_one(self, key: str, known: _Known) -> None:
+        self._created_so_far()
         if not self.dry_run:
             self._disable(known.login)
         self.report.disabled.append(known.login)
@@ -354,12 +421,16 @@ class AafImport:
         """Parents not in this import whose child changed school: they belong to the new one."""
         if not self._moved:
             return
+        if not self._whole:  # the parents of the moved pupils, read now
+            for pupil in self._moved:
+                for parent in self.directory.accounts(child=pupil):
+                    self._note(parent)
         for key, known in list(self._known.items()):
             if (known.profile is not Profile.PARENT or key in self._seen[Kind.RELATIVE]
                     or not self._moved & set(known.children)):
                 continue
-            schools = tuple(sorted({school for child in known.children if child in self._key_of
-                                    for school in self._known[self._key_of[child]].schools}))
+            schools = tuple(sorted({school for child in known.children if (child_key := self._key_of_login(child))
+                                    for school in self._known[child_key].schools}))
             if schools and schools != tuple(sorted(known.schools)):
                 person = dataclasses.replace(_as_new(self.directory.get(known.login)), schools=schools)
                 if not self.dry_run:

@@ -49,7 +49,7 @@ class Provisioner:
         for _ in range(_ATTEMPTS):
             login = homonym_login(base, taken)
             taken.add(login)
-            created = self._create(login, person)
+            created = self.create(login, person)
             if created:
                 return created
         raise LoginTaken(base)
@@ -106,7 +106,7 @@ class Provisioner:
         def create(item: tuple[CsvRow, str]) -> Provisioned | CsvProblem | None:
             row, login = item
             try:
-                return self._create(login, row.person)
+                return self.create(login, row.person)
             except OperationFailed as error:
                 return CsvProblem(row.line, str(error))
 
@@ -115,7 +115,8 @@ class Provisioner:
         # A login someone else created meanwhile: choose again, one at a time.
         return [outcome or self.add(row.person, taken) for outcome, (row, _) in zip(outcomes, planned, strict=True)]
 
-    def _create(self, login: str, person: NewAccount) -> Provisioned | None:
+    def create(self, login: str, person: NewAccount) -> Provisioned | None:
+        """Creates a pending account under `login`; None when the login is taken."""
         code, expires = new_activation_code(), self._expiry()
         try:
             dn = self.directory.add(login, person, code, expires)

@@ -172,8 +172,12 @@ def test_an_account_disabled_for_longer_than_disabled_days_is_removed(directory:
     assert directory.find(hugo.login) is None and directory.find_by_join_key(export.hugo.key) is None
 
 
-def test_a_generated_departement_is_imported_whole(directory: Directory, tmp_path: Path) -> None:
+def test_a_generated_departement_is_imported_whole(directory: Directory, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from idp.provisioning import aaf_import
     from tests.provisioning.aaf import departement, departement_delta
+
+    monkeypatch.setattr(aaf_import, "_IN_FLIGHT", 16)  # many waits for the entries on their way
 
     paths = departement(tmp_path, schools=2, pupils=60, staff=4, first_school=7790500)
     report = run(directory, paths)
