@@ -35,6 +35,7 @@ from idp.demo_cas_app import create_cas_app
 from idp.demo_college import BACKCHANNEL_LOGOUT_PATH, create_demo_college
 from idp.directory import AccountNotFound, NewAccount, Profile, connect
 from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
+from idp.http_server import closing_bodies
 from idp.provisioning.codes import new_activation_code, printed
 from idp.provisioning.service import Provisioner
 from idp.services import Services, services
@@ -178,7 +179,7 @@ class Instance:
 
 
 def _serve(app, port: int) -> tuple[object, threading.Thread]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, closing_bodies(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server, thread

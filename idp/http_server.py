@@ -150,9 +150,28 @@ def apply_lockout_policy(settings: Settings) -> None:
         logging.getLogger(__name__).warning("password policy not updated: %s", error)
 
 
+def closing_bodies(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """`app` for Werkzeug's server, each response body closed even when the client hangs up:
+    after the body, that server reads what is left of the request, a reset connection raises
+    there, and it never calls the body's `close()` (a file sent stays open until the garbage
+    collector finds it). The body goes through a generator whose `finally` closes it."""
+    def wrapped(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        body = app(environ, start_response)
+
+        def chunks() -> Iterable[bytes]:
+            try:
+                yield from body
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+        return chunks()
+    return wrapped
+
+
 def serve_until_stopped(sites: list[tuple[Flask, str, int]], on_ready: Any = None) -> None:
     """Serves each (app, host, port) with Werkzeug (threads) until Ctrl-C or SIGTERM."""
-    servers = [make_server(host, port, app, threaded=True, request_handler=QuietRequestLog)
+    servers = [make_server(host, port, closing_bodies(app), threaded=True, request_handler=QuietRequestLog)
                for app, host, port in sites]
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers[1:]]
 

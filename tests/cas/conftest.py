@@ -25,6 +25,7 @@ from idp.config import Settings, load_settings
 from idp.demo_college import create_demo_college
 from idp.directory import Account, AccountState, Directory, NewAccount, Profile
 from idp.directory.slapd import PrivateSlapd, free_port
+from idp.http_server import closing_bodies
 from idp.provisioning.service import Provisioner
 from idp.services import services
 from idp.store import Store
@@ -65,7 +66,7 @@ class CasProvider:
 
 
 def _serve_in_thread(app: object, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, closing_bodies(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server, thread

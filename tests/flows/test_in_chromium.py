@@ -19,6 +19,7 @@ from idp.app import create_app
 from idp.config import load_settings
 from idp.directory import Directory, NewAccount, Profile
 from idp.directory.slapd import PrivateSlapd, free_port
+from idp.http_server import closing_bodies
 from idp.provisioning.service import Provisioner
 from tests.cas.conftest import CHROMIUM
 from tests.conftest import settings_file
@@ -36,7 +37,7 @@ def site(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory) -> Itera
     port = free_port()
     settings = load_settings(settings_file(slapd, folder, f'issuer = "http://127.0.0.1:{port}"\n'), environ={})
     app = create_app(settings.with_changes(terms_version="2026-09", schools={TILLEULS: "Collège Les Tilleuls"}))
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, closing_bodies(app), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()

@@ -20,6 +20,7 @@ from idp.app import create_app
 from idp.config import load_settings
 from idp.directory import Directory
 from idp.directory.slapd import PrivateSlapd, free_port
+from idp.http_server import closing_bodies
 from idp.provisioning.service import Provisioner
 from idp.services import services
 from tests.conftest import settings_file
@@ -56,7 +57,7 @@ def live_provider(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory)
     settings = load_settings(settings_file(slapd, folder, f'issuer = "{issuer}"\nsecret_key = "{"k" * 40}"\n'
                                            "[oidc]\ncode_seconds = 600\n"), environ={})
     app = create_app(settings.with_changes(demo=False))
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, closing_bodies(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveProvider(issuer, app)
