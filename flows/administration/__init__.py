@@ -76,7 +76,8 @@ def admins_only() -> Response | tuple[str, int] | None:
         return redirect(url_for("login.form"))
     account = services().directory.find(signed_in.login)
     if account is None or not ({SCHOOL_ADMIN, ADMIN} & set(account.roles)) or not account.usable:
-        return render_template("administration/forbidden.html"), 403
+        return render_template("access_reserved.html", reserved_to=_l(
+            "Cette page est réservée aux administrateurs de l’ENT des collèges.")), 403
     g.admin = account
     return None
 

@@ -75,7 +75,8 @@ def staff_only() -> Response | tuple[str, int] | None:
         return redirect(url_for("login.form"))
     account = services().directory.find(signed_in.login)
     if account is None or ROLE not in account.roles:
-        return render_template("helpdesk/forbidden.html"), 403
+        return render_template("access_reserved.html", reserved_to=_l(
+            "Cette page est réservée aux équipes d’assistance des collèges.")), 403
     g.staff = account
     return None
 

@@ -153,6 +153,19 @@ def fits_the_width(page: Page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def signed_in_staff(chromium: Browser, site: str, directory: Directory, surname: str, school: str, role: str,
+                    viewport: dict[str, int]) -> Page:
+    """A staff member of `school` with `role`, signed in through the login page at `viewport`."""
+    created = Provisioner(directory, 90).add(NewAccount("Hélène", surname, Profile.STAFF, (school,), roles=(role,)))
+    directory.activate(created.login, password=PASSWORD, recovery_email="vs@example.fr", terms_version="x")
+    page = chromium.new_context(locale="fr-FR", viewport=viewport).new_page()
+    page.goto(site + "/connexion")
+    page.get_by_label("Identifiant").fill(created.login)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    return page
+
+
 def test_the_help_form_and_the_help_desk_list_fit_a_phone(chromium: Browser, site: str,
                                                           directory: Directory) -> None:
     parent = chromium.new_context(locale="fr-FR", viewport=PHONE).new_page()
@@ -169,14 +182,7 @@ def test_the_help_form_and_the_help_desk_list_fit_a_phone(chromium: Browser, sit
     expect(parent.get_by_role("status")).to_be_visible()
     parent.context.close()
 
-    created = Provisioner(directory, 90).add(NewAccount("Hélène", "Téléphone", Profile.STAFF, (TILLEULS,),
-                                                        roles=("helpdesk",)))
-    directory.activate(created.login, password=PASSWORD, recovery_email="vs@example.fr", terms_version="x")
-    staff = chromium.new_context(locale="fr-FR", viewport=PHONE).new_page()
-    staff.goto(site + "/connexion")
-    staff.get_by_label("Identifiant").fill(created.login)
-    staff.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    staff.get_by_role("button", name="Connexion").click()
+    staff = signed_in_staff(chromium, site, directory, "Téléphone", TILLEULS, "helpdesk", PHONE)
     staff.goto(site + "/assistance")
     expect(staff.get_by_text("Danièle Téléphone")).to_be_visible()
     assert fits_the_width(staff)
@@ -200,14 +206,7 @@ def test_the_console_on_a_tablet_with_the_keyboard_and_no_axe_violation(
     report = AafImport(directory, Provisioner(directory, 90)).run(export.write(tmp_path_factory.mktemp("aaf")))
     secretary = next(c.login for c in report.created if c.person.join_key == export.secretary.key)
     uai = export.tilleuls.uai
-    created = Provisioner(directory, 90).add(NewAccount("Hélène", unique_surname + "adm", Profile.STAFF, (uai,),
-                                                        roles=("school-admin",)))
-    directory.activate(created.login, password=PASSWORD, recovery_email="sec@example.fr", terms_version="x")
-    page = chromium.new_context(locale="fr-FR", viewport=TABLET).new_page()
-    page.goto(site + "/connexion")
-    page.get_by_label("Identifiant").fill(created.login)
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
+    page = signed_in_staff(chromium, site, directory, unique_surname + "adm", uai, "school-admin", TABLET)
     axe, found = Axe(), []
     for path in ("/administration", f"/administration/{uai}", f"/administration/{uai}/comptes?profil=staff"):
         page.goto(site + path)
