@@ -34,7 +34,7 @@ from idp.config import Settings
 from idp.directory import Account, AccountState, Profile
 from idp.forms import Form
 from idp.i18n import _l
-from idp.provisioning.activation import activation_report
+from idp.provisioning.activation import Line, activation_report
 from idp.provisioning.letters import letters_pdf
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.services import services
@@ -101,14 +101,18 @@ def _names() -> dict[str, str]:
 
 @administration.get("/administration")
 def index() -> str:
-    """The admin's schools, each with its totals."""
+    """The admin's schools, each with its totals. For the `admin` role, every school the ENT
+    knows (named by the settings or by the académie's exports), without totals: they would
+    take reading the whole directory; each school's page gives them."""
     directory = services().directory
+    names = _names()
+    schools: dict[str, Line | None]
     if _every_school():
-        schools = activation_report(directory.accounts()).schools
+        schools = dict.fromkeys(sorted({*names, *g.admin.schools}))
     else:
         schools = {school: line for school in sorted(g.admin.schools)
                    for line in activation_report(directory.accounts(school=school), school).schools.values()}
-    return render_template("administration/index.html", schools=schools, names=_names())
+    return render_template("administration/index.html", schools=schools, names=names)
 
 
 @administration.get("/administration/<uai>")

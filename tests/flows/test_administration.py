@@ -16,6 +16,8 @@ from idp.directory import AccountState, Directory, InvalidCredentials, NewAccoun
 from idp.provisioning.aaf_import import AafImport
 from idp.provisioning.codes import normalize_typed_code
 from idp.provisioning.service import Provisioner
+from idp.services import services
+from idp.store.schools import save_from_aaf
 from tests.conftest import audit_events
 from tests.flows.conftest import PASSWORD, csrf_token, new_active, sign_in
 from tests.provisioning.aaf import Export
@@ -30,6 +32,8 @@ class School:
         self.export = Export(surname)
         report = AafImport(directory, Provisioner(directory, 90)).run(self.export.write(tmp_path / "aaf"))
         assert not report.refused
+        with app.app_context():  # as `accounts import-aaf` does: the schools' names are kept
+            save_from_aaf(services().store, report.schools)
         self.codes = {created.person.join_key: created.activation_code for created in report.created}
         self.logins = {created.person.join_key: created.login for created in report.created}
         self.uai, self.other = self.export.tilleuls.uai, self.export.moulin.uai
@@ -154,6 +158,7 @@ def test_the_pending_accounts_come_as_a_spreadsheet_without_secrets(school: Scho
 
 def test_an_admin_sees_every_school(school: School, app: Flask, directory: Directory, unique_surname: str) -> None:
     admin = School.staff(app, directory, unique_surname + "root", ("admin",), ())
-    index = admin.get("/administration").text
+    index = html.unescape(admin.get("/administration").text)
     assert f"/administration/{school.uai}" in index and f"/administration/{school.other}" in index
+    assert "Collège Jean Moulin" in index and "Les chiffres sont sur la page de l’établissement." in index
     assert admin.get(f"/administration/{school.other}/comptes").status_code == 200
