@@ -15,6 +15,7 @@ from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.contact import display_phone
 from idp.csp import content_security_policy
 from idp.directory import DirectoryUnavailable
+from idp.federation.endpoints import setup_federation
 from idp.forms import field_aria, keep_what_was_typed
 from idp.i18n import setup_i18n
 from idp.interactions import setup_interactions
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     setup_errors(app)
     setup_oidc(app)
     setup_cas(app)
+    setup_federation(app)
     setup_flows(app)
     return app
 

@@ -79,6 +79,18 @@ class CasSettings:
 
 
 @dataclass(frozen=True)
+class EduConnectSettings:
+    metadata: str = doc("ÉduConnect's SAML metadata (the identity provider's): a file, or an https:// URL read "
+                        "again every day; empty: « Se connecter avec ÉduConnect » is off.", "")
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    educonnect: EduConnectSettings = doc("ÉduConnect (SAML 2.0): the ENT is its service provider.",
+                                         default_factory=EduConnectSettings)
+
+
+@dataclass(frozen=True)
 class SessionSettings:
     idle_minutes: int = doc("A browser session unused this long ends (« Se souvenir de moi » unchecked).", 120)
     absolute_hours: int = doc("A browser session ends this long after sign-in, used or not (unchecked).", 12)
@@ -125,6 +137,8 @@ class Settings:
     oidc: OidcSettings = doc("OpenID Connect tokens.", default_factory=OidcSettings)
     sessions: SessionSettings = doc("Signed-in browsers.", default_factory=SessionSettings)
     cas: CasSettings = doc("CAS tickets.", default_factory=CasSettings)
+    federation: FederationSettings = doc("Signing in with the national identities.",
+                                         default_factory=FederationSettings)
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -110,6 +110,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "administration.accounts": ("profil", "classe", "etat", "q", "fait", "n"),
     "administration.act": ("action", "compte", "confirme", "tous", "profil", "classe", "etat", "q"),
     "administration.pending_csv": (),
+    "saml.metadata": (),
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),

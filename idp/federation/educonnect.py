@@ -1,0 +1,65 @@
+"""ÉduConnect: the ENT as a SAML 2.0 service provider, with pysaml2 (which signs and checks with
+Debian's `xmlsec1`). Its metadata is what ÉduConnect registers: the entity id, where
+assertions come back (HTTP-POST to /saml/acs), where logouts go (/saml/slo), and the two
+certificates; the ENT signs its requests and wants signed assertions."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.config import SPConfig
+from saml2.metadata import entity_descriptor, sign_entity_descriptor
+from saml2.saml import NAMEID_FORMAT_TRANSIENT
+from saml2.sigver import security_context
+
+from idp.config import Settings
+
+from .saml_keys import key_pairs
+
+XMLSEC = shutil.which("xmlsec1") or "/usr/bin/xmlsec1"
+METADATA_PATH, ACS_PATH, SLO_PATH = "/saml/metadata", "/saml/acs", "/saml/slo"
+REFRESH_HOURS = 24
+"""How often metadata read from a URL is read again (the identity provider's keys rotate)."""
+
+
+def enabled(settings: Settings) -> bool:
+    return bool(settings.federation.educonnect.metadata)
+
+
+def service_provider(settings: Settings) -> SPConfig:
+    """pysaml2's configuration of the ENT's service provider; ÉduConnect's metadata is read now
+    (a file that cannot be read stops the start with its reason)."""
+    base = settings.issuer.rstrip("/")
+    keys = key_pairs(Path(settings.instance_dir) / "saml", f"{settings.ent_name} ÉduConnect")
+    source = settings.federation.educonnect.metadata
+    metadata = ({"remote": [{"url": source, "reload": REFRESH_HOURS * 3600}]} if source.startswith("https://")
+                else {"local": [source]})
+    config = SPConfig()
+    config.load({
+        "entityid": base + METADATA_PATH,
+        "xmlsec_binary": XMLSEC,
+        "key_file": str(keys["signing"].key),
+        "cert_file": str(keys["signing"].certificate),
+        "encryption_keypairs": [{"key_file": str(keys["encryption"].key),
+                                 "cert_file": str(keys["encryption"].certificate)}],
+        "metadata": metadata,
+        "allow_unknown_attributes": True,
+        "service": {"sp": {
+            "name": settings.ent_name,
+            "endpoints": {"assertion_consumer_service": [(base + ACS_PATH, BINDING_HTTP_POST)],
+                          "single_logout_service": [(base + SLO_PATH, BINDING_HTTP_REDIRECT)]},
+            "authn_requests_signed": True,
+            "want_assertions_signed": True,
+            "want_response_signed": False,
+            "allow_unsolicited": False,
+            "name_id_format": [NAMEID_FORMAT_TRANSIENT],
+        }},
+    })
+    return config
+
+
+def signed_metadata(config: SPConfig) -> str:
+    """The service provider's metadata, signed with its signing key."""
+    _, document = sign_entity_descriptor(entity_descriptor(config), None, security_context(config))
+    return str(document)
