@@ -111,6 +111,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "administration.act": ("action", "compte", "confirme", "tous", "profil", "classe", "etat", "q"),
     "administration.pending_csv": (),
     "saml.metadata": (),
+    "saml.login": ("interaction",),
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),

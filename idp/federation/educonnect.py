@@ -18,7 +18,7 @@ from idp.config import Settings
 from .saml_keys import key_pairs
 
 XMLSEC = shutil.which("xmlsec1") or "/usr/bin/xmlsec1"
-METADATA_PATH, ACS_PATH, SLO_PATH = "/saml/metadata", "/saml/acs", "/saml/slo"
+METADATA_PATH, ACS_PATH, SLO_PATH, LOGIN_PATH = "/saml/metadata", "/saml/acs", "/saml/slo", "/saml/connexion"
 REFRESH_HOURS = 24
 """How often metadata read from a URL is read again (the identity provider's keys rotate)."""
 
@@ -63,3 +63,11 @@ def signed_metadata(config: SPConfig) -> str:
     """The service provider's metadata, signed with its signing key."""
     _, document = sign_entity_descriptor(entity_descriptor(config), None, security_context(config))
     return str(document)
+
+
+def identity_provider(config: SPConfig) -> str:
+    """ÉduConnect's entity id: the one identity provider of its metadata."""
+    found = list(config.metadata.identity_providers())
+    if len(found) != 1:
+        raise ValueError(f"federation.educonnect.metadata : un fournisseur d'identité attendu, {len(found)} trouvé(s)")
+    return str(found[0])

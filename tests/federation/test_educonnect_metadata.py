@@ -1,16 +1,21 @@
 """The ENT as ÉduConnect's service provider: its signed SAML metadata (idp.federation)."""
 from __future__ import annotations
 
+import base64
 import subprocess
+import zlib
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
 import pytest
 from flask import Flask
+from saml2.sigver import security_context, verify_redirect_signature
 
 from idp.app import create_app
 from idp.config import EduConnectSettings, FederationSettings, Settings
 from idp.federation.educonnect import XMLSEC
+from idp.federation.endpoints import EXTENSION
 from idp.federation.saml_keys import key_pairs
 
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
@@ -78,3 +83,25 @@ def test_the_keys_are_made_once_and_the_private_ones_kept_private(app: Flask, se
 
 def test_without_educonnect_there_is_no_metadata(settings: Settings) -> None:
     assert create_app(settings).test_client().get("/saml/metadata").status_code == 404
+
+
+def test_se_connecter_avec_educonnect_sends_a_signed_authn_request_by_redirect(app: Flask, settings: Settings) -> None:
+    response = app.test_client().get("/saml/connexion?interaction=abc")
+    assert response.status_code == 302 and response.headers["Cache-Control"] == "no-store"
+    location = urlsplit(response.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == "https://educonnect.example.fr/idp/sso"
+    query = parse_qs(location.query)
+    assert set(query) == {"SAMLRequest", "RelayState", "SigAlg", "Signature"}
+    request = ElementTree.fromstring(zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15))
+    base = settings.issuer.rstrip("/")
+    assert request.tag == "{urn:oasis:names:tc:SAML:2.0:protocol}AuthnRequest"
+    assert request.get("Destination") == "https://educonnect.example.fr/idp/sso"
+    assert request.get("AssertionConsumerServiceURL") == base + "/saml/acs"
+    assert request.findtext("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer") == base + "/saml/metadata"
+    # What the identity provider checks: the redirect's signature, with the certificate of our metadata.
+    certificate = "".join((Path(settings.instance_dir) / "saml" / "signing.crt").read_text().splitlines()[1:-1])
+    message = {name: values[0] for name, values in query.items()}
+    context = security_context(app.extensions[EXTENSION].config)
+    assert verify_redirect_signature(message, context.sec_backend, cert=certificate)
+    forged = {**message, "RelayState": message["RelayState"] + "x"}
+    assert not verify_redirect_signature(forged, context.sec_backend, cert=certificate)
