@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 
 from idp.audit import audit
 from idp.config import Settings
-from idp.directory import Account, AccountState, Profile
+from idp.directory import Account, AccountState, Profile, classes_in
 from idp.forms import Form
 from idp.i18n import _l
 from idp.provisioning.activation import Line, activation_report
@@ -110,8 +110,9 @@ def index() -> str:
     if _every_school():
         schools = dict.fromkeys(sorted({*names, *g.admin.schools}))
     else:
-        schools = {school: line for school in sorted(g.admin.schools)
-                   for line in activation_report(directory.accounts(school=school), school).schools.values()}
+        totals = {school: activation_report(directory.accounts(school=school), school).schools.get(school)
+                  for school in sorted(g.admin.schools)}
+        schools = {school: line for school, line in totals.items() if line}
     return render_template("administration/index.html", schools=schools, names=names)
 
 
@@ -230,7 +231,7 @@ def _chosen(school: str, logins: list[str]) -> list[Account]:
 
 
 def _class_in(account: Account, school: str) -> str | None:
-    return next((name.split("$", 1)[1] for name in account.classes if name.startswith(f"{school}$")), None)
+    return next(iter(classes_in(account.classes, school)), None)
 
 
 def _order(account: Account) -> tuple[str, str, str]:

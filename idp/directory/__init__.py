@@ -13,14 +13,14 @@ from .errors import (
     LoginTaken,
     SlapdError,
 )
-from .model import ROLES, Account, AccountState, NewAccount, Profile
+from .model import ROLES, Account, AccountState, NewAccount, Profile, classes_in
 
 __all__ = [
     "Account", "AccountLocked", "AccountNotFound", "AccountState", "ActivationCodeExpired", "AlreadyActivated",
     "CredentialsChanged",
     "Directory", "DirectoryError", "DirectoryUnavailable", "InvalidCredentials", "LOGIN_PATTERN",
     "LdapLink", "LoginTaken", "NewAccount", "OperationFailed", "Profile", "ROLES", "SlapdError", "UnusableSecret",
-    "connect",
+    "classes_in", "connect",
     "secret_is_usable",
 ]
 

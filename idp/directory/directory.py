@@ -262,14 +262,11 @@ class Directory:
         }
         if person.join_key:
             changes[attr.JOIN_KEY] = [(MODIFY_REPLACE, [person.join_key])]
-        dn = self.dn_of(login)
-        self._run_on_account(login, lambda connection: check(connection, connection.modify(dn, changes)))
+        self._write(login, changes)
 
     def set_roles(self, login: str, roles: tuple[str, ...]) -> None:
         """What the person may do beyond their profile (`helpdesk`, `school-admin`, `admin`)."""
-        dn = self.dn_of(login)
-        changes = {attr.ROLE: [(MODIFY_REPLACE, list(roles))]}
-        self._run_on_account(login, lambda connection: check(connection, connection.modify(dn, changes)))
+        self._write(login, {attr.ROLE: [(MODIFY_REPLACE, list(roles))]})
 
     def disable(self, login: str, when: datetime) -> None:
         """No sign-in any more (an admin lock, so that no reset link lifts it either), until
@@ -422,6 +419,11 @@ class Directory:
                 raise CredentialsChanged(login)
             check(connection, ok)
         self._run_on_account(login, modify)
+
+    def _write(self, login: str, changes: dict[str, list]) -> None:
+        """A modify that leaves the security stamp as it is (nothing about the secrets changed)."""
+        dn = self.dn_of(login)
+        self._run_on_account(login, lambda connection: check(connection, connection.modify(dn, changes)))
 
     def _run_on_account(self, login: str, operation) -> None:
         try:

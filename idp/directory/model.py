@@ -55,6 +55,15 @@ class NewAccount:
     school_mobile: str | None = None
     """The contacts the school knows (never used to recover the account)."""
 
+    @classmethod
+    def of(cls, account: Account) -> NewAccount:
+        """What `account` would be made from (to write it again with a change, or to compare)."""
+        return cls(account.given_name, account.surname, account.profile, account.schools,
+                   recovery_email=account.recovery_email, mobile=account.mobile, children=account.children,
+                   roles=account.roles, join_key=account.join_key, classes=account.classes,
+                   birth_date=account.birth_date, school_email=account.school_email,
+                   school_mobile=account.school_mobile)
+
 
 @dataclass(frozen=True)
 class Account:
@@ -115,3 +124,8 @@ class Account:
         if self.activation_expires is None:
             return False
         return (now or datetime.now(UTC)) >= self.activation_expires
+
+
+def classes_in(classes: tuple[str, ...], school: str) -> list[str]:
+    """The names of the classes (stored `UAI$class`) that are in `school`."""
+    return [name.split("$", 1)[1] for name in classes if name.startswith(f"{school}$")]

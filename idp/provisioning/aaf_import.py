@@ -111,6 +111,8 @@ class AafImport:
         """Whether every account was read at the start (a full export), or is read when named."""
         self._absent: set[str] = set()
         """Join keys the directory was asked for, in vain."""
+        self._just_read: dict[str, Account] = {}
+        """The account the record being read made the import read (a modify needs it whole: once is enough)."""
         self._bases: set[str] = set()
         """The logins' stems whose homonyms were read (for a delta's new people)."""
         self._key_of: dict[str, str] = {}
@@ -162,6 +164,7 @@ class AafImport:
 
     def _one(self, file: ExportFile, request: Request) -> None:
         self._record = Refused(file.path.name, request.number, request.identifier, "")
+        self._just_read.clear()
         if file.kind in self._seen and request.identifier:
             self._seen[file.kind].add(request.identifier)  # a refused record does not disable its person
         try:
@@ -200,7 +203,8 @@ class AafImport:
             if known is None:
                 raise _Problem("modification d'une personne absente de l'annuaire")
             self._created_so_far()  # the entry may be on its way
-            attributes = {**self._as_attributes(kind, self.directory.get(known.login)), **attributes}
+            account = self._just_read.pop(key, None) or self.directory.get(known.login)
+            attributes = {**self._as_attributes(kind, account), **attributes}
         person = self._new_account(kind, key, attributes)
         if known is not None and known.profile not in PROFILES[kind]:
             raise _Problem(f"l'identifiant est celui d'un compte « {known.profile.value} » ({known.login})")
@@ -222,6 +226,7 @@ class AafImport:
             self.report.updated.append(known.login)
         else:
             self.report.unchanged += 1
+        # Enabled: no longer disabled, which is all the rest of the import asks of the state.
         state = AccountState.ACTIVE if known.state is AccountState.DISABLED else known.state
         self._remember(key, _Known(known.login, known.profile, state, person.schools, _feed_of(person),
                                    person.children))
@@ -270,7 +275,8 @@ class AafImport:
     def _note(self, account: Account) -> None:
         if account.join_key:
             self._remember(account.join_key, _Known(account.login, account.profile, account.stored_state,
-                                                    account.schools, _feed_of(_as_new(account)), account.children))
+                                                    account.schools, _feed_of(NewAccount.of(account)),
+                                                    account.children))
 
     def _known_of(self, key: str) -> _Known | None:
         """The account of this join key: read with the directory at the start, or now."""
@@ -280,6 +286,7 @@ class AafImport:
                 self._absent.add(key)
             else:
                 self._note(account)
+                self._just_read[key] = account
         return self._known.get(key)
 
     def _key_of_login(self, login: str) -> str | None:
@@ -432,7 +439,7 @@ class AafImport:
             schools = tuple(sorted({school for child in known.children if (child_key := self._key_of_login(child))
                                     for school in self._known[child_key].schools}))
             if schools and schools != tuple(sorted(known.schools)):
-                person = dataclasses.replace(_as_new(self.directory.get(known.login)), schools=schools)
+                person = dataclasses.replace(NewAccount.of(self.directory.get(known.login)), schools=schools)
                 if not self.dry_run:
                     self.directory.update_from_feed(known.login, person)
                 self.report.updated.append(known.login)
@@ -467,10 +474,3 @@ def _or_none(normalize: Callable[[str], str], value: str) -> str | None:
 def _feed_of(person: NewAccount) -> tuple:
     return (person.given_name, person.surname, tuple(sorted(person.schools)), tuple(sorted(person.classes)),
             tuple(sorted(person.children)), person.birth_date, person.school_email, person.school_mobile)
-
-
-def _as_new(account: Account) -> NewAccount:
-    return NewAccount(account.given_name, account.surname, account.profile, account.schools,
-                      children=account.children, join_key=account.join_key, classes=account.classes,
-                      birth_date=account.birth_date, school_email=account.school_email,
-                      school_mobile=account.school_mobile)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from idp.directory import Account, AccountState
+from idp.directory import Account, AccountState, classes_in
 
 COUNTS = ("accounts", "active", "pending", "expired", "locked", "disabled")
 """What each line counts; `expired`: pending accounts whose code expired unused (among `pending`)."""
@@ -55,8 +55,7 @@ def activation_report(accounts: Iterable[Account], school: str | None = None,
             if school and uai != school:
                 continue
             schools.setdefault(uai, Line(uai, "", None)).count(account, moment)
-            classes: list[str | None] = [name.split("$", 1)[1] for name in account.classes
-                                         if name.startswith(f"{uai}$")] or [None]
+            classes: list[str | None] = [*classes_in(account.classes, uai)] or [None]
             for class_name in classes:
                 key = (uai, account.profile.value, class_name or "")
                 lines.setdefault(key, Line(uai, account.profile.value, class_name)).count(account, moment)

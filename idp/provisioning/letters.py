@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import segno
 from fpdf import FPDF
 
+from idp.directory import classes_in
 from idp.theme import DEFAULT_COLOUR, rgb
 
 if TYPE_CHECKING:
@@ -269,7 +270,7 @@ def letters_of(provisioned: Iterable[Provisioned], settings: Settings) -> list[A
     for done in provisioned:
         person = done.person
         school = person.schools[0] if person.schools else None
-        class_name = next((name.split("$", 1)[1] for name in person.classes if name.startswith(f"{school}$")), None)
+        class_name = next(iter(classes_in(person.classes, school)), None) if school else None
         letters.append(ActivationLetter(
             given_name=person.given_name, surname=person.surname, login=done.login,
             activation_code=done.activation_code, profile=person.profile.value, school=school,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from idp.audit import audit
-from idp.directory import Account, Directory, LoginTaken, NewAccount, OperationFailed
+from idp.directory import Directory, LoginTaken, NewAccount, OperationFailed
 
 from .codes import new_activation_code, printed
 from .csv_import import CsvProblem, CsvRow
@@ -60,7 +60,7 @@ class Provisioner:
         code, expires = new_activation_code(), self._expiry()
         self.directory.issue_activation_code(login, code, expires)
         audit("account.reset", login=login)
-        return Provisioned(login, account.dn, printed(code), expires, _as_new(account))
+        return Provisioned(login, account.dn, printed(code), expires, NewAccount.of(account))
 
     def import_rows(self, rows: Iterable[CsvRow]) -> ImportReport:
         """Creates the people not yet in the directory. A person is the same when
@@ -72,7 +72,7 @@ class Provisioner:
         for account in self.directory.accounts():
             taken.add(account.login)
             for school in account.schools or ("",):
-                known[_identity(_as_new(account), school)] = account.login
+                known[_identity(NewAccount.of(account), school)] = account.login
         ordered = sorted(rows, key=lambda row: row.line)
         for stage in ([row for row in ordered if not row.person.children],
                       [row for row in ordered if row.person.children]):
@@ -131,9 +131,3 @@ class Provisioner:
 
 def _identity(person: NewAccount, school: str) -> tuple[str, str, str, str]:
     return (login_part(person.given_name), login_part(person.surname), person.profile.value, school)
-
-
-def _as_new(account: Account) -> NewAccount:
-    return NewAccount(account.given_name, account.surname, account.profile, account.schools,
-                      account.recovery_email, account.mobile, account.children, join_key=account.join_key,
-                      classes=account.classes)
