@@ -7,6 +7,7 @@ from flows.account import account
 from flows.activation import activation
 from flows.administration import administration
 from flows.consent import consent
+from flows.federation import federation
 from flows.help import parents_help
 from flows.helpdesk import helpdesk
 from flows.login import login
@@ -15,7 +16,8 @@ from flows.recovery import recovery
 from idp.interactions import EXTENSION as INTERACTIONS
 from idp.interactions import Need
 
-ALL_FLOWS = (parents_help, portal, login, activation, consent, recovery, helpdesk, account, administration)
+ALL_FLOWS = (parents_help, portal, login, activation, consent, recovery, helpdesk, account, administration,
+             federation)
 
 
 def register_flows(app: Flask) -> None:
@@ -26,3 +28,4 @@ def register_flows(app: Flask) -> None:
     pages.serve(Need.SIGN_IN, "login.form")
     pages.serve(Need.CONSENT, "consent.form")
     pages.serve(Need.HOME, "portal.home")
+    pages.serve(Need.FEDERATED, "federation.arrived")

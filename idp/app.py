@@ -23,6 +23,7 @@ from idp.oidc import setup_oidc
 from idp.proxy import TrustedHops, behind_trusted_proxies
 from idp.services import EXTENSION, Services, services
 from idp.theme import stylesheet
+from idp.upstream import setup_upstreams
 
 FLOWS_ENTRY_POINTS = "ent_idp.flows"
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     setup_interactions(app)
     setup_apps(app)
     setup_services(app, settings)
+    setup_upstreams(app)
     setup_security(app)
     setup_errors(app)
     setup_oidc(app)
@@ -101,6 +103,8 @@ REQUEST_MAX_BYTES = 64 * 1024
 """The largest request body: the longest form (a help request) is a few kilobytes."""
 FIELD_MAX_CHARS = 10_000
 """The longest value of any parameter (a help-desk answer takes 5,000 characters)."""
+SAML_FIELDS = ("SAMLResponse", "SAMLRequest")
+"""ÉduConnect's messages (an encrypted assertion and its certificates): only the request's size limits them."""
 
 
 def setup_security(app: Flask) -> None:
@@ -115,7 +119,8 @@ def setup_security(app: Flask) -> None:
         """A NUL character is never typed, and no field of any page takes FIELD_MAX_CHARS:
         both are refused before they reach the directory or the database (PostgreSQL rejects
         NUL in text; slapd would hash a password of megabytes)."""
-        values = [value for source in (request.args, request.form) for _, items in source.lists() for value in items]
+        values = [value for source in (request.args, request.form) for name, items in source.lists()
+                  for value in items if name not in SAML_FIELDS]
         values += [str(value) for value in (request.view_args or {}).values()]
         if any("\x00" in value for value in values):
             problem = "NUL character in a parameter"

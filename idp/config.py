@@ -79,6 +79,24 @@ class CasSettings:
 
 
 @dataclass(frozen=True)
+class AafSettings:
+    academie: str = doc("The académie whose AAF identifiers the directory's join keys are (e.g. CRE for Créteil): "
+                        "ÉduConnect's FrEduCtRefId values of another académie name no one here; empty: any.", "")
+    join_key_prefixed: bool = doc("Whether the join keys carry the académie (`CRE$1234567`, as several académies' "
+                                  "exports do) or only its identifier (`1234567`).", False)
+
+
+@dataclass(frozen=True)
+class FranceConnectSettings:
+    issuer: str = doc("FranceConnect's issuer (its OpenID Connect discovery is read there), e.g. "
+                      "https://fcp-low.integ01.dev-franceconnect.fr/api/v2; empty: FranceConnect is off.", "")
+    client_id: str = doc("The ENT's client id at FranceConnect.", "")
+    client_secret: str = doc("Its client secret (ENT_IDP_FEDERATION_FRANCECONNECT_CLIENT_SECRET_FILE: from a file).",
+                             "")
+    acr_values: str = doc("The eIDAS level asked for and required in the ID token.", "eidas1")
+
+
+@dataclass(frozen=True)
 class EduConnectSettings:
     metadata: str = doc("ÉduConnect's SAML metadata (the identity provider's): a file, or an https:// URL read "
                         "again every day; empty: « Se connecter avec ÉduConnect » is off.", "")
@@ -88,6 +106,8 @@ class EduConnectSettings:
 class FederationSettings:
     educonnect: EduConnectSettings = doc("ÉduConnect (SAML 2.0): the ENT is its service provider.",
                                          default_factory=EduConnectSettings)
+    franceconnect: FranceConnectSettings = doc("FranceConnect (OpenID Connect): the ENT is its relying party.",
+                                               default_factory=FranceConnectSettings)
 
 
 @dataclass(frozen=True)
@@ -137,6 +157,7 @@ class Settings:
     oidc: OidcSettings = doc("OpenID Connect tokens.", default_factory=OidcSettings)
     sessions: SessionSettings = doc("Signed-in browsers.", default_factory=SessionSettings)
     cas: CasSettings = doc("CAS tickets.", default_factory=CasSettings)
+    aaf: AafSettings = doc("The académie's AAF identifiers.", default_factory=AafSettings)
     federation: FederationSettings = doc("Signing in with the national identities.",
                                          default_factory=FederationSettings)
 

@@ -39,6 +39,9 @@ class Need(enum.StrEnum):
     CONSENT = "consent"
     HOME = "home"
     """Not an interaction: where a flow sends the person when no app waits any more."""
+    FEDERATED = "federated"
+    """Nor this one: where a national identity's backend sends the person it identified
+    (idp.upstream), for a flow to find their account."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,11 @@ def setup_interactions(app: Flask) -> Interactions:
 def home_url() -> str:
     """The ENT's home page, wherever a protocol's page links to it."""
     return url_for(_registry().pages[Need.HOME])
+
+
+def page_url(need: Need, **values: Any) -> str:
+    """The flow page serving `need`."""
+    return url_for(_registry().pages[need], **values)
 
 
 def sign_in_url() -> str:

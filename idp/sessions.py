@@ -139,6 +139,13 @@ class SsoSessions:
                             row.user_agent or "", row.address or "", row.id_digest)
                 for row in sso_sessions.open_sessions_of(self.store, login, self.policy.idle_seconds)]
 
+    def end_by_digest(self, session_digest: str, login: str) -> None:
+        """Ends one browser session named by its digest (an upstream provider's logout)."""
+        if "ent_signed_in" in g and g.ent_signed_in is not None and g.ent_signed_in.session_digest == session_digest:
+            g.ent_signed_in = None
+        sso_sessions.end(self.store, session_digest)
+        self.on_end([session_digest], login)
+
     def end_one(self, login: str, sid: str) -> bool:
         """Signs out one browser of the person's (« Déconnecter cet appareil »), named by its
         `sid`; False when none of theirs has it (already ended, or someone else's)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import make_response, render_template
+from flask import make_response, render_template, session
 from werkzeug.wrappers import Response
 
 from idp.csp import content_security_policy
@@ -20,6 +20,8 @@ from idp.store import sso_sessions
 from idp.tasks import TaskQueue
 
 FAN_OUT = "logout.fan_out"
+SIGNED_OUT = "signed_out"
+"""In the flow cookie, while the national identity's logout runs: the browser session ended."""
 SWEEP_SECONDS = 60.0
 
 
@@ -39,6 +41,8 @@ class SingleLogout:
     def __init__(self, tasks: TaskQueue) -> None:
         self.tasks = tasks
         self.channels: list[Channel] = []
+        self.leave_upstream: Callable[[str | None], Response | None] = lambda session_digest: None
+        """The redirect ending the national identity's session too (idp.upstream), if any."""
 
     def add_channel(self, channel: Channel) -> None:
         self.channels.append(channel)
@@ -50,16 +54,27 @@ class SingleLogout:
         names = {name for channel in self.channels for name in channel.app_names([session_digest])}
         return sorted(names, key=str.casefold)
 
-    def signed_out_page(self, session_digest: str | None) -> Response:
+    def signed_out_page(self, session_digest: str | None, *, upstream_left: str | None = None) -> Response:
         """« La session est fermée sur l’ENT et sur ces applications : … », with the hidden
-        frames of the apps signed out through the browser, which the page's CSP alone allows."""
+        frames of the apps signed out through the browser, which the page's CSP alone allows.
+        A session signed in through ÉduConnect or FranceConnect first goes there to end it, and
+        comes back here with `upstream_left`, the name of the one that ended it too."""
+        if upstream_left is None:
+            leaving = self.leave_upstream(session_digest)
+            if leaving is not None:
+                session[SIGNED_OUT] = session_digest
+                return leaving
         digests = [session_digest] if session_digest else []
         frames = [url for channel in self.channels for url in channel.frames(digests)]
         response = make_response(render_template("signed_out.html", apps=self.app_names(session_digest),
-                                                 frames=frames))
+                                                 frames=frames, upstream=upstream_left))
         response.headers["Content-Security-Policy"] = content_security_policy(_origin(url) for url in frames)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    def back_from_upstream(self, provider_name: str) -> Response:
+        """The signed-out page, once the national identity's session ended too."""
+        return self.signed_out_page(session.pop(SIGNED_OUT, None), upstream_left=provider_name)
 
     def sessions_ended(self, session_digests: list[str], login: str) -> None:
         if session_digests:

@@ -32,7 +32,8 @@ from werkzeug.datastructures import MultiDict
 from idp import clients
 from idp.app import create_app
 from idp.cas import services as cas_services
-from idp.config import load_settings
+from idp.config import EduConnectSettings, FederationSettings, load_settings
+from idp.demo_educonnect import write_metadata
 from idp.directory import AccountState, Directory
 from idp.directory.slapd import PrivateSlapd
 from idp.services import EXTENSION, services
@@ -112,6 +113,11 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "administration.pending_csv": (),
     "saml.metadata": (),
     "saml.login": ("interaction",),
+    "saml.acs": ("SAMLResponse", "RelayState", "suite"),
+    "saml.single_logout": ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature"),
+    "federation.arrived": ("account",),
+    "federation.confirm": ("login", "password"),
+    "federation.activate": ("email", "mobile", "accept"),
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),
@@ -124,7 +130,9 @@ METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.use
            "helpdesk.new_code": ("POST",), "helpdesk.unlock": ("POST",), "cas.saml_validate": ("POST",),
            "cas.login": ("GET", "POST"), "cas.logout": ("GET", "POST"), "account.password": ("GET", "POST"),
            "account.devices": ("POST",), "account.email": ("GET", "POST"), "account.confirm_email": ("GET", "POST"),
-           "account.mobile": ("GET", "POST"), "account.mobile_code": ("GET", "POST"), "administration.act": ("POST",)}
+           "account.mobile": ("GET", "POST"), "account.mobile_code": ("GET", "POST"), "administration.act": ("POST",),
+           "saml.acs": ("POST",), "federation.arrived": ("GET", "POST"), "federation.confirm": ("GET", "POST"),
+           "federation.activate": ("GET", "POST")}
 """The methods of each endpoint (GET only when not listed)."""
 AUTHORIZATION_HEADER = {"oidc.token", "oidc.revoke", "oidc.introspect", "oidc.userinfo"}
 """Endpoints that also read the Authorization header (client authentication, bearer token)."""
@@ -188,6 +196,9 @@ VALID: dict[str, tuple[str | Live, ...]] = {
     "request": ("eyJhbGciOiJub25lIn0.e30.",),
     "request_uri": ("https://rp.example.org/request.jwt",),
     "interaction": (Live("interaction"),),
+    "SAMLResponse": ("PHNhbWxwOlJlc3BvbnNlLz4=", "not base64"),
+    "SAMLRequest": ("fZBBDoIwEEX3nqLpHqjE", "x"),
+    "SigAlg": ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",),
     "grant_type": ("authorization_code", "refresh_token", "client_credentials"),
     "code": (Live("code"), "123456"),
     "code_verifier": (VERIFIER,),
@@ -469,7 +480,8 @@ def world(slapd: PrivateSlapd, directory: Directory, tmp_path_factory: pytest.Te
     folder = tmp_path_factory.mktemp("fuzz")
     settings = load_settings(settings_file(slapd, folder), environ={}).with_changes(
         terms_version="2026-09", schools=SCHOOLS, help_desks={TILLEULS: "vie-scolaire@example.fr"},
-        sms_gateway=(folder / "sms").as_uri())
+        sms_gateway=(folder / "sms").as_uri(), federation=FederationSettings(educonnect=EduConnectSettings(
+            metadata=str(write_metadata("http://127.0.0.1:9", folder / "educonnect")))))
     app = create_app(settings)
     app.config["PROPAGATE_EXCEPTIONS"] = True  # an unhandled exception reaches the test, with its traceback
     return World(app, directory)

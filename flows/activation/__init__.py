@@ -87,28 +87,34 @@ def charter() -> str:
 
 
 def _check(form: ActivationForm, account: Account) -> bool:
-    """Puts a message (in the page's language) on every field that needs fixing; True when all is right.
-    E-mail and mobile are replaced by their normalised form."""
+    """Puts a message (in the page's language) on every field that needs fixing; True when all is right."""
     check_new_password(form.password, form.confirmation, account,
                        missing=gettext("Choisissez votre mot de passe personnel."))
-    if not (form.email.data or "").strip():
-        form.email.errors = [gettext("Saisissez votre adresse de courriel personnelle : elle sert à récupérer votre "
-                                     "mot de passe.")]
-    else:
-        try:
-            form.email.data = normalize_email(form.email.data or "")
-        except ContactError as error:
-            form.email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
-                                         "prenom.nom@exemple.fr).", address=(form.email.data or "").strip())
-                                 if "invalide" in str(error) else str(error)]
-    if not (form.mobile.data or "").strip():
-        form.mobile.data = ""  # blanks only (tabs, non-breaking spaces…): no mobile
-    else:
-        try:
-            form.mobile.data = normalize_mobile(form.mobile.data or "")
-        except ContactError:
-            form.mobile.errors = [gettext("Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78.")]
-    if not form.accept.data:
-        form.accept.errors = [gettext("Vous devez accepter les conditions générales d’utilisation pour activer "
-                                      "votre compte.")]
+    check_contact_and_charter(form)
     return not any(field.errors for field in form)
+
+
+def check_contact_and_charter(form: Form) -> None:
+    """The e-mail (required), the mobile (optional) and the charter of an activation form, with
+    a message on each field that needs fixing; e-mail and mobile replaced by their normalised form."""
+    email, mobile, accept = form["email"], form["mobile"], form["accept"]
+    if not (email.data or "").strip():
+        email.errors = [gettext("Saisissez votre adresse de courriel personnelle : elle sert à récupérer votre "
+                                "mot de passe.")]
+    else:
+        try:
+            email.data = normalize_email(email.data or "")
+        except ContactError as error:
+            email.errors = [gettext("Adresse de courriel invalide : « %(address)s » (exemple : "
+                                    "prenom.nom@exemple.fr).", address=(email.data or "").strip())
+                            if "invalide" in str(error) else str(error)]
+    if not (mobile.data or "").strip():
+        mobile.data = ""  # blanks only (tabs, non-breaking spaces…): no mobile
+    else:
+        try:
+            mobile.data = normalize_mobile(mobile.data or "")
+        except ContactError:
+            mobile.errors = [gettext("Numéro de mobile invalide : saisissez un numéro comme 06 12 34 56 78.")]
+    if not accept.data:
+        accept.errors = [gettext("Vous devez accepter les conditions générales d’utilisation pour activer "
+                                 "votre compte.")]

@@ -111,5 +111,6 @@ _MESSAGES = {
                              "d’activation."),
     "activation-changed": _l("Votre compte a changé depuis que vous avez saisi votre code d’activation : saisissez "
                              "de nouveau l’identifiant et le code de votre dernière lettre."),
+    "federation-expired": _l("Le délai de connexion est dépassé : reprenez la connexion depuis le début."),
     "already-active": _l("Ce compte est déjà activé : connectez-vous avec votre mot de passe personnel."),
 }

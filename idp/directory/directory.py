@@ -92,6 +92,13 @@ class Directory:
         entries = self._search(search, list(attr.ACCOUNT_ATTRIBUTES))
         return self._account(entries[0]) if entries else None
 
+    def find_by_birth_date(self, birth_date: str, profile: Profile) -> list[Account]:
+        """The accounts of `profile` born on `birth_date` (YYYY-MM-DD): where a national identity
+        is matched against the people the académie registered."""
+        search = (f"(&{attr.ACCOUNT_FILTER}({attr.BIRTH_DATE}={escape_filter_chars(birth_date)})"
+                  f"({attr.PROFILE}={escape_filter_chars(profile.value)}))")
+        return [self._account(entry) for entry in self._search(search, list(attr.ACCOUNT_ATTRIBUTES))]
+
     def get(self, login: str) -> Account:
         account = self.find(login)
         if account is None:
@@ -295,8 +302,9 @@ class Directory:
 
     def activate(self, login: str, *, password: str | None = None, recovery_email: str | None = None,
                  mobile: str | None = None, terms_version: str | None = None,
-                 expected_stamp: str | None = None) -> None:
-        """pending → active with the personal password, contact details and terms
+                 expected_stamp: str | None = None, without_password: bool = False) -> None:
+        """pending → active with the personal password (or, `without_password`, none: the
+        activation code is deleted, and the person signs in through a national identity), contact details and terms
         acceptance, in ONE modify: slapd applies all of it or nothing. Of two concurrent
         activations the second raises AlreadyActivated (the 'pending' it deletes is gone).
         With `expected_stamp` (what the activation code was accepted under): CredentialsChanged
@@ -305,8 +313,8 @@ class Directory:
             attr.STATE: [(MODIFY_DELETE, [AccountState.PENDING.value]), (MODIFY_ADD, [AccountState.ACTIVE.value])],
             attr.ACTIVATION_EXPIRES: [(MODIFY_REPLACE, [])],
         }
-        if password is not None:
-            changes[attr.PASSWORD] = [(MODIFY_REPLACE, [prepared_secret(password)])]
+        if password is not None or without_password:
+            changes[attr.PASSWORD] = [(MODIFY_REPLACE, [prepared_secret(password)] if password is not None else [])]
         if recovery_email is not None:
             changes[attr.RECOVERY_EMAIL] = [(MODIFY_REPLACE, [recovery_email])]
         if mobile is not None:

@@ -19,6 +19,9 @@ from .saml_keys import key_pairs
 
 XMLSEC = shutil.which("xmlsec1") or "/usr/bin/xmlsec1"
 METADATA_PATH, ACS_PATH, SLO_PATH, LOGIN_PATH = "/saml/metadata", "/saml/acs", "/saml/slo", "/saml/connexion"
+SIGNING_ALGORITHM = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+DIGEST_ALGORITHM = "http://www.w3.org/2001/04/xmlenc#sha256"
+"""Never pysaml2's default SHA-1."""
 REFRESH_HOURS = 24
 """How often metadata read from a URL is read again (the identity provider's keys rotate)."""
 
@@ -54,6 +57,8 @@ def service_provider(settings: Settings) -> SPConfig:
             "want_response_signed": False,
             "allow_unsolicited": False,
             "name_id_format": [NAMEID_FORMAT_TRANSIENT],
+            "signing_algorithm": SIGNING_ALGORITHM,
+            "digest_algorithm": DIGEST_ALGORITHM,
         }},
     })
     return config
@@ -71,3 +76,37 @@ def identity_provider(config: SPConfig) -> str:
     if len(found) != 1:
         raise ValueError(f"federation.educonnect.metadata : un fournisseur d'identité attendu, {len(found)} trouvé(s)")
     return str(found[0])
+
+
+REF_ID = "FrEduCtRefId"
+"""ÉduConnect's attribute naming the person in the académies' directories: `{AAF}<académie>|…|<id>`."""
+
+
+def join_keys(ref_ids: list[str], academie: str, prefixed: bool) -> tuple[str, ...]:
+    """The AAF join keys of an assertion's FrEduCtRefId values: those of `academie` (any when
+    empty), as the directory's join keys are written (`CRE$1234567` when `prefixed`)."""
+    keys: list[str] = []
+    for value in ref_ids:
+        if not value.startswith("{AAF}"):
+            continue
+        parts = value.removeprefix("{AAF}").split("|")
+        code, identifier = parts[0].strip(), parts[-1].strip()
+        if len(parts) < 2 or not code or not identifier:
+            continue
+        if academie and code.casefold() != academie.casefold():
+            continue
+        key = f"{code}${identifier}" if prefixed else identifier
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def signing_certificates(config: SPConfig, entity_id: str) -> list[str]:
+    """ÉduConnect's signing certificates, as its metadata lists them now (two while a key rotates)."""
+    return [certificate for _, certificate in config.metadata.certs(entity_id, "idpsso", use="signing")]
+
+
+def slo_location(config: SPConfig, entity_id: str) -> str | None:
+    """Where ÉduConnect takes logouts by HTTP-Redirect (None when its metadata names no such place)."""
+    services = config.metadata.single_logout_service(entity_id, BINDING_HTTP_REDIRECT, "idpsso")
+    return services[0]["location"] if services else None

@@ -6,7 +6,7 @@ The schema is made and changed by migrations (idp/store/migrations), never at st
 """
 import idp.outbound.models  # noqa: F401  the outbox table, in Base.metadata with the others
 
-from . import cas, counters, help_requests, schools, tasks  # noqa: F401  their tables too
+from . import cas, counters, federation, help_requests, schools, tasks  # noqa: F401  their tables too
 from .db import Store
 from .migrations import SchemaError
 from .models import AuthorizationCode, Base, Client, Consent, ResetToken, SsoSession, Token
