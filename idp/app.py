@@ -15,7 +15,7 @@ from idp.config import Settings, SettingsError, load_settings, web_problems
 from idp.contact import display_phone
 from idp.csp import content_security_policy
 from idp.directory import DirectoryUnavailable
-from idp.federation.endpoints import setup_federation
+from idp.federation import setup_federation
 from idp.forms import field_aria, keep_what_was_typed
 from idp.i18n import setup_i18n
 from idp.interactions import setup_interactions

@@ -80,7 +80,7 @@ def setup_upstreams(app: Flask) -> Upstreams:
     """After the services: the single logout asks here whether to end an upstream session too."""
     registry = app.extensions[EXTENSION] = Upstreams()
     app.extensions[SERVICES].single_logout.leave_upstream = leave
-    app.jinja_env.globals["upstream_enabled"] = lambda provider: provider in _registry().enabled
+    app.jinja_env.globals["upstream_enabled"] = is_enabled
     return registry
 
 
@@ -166,6 +166,14 @@ def link(identity: Identity, account: Account) -> None:
     audit("federation.linked", login=account.login, provider=identity.provider)
 
 
+def is_enabled(provider: str) -> bool:
+    return provider in _registry().enabled
+
+
+def links_of(login: str) -> list[federation.Link]:
+    return federation.links_of(services().store, login)
+
+
 def unlink(login: str, provider: str, actor: str) -> bool:
     removed = federation.unlink(services().store, provider, login)
     if removed:
@@ -182,6 +190,16 @@ def sign_in(account: Account, identity: Identity) -> SignedIn:
     forget()
     audit("login.succeeded", login=account.login, provider=identity.provider)
     return signed_in
+
+
+PROVEN_SECONDS = 600
+"""How long after a sign-in through a national identity it stands for the ENT password (« Mon compte »)."""
+
+
+def proven_recently(signed_in: SignedIn) -> str | None:
+    """The national identity this browser signed in with a few minutes ago, by name, if any."""
+    names = [PROVIDER_NAMES[provider] for provider in signed_in.amr if provider in PROVIDER_NAMES]
+    return names[0] if names and now() - signed_in.auth_time < PROVEN_SECONDS else None
 
 
 def leave(session_digest: str | None) -> Response | None:

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from flows.account import account
 from flows.account.common import local_time, signed_in_only
 from flows.account.device_names import device_name
+from idp import upstream
 from idp.apps import apps_for, apps_used_by
 from idp.audit import audit
 from idp.forms import Form
@@ -37,6 +38,7 @@ def overview(signed_in: SignedIn) -> str:
         mobile=mask_mobile(person.mobile), apps=apps_for(person), used=apps_used_by(person.login),
         form=ActionForm(),
         granted=consents.in_force(services().store, signed_in.login), devices=_devices(signed_in),
+        franceconnect=_franceconnect_link(person.login),
         message=_MESSAGES.get(request.args.get("message", "")))
 
 
@@ -57,6 +59,23 @@ def devices(signed_in: SignedIn) -> Response:
         audit("session.ended", login=signed_in.login, reason="device_signed_out")
         return redirect(url_for("account.overview", message="device-signed-out"))
     return redirect(url_for("account.overview"))
+
+
+@account.post("/compte/franceconnect")
+@signed_in_only
+def franceconnect(signed_in: SignedIn) -> Response:
+    """« Retirer le lien avec FranceConnect »: the next sign-in with it asks for the account again."""
+    if ActionForm().validate_on_submit() and upstream.unlink(signed_in.login, "franceconnect", actor=signed_in.login):
+        return redirect(url_for("account.overview", message="franceconnect-unlinked"))
+    return redirect(url_for("account.overview"))
+
+
+def _franceconnect_link(login: str) -> dict[str, Any] | None:
+    """Whether FranceConnect is on, and since when the person's identity there is linked (None: off)."""
+    if not upstream.is_enabled("franceconnect"):
+        return None
+    linked = [link for link in upstream.links_of(login) if link.provider == "franceconnect"]
+    return {"since": local_time(linked[0].created_at) if linked else None}
 
 
 def mask_email(address: str | None) -> str | None:
@@ -87,6 +106,7 @@ def _devices(signed_in: SignedIn) -> list[dict[str, Any]]:
 _MESSAGES = {
     "password-changed": _l("Votre mot de passe a été modifié. Vos autres appareils ont été déconnectés."),
     "device-signed-out": _l("L’appareil a été déconnecté."),
+    "franceconnect-unlinked": _l("Le lien avec FranceConnect est retiré."),
     "email-asked": _l("Un lien de confirmation a été envoyé à la nouvelle adresse : ouvrez-le pour qu’elle serve."),
     "email-changed": _l("Votre nouvelle adresse de courriel est confirmée."),
     "mobile-changed": _l("Votre numéro de mobile a été enregistré."),

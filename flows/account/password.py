@@ -1,6 +1,10 @@
 """« Modifier mon mot de passe »: the current password, checked by slapd behind the sign-in
 guard's counters (a stolen session cannot guess it), then the new one under the activation
-rules; every other browser of the person's is signed out, and a mail tells them."""
+rules; every other browser of the person's is signed out, and a mail tells them.
+
+Someone who signed in with ÉduConnect or FranceConnect in the last minutes may have no ENT
+password at all (their account was activated that way): the national identity they just
+proved stands for the current password, as a recovery link would."""
 from __future__ import annotations
 
 from flask import make_response, redirect, render_template, request, url_for
@@ -9,6 +13,7 @@ from wtforms import PasswordField
 
 from flows.account import account
 from flows.account.common import current_password_checked, now_text, page_locale, signed_in_only
+from idp import upstream
 from idp.audit import audit
 from idp.forms import Form, NewPasswordField, check_new_password
 from idp.i18n import _l
@@ -30,8 +35,9 @@ def password(signed_in: SignedIn) -> Response:
     person = services().directory.get(signed_in.login)
     form = PasswordForm()
     problem = None
+    proven = upstream.proven_recently(signed_in)
     if form.validate_on_submit() and check_new_password(form.password, form.confirmation, person):
-        right, problem = current_password_checked(form.current, person)
+        right, problem = (True, None) if proven else current_password_checked(form.current, person)
         if right:
             ended = services().accounts.set_password(person.login, normalize_password(form.password.data or ""),
                                                      actor=person.login, keep=signed_in.session_digest)
@@ -41,4 +47,5 @@ def password(signed_in: SignedIn) -> Response:
             audit("account.password_changed", login=person.login, sessions_ended=ended)
             return redirect(url_for("account.overview", message="password-changed"))
     status = 400 if request.method == "POST" else 200
-    return make_response(render_template("account/password.html", form=form, account=person, problem=problem), status)
+    return make_response(render_template("account/password.html", form=form, account=person, problem=problem,
+                                         proven_by=proven), status)

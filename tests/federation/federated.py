@@ -12,6 +12,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from idp.demo_educonnect import Behaviour, EduConnectIdentity
+from idp.demo_franceconnect import FranceConnectIdentity, State
 from idp.directory import Directory, NewAccount, Profile
 from idp.http_server import closing_bodies
 from idp.provisioning.service import Provisioner
@@ -28,6 +29,15 @@ class Federation:
     educonnect_url: str
     behaviour: Behaviour
     identities: dict[str, EduConnectIdentity]
+    franceconnect_url: str
+    franceconnect: State
+
+    def add_franceconnect_identity(self, username: str, given_name: str, family_name: str, birthdate: str,
+                                   email: str = "") -> FranceConnectIdentity:
+        identity = FranceConnectIdentity(username, "Fc-" + username, given_name, family_name, birthdate,
+                                         email=email)
+        self.franceconnect.people[username] = identity
+        return identity
 
     def add_identity(self, username: str, *ref_ids: str, given_name: str = "Hélène", surname: str = "Martin",
                      mail: str | None = None) -> EduConnectIdentity:
@@ -73,10 +83,11 @@ _keys = itertools.count(1)
 
 
 def person(directory: Directory, profile: Profile = Profile.PARENT, *, active: bool = True,
-           given_name: str = "Hélène", surname: str = "Martin") -> tuple[str, str]:
+           given_name: str = "Hélène", surname: str = "Martin", birth_date: str | None = None) -> tuple[str, str]:
     """An account with a join key of its own: (login, join key)."""
     key = f"{9_000_000 + next(_keys)}"
-    created = Provisioner(directory, 90).add(NewAccount(given_name, surname, profile, ("0770001H",), join_key=key))
+    created = Provisioner(directory, 90).add(NewAccount(given_name, surname, profile, ("0770001H",), join_key=key,
+                                                        birth_date=birth_date))
     if active:
         directory.activate(created.login, password="Tilleul-2026-long", recovery_email="h@example.fr")
     return created.login, key
@@ -102,3 +113,11 @@ def session_amr(federation: Federation, login: str) -> list[list[str]]:
         return [row.amr for row in sso_sessions.open_sessions_of(store, login, 3600)]
 
 
+
+
+def sign_in_at_franceconnect(browser: requests.Session, federation: Federation, username: str) -> requests.Response:
+    """« S'identifier avec FranceConnect » → FranceConnect's sign-in page → back to the ENT."""
+    page = browser.get(federation.issuer + "/franceconnect/connexion")
+    assert page.url.startswith(federation.franceconnect_url), page.text
+    person = federation.franceconnect.people[username]
+    return browser.post(page.url, data={"username": username, "password": person.password})

@@ -15,7 +15,7 @@ from saml2.sigver import security_context, verify_redirect_signature
 from idp.app import create_app
 from idp.config import EduConnectSettings, FederationSettings, Settings
 from idp.federation.educonnect import XMLSEC
-from idp.federation.endpoints import EXTENSION
+from idp.federation.educonnect_endpoints import EXTENSION
 from idp.federation.saml_keys import key_pairs
 
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"

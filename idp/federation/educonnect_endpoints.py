@@ -59,7 +59,7 @@ class EduConnect:
         return Saml2Client(self.config)
 
 
-def setup_federation(app: Flask) -> None:
+def setup_educonnect(app: Flask) -> None:
     settings = app.extensions[SERVICES].settings
     if educonnect.enabled(settings):
         config = educonnect.service_provider(settings)
