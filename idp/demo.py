@@ -6,6 +6,7 @@ import os
 import secrets
 import socket
 import sys
+from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -68,9 +69,11 @@ def serve_directory(data_dir: Path, *, port: int, replicas: int = 1) -> None:
         print(f"Annuaire arrêté (code {code}).")
 
 
-def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None = None) -> None:
+def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None = None,
+             federation: bool = False) -> None:
     """The README's run command ends here: directory, demo accounts, provider, and a
-    demo college app that signs in through it."""
+    demo college app that signs in through it. `federation`: the demo ÉduConnect and
+    FranceConnect too (idp.demo_federation)."""
     from idp.app import create_app
     from idp.demo_cas_app import create_cas_app
     from idp.demo_college import create_demo_college
@@ -78,8 +81,9 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
 
     college_port = college_port or port + 1
     cas_port = college_port + len(DEMO_COLLEGES)
+    federation_ports = (cas_port + 1, cas_port + 2) if federation else ()
     for wanted, option in ((port, "--port"), *((college_port + index, "--college-port")
-                                               for index in range(len(DEMO_COLLEGES) + 1))):
+                                               for index in range(len(DEMO_COLLEGES) + 1 + len(federation_ports)))):
         if _port_in_use(host, wanted):
             raise SlapdError(f"le port {wanted} est déjà utilisé : choisissez-en un autre ({option})")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -90,8 +94,14 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
         public_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         issuer = f"http://{public_host}:{port}"
         college_urls = [f"http://{public_host}:{college_port + index}" for index in range(len(DEMO_COLLEGES))]
+        national = None
+        if federation:
+            from idp.demo_federation import DemoFederation
+            educonnect_url, franceconnect_url = (f"http://{public_host}:{wanted}" for wanted in federation_ports)
+            national = DemoFederation.at(educonnect_url, franceconnect_url, issuer, data_dir / "federation")
         config = write_settings(data_dir, slapd, demo=True, issuer=issuer, partners={
-            name.split(" — ")[0]: url for (_, name), url in zip(DEMO_COLLEGES, college_urls, strict=True)})
+            name.split(" — ")[0]: url for (_, name), url in zip(DEMO_COLLEGES, college_urls, strict=True)},
+            extra=national.settings_lines() if national else ())
         settings = load_settings(config)
         demo_file = data_dir / "demo.json"
         if created or not demo_file.exists():
@@ -111,12 +121,18 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
         with app.app_context():
             register_demo_cas_app(demo_file, DEMO_CAS_APP[0], cas_url, DEMO_CAS_APP[1])
         sites.append((create_cas_app(settings.issuer, cas_url, secrets.token_urlsafe(32)), host, cas_port))
+        if national is not None:
+            sites += [(site, host, site_port) for site, site_port in
+                      national.sites(app, Services(settings).directory, demo_file)]
 
         def ready() -> None:
             print(f"{settings.ent_name} (démonstration) : {settings.issuer}")
             for (_, name), url in zip(DEMO_COLLEGES, college_urls, strict=True):
                 print(f"Application de collège de démonstration « {name} » : {url}")
             print(f"Application CAS de démonstration « {DEMO_CAS_APP[0]} » : {cas_url}")
+            if national is not None:
+                print(f"ÉduConnect (démonstration) : {national.educonnect_url}, "
+                      f"FranceConnect (démonstration) : {national.franceconnect_url}")
             print(f"Comptes de démonstration : {demo_file}")
             print(f"Réglages : {config}  (ent-idp --config {config} accounts …)")
             print("Ctrl-C pour arrêter.", flush=True)
@@ -128,7 +144,7 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
 
 
 def write_settings(data_dir: Path, slapd: PrivateSlapd | MultiProviderSlapd, *, demo: bool, issuer: str | None = None,
-                   partners: dict[str, str] | None = None) -> Path:
+                   partners: dict[str, str] | None = None, extra: Sequence[str] = ()) -> Path:
     """`data_dir/idp.toml`: the settings of this instance (kept secret: owner only)."""
     path = data_dir / "idp.toml"
     secret_key = _existing_secret_key(path) or secrets.token_urlsafe(48)
@@ -148,7 +164,7 @@ def write_settings(data_dir: Path, slapd: PrivateSlapd | MultiProviderSlapd, *, 
                                          for uai in DEMO_SCHOOLS]
     if partners:
         lines += ["", "[partners]"] + [f"{json.dumps(name)} = {json.dumps(url)}" for name, url in partners.items()]
-    lines += [
+    lines += [*extra,
         "", "[ldap]",
         f"url = {json.dumps(slapd.url)}",
         f"base_dn = {json.dumps(slapd.base_dn)}",

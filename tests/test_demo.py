@@ -19,16 +19,18 @@ from idp.config import load_settings
 from idp.directory import AccountState, Profile, connect
 from idp.directory.slapd import free_port
 from idp.provisioning.codes import normalize_typed_code
+from tests.federation.federated import auto_posted_form
+from tests.flows.conftest import csrf_token
 from tests.oidc.conftest import Browser
 
 ENT_IDP = str(Path(sys.executable).parent / "ent-idp")
 
 
-def free_port_with_the_next_ones() -> int:
-    """A free port whose three next ones are free too (the demo's college apps take them)."""
+def free_port_with_the_next_ones(count: int = 3) -> int:
+    """A free port whose `count` next ones are free too (the demo's apps take them)."""
     while True:
         port = free_port()
-        if not any(_in_use(port + offset) for offset in (1, 2, 3)):
+        if not any(_in_use(port + offset) for offset in range(1, count + 1)):
             return port
 
 
@@ -117,3 +119,46 @@ def test_demo_serves_the_portal_with_demo_accounts_and_stops_on_sigterm(tmp_path
     pid_file = tmp_path / "demo" / "ldap" / "slapd.pid"
     pid = int(pid_file.read_text()) if pid_file.exists() else None
     assert pid is None  # slapd removed its pid file: it stopped cleanly
+
+
+def test_demo_with_federation_signs_in_through_both_demo_identity_providers(tmp_path: Path) -> None:
+    """`ent-idp demo --federation`: ÉduConnect signs an active parent in; FranceConnect leads a
+    pending parent to their account, confirmed with the letter's code, and activates it."""
+    port = free_port_with_the_next_ones(5)
+    process = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port),
+                                "--federation"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        login_page = wait_for(f"http://127.0.0.1:{port}/connexion", process)
+        assert "Se connecter avec ÉduConnect" in login_page and "FranceConnect" in login_page
+        demo = json.loads((tmp_path / "demo" / "demo.json").read_text(encoding="utf-8"))
+        accounts = {account["login"]: account for account in demo["accounts"]}
+        educonnect = demo["federation"]["educonnect"]["identities"]
+        franceconnect = demo["federation"]["franceconnect"]["identities"]
+        assert {"username", "password", "login"} <= set(educonnect[0]) and educonnect[0]["login"] in accounts
+        pending = next(identity for identity in franceconnect if identity["state"] == "pending")
+        base = demo["issuer"]
+
+        parent = requests.Session()
+        sign_in = parent.get(base + "/saml/connexion", timeout=30)
+        assert sign_in.url.startswith(f"http://127.0.0.1:{port + 4}/")
+        posted = parent.post(sign_in.url.split("?")[0], data={"username": educonnect[0]["username"],
+                                                               "password": educonnect[0]["password"]}, timeout=30)
+        action, fields = auto_posted_form(posted.text)
+        assert parent.post(action, data=fields, timeout=30).url == base + "/accueil"
+
+        other = requests.Session()
+        at_franceconnect = other.get(base + "/franceconnect/connexion", timeout=30)
+        assert at_franceconnect.url.startswith(f"http://127.0.0.1:{port + 5}/")
+        proposal = other.post(at_franceconnect.url, data={"username": pending["username"],
+                                                          "password": pending["password"]}, timeout=30)
+        assert f'value="{pending["login"]}"' in proposal.text
+        activation = other.post(proposal.url, data={"csrf_token": csrf_token(proposal.text), "login": pending["login"],
+                                                    "password": accounts[pending["login"]]["activation_code"]},
+                                timeout=30)
+        done = other.post(activation.url, data={"csrf_token": csrf_token(activation.text),
+                                                "email": "parent@example.fr", "accept": "y"}, timeout=30)
+        assert done.url == base + "/accueil" and "Votre compte est activé" in done.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err

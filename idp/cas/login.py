@@ -64,7 +64,8 @@ def answer_login(params: dict[str, str], waiting: Interaction | None = None) -> 
     assert signed_in is not None  # met the demands
     ticket = cas_server().tickets.issue_service_ticket(
         service_url, registered, account, new_login=waiting is not None and signed_in.auth_time >= waiting.started,
-        session_digest=signed_in.session_digest, authenticated_at=signed_in.auth_time, remembered=signed_in.remember)
+        session_digest=signed_in.session_digest, authenticated_at=signed_in.auth_time, remembered=signed_in.remember,
+        methods=signed_in.amr)
     audit("cas.ticket_issued", login=account.login, client=registered.id)
     return _back_to(service_url, ticket, registered, post=params.get("method", "").upper() == "POST")
 

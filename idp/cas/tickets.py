@@ -95,18 +95,21 @@ class CasTickets:
 
     def issue_service_ticket(self, service_url: str, service: RegisteredService, account: Account, *,
                              new_login: bool, session_digest: str | None, authenticated_at: int | None = None,
-                             remembered: bool = False) -> str:
+                             remembered: bool = False, methods: tuple[str, ...] = ()) -> str:
         """A service ticket for `account` to take to `service_url` (which must belong to
         `service`, as `ServiceRegistry.match` said). `new_login`: the person has just typed their
-        secret (not a browser already signed in), which `renew=true` asks for."""
+        secret (not a browser already signed in), which `renew=true` asks for. `methods`: how the
+        session was signed in (its `amr`: `pwd`, `educonnect`, `franceconnect`), released as
+        `authenticationMethod`."""
         if match(service_url, (service,)) is None:
             raise ValueError(f"{service_url} does not belong to the CAS service {service.id}")
         self.purge_expired()
         moment = now()
         ticket = new_ticket(ST)
         self._insert(ticket, ST, login=account.login, service_id=service.id, service=service_url,
-                     attributes=attributes_for(account, service.attributes), from_new_login=new_login,
-                     remembered=remembered, session_digest=session_digest,
+                     attributes={**attributes_for(account, service.attributes),
+                                 **({"authenticationMethod": list(methods)} if methods else {})},
+                     from_new_login=new_login, remembered=remembered, session_digest=session_digest,
                      authenticated_at=authenticated_at or moment, proxies=[],
                      expires_at=moment + self.settings.cas.ticket_seconds)
         return ticket

@@ -13,6 +13,8 @@ def register(commands: Commands) -> None:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=5000)
     demo.add_argument("--college-port", type=int, help="port de l'application de collège de démonstration (--port + 1)")
+    demo.add_argument("--federation", action="store_true",
+                      help="aussi « ÉduConnect (démonstration) » et « FranceConnect (démonstration) » (ports suivants)")
     demo.set_defaults(run=_demo)
 
     directory = commands.add_parser("directory", help="annuaire OpenLDAP privé").add_subparsers(metavar="ACTION")
@@ -26,7 +28,8 @@ def register(commands: Commands) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     from idp.demo import run_demo
-    run_demo(args.data_dir, host=args.host, port=args.port, college_port=args.college_port)
+    run_demo(args.data_dir, host=args.host, port=args.port, college_port=args.college_port,
+             federation=args.federation)
     return 0
 
 
