@@ -11,13 +11,16 @@ import contextlib
 import functools
 import json
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -33,12 +36,15 @@ from idp.config import load_settings
 from idp.demo import DEMO_CAS_APP
 from idp.demo_cas_app import create_cas_app
 from idp.demo_college import BACKCHANNEL_LOGOUT_PATH, create_demo_college
-from idp.directory import AccountNotFound, NewAccount, Profile, connect
+from idp.demo_federation import DemoFederation, educonnect_identity
+from idp.demo_franceconnect import FranceConnectIdentity
+from idp.directory import AccountNotFound, Directory, NewAccount, Profile, connect
 from idp.directory.slapd import Argon2Cost, Lockout, PrivateSlapd, free_port
 from idp.http_server import closing_bodies
 from idp.provisioning.codes import new_activation_code, printed
 from idp.provisioning.service import Provisioner
 from idp.services import Services, services
+from idp.store import federation as national_links
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REPORT_DIR = Path(os.environ.get("ENT_IDP_CONFORMANCE_REPORT", "conformance-report"))
@@ -46,6 +52,8 @@ SCHOOL = "0770001H"
 PASSWORD = "Tilleul2026"
 HELP_DESK = "vie-scolaire@tilleuls.example.fr"
 PERSONA = ("Hélène", "Martin")
+PERSONA_BIRTH_DATE = "1983-06-21"
+"""What FranceConnect's pivot identity of the persona says, and her account too."""
 """The person of the guides' pictures: each step that needs one account gets hers, made again
 for it (the suite removes the account it made for the step before, which frees the login), so
 that every screenshot shows the same name and login."""
@@ -80,6 +88,29 @@ class Person:
 
 
 @dataclass
+class NationalPerson:
+    """Someone ÉduConnect or FranceConnect knows, whose ENT account is `login`."""
+
+    username: str
+    password: str
+    login: str
+    secret: str | None
+    """The account's activation code while it is pending (its password once active, when known)."""
+
+
+@dataclass
+class NationalIdentities:
+    """The instance's ÉduConnect and FranceConnect, and how the suite gets people both know."""
+
+    listed: dict[str, list[dict]] = field(default_factory=dict)
+    """`federation` of the accounts file (demo.json): provider → identities."""
+    reset: Callable[[str], str] | None = None
+    """With the directory: an account made pending again (its national links removed); its new code."""
+    add: dict[str, Callable[[Any], None]] = field(default_factory=dict)
+    """Local instance: makes a person known to the provider's demo."""
+
+
+@dataclass
 class CollegeApp:
     name: str
     url: str
@@ -106,6 +137,41 @@ class Instance:
     """Removes an account the suite made, its sessions ended (set with the provisioner)."""
     made: dict[tuple[str, str], str] = field(default_factory=dict)
     """Logins of the accounts the suite made, by (given name, surname)."""
+    national: NationalIdentities = field(default_factory=NationalIdentities)
+
+    def national_person(self, provider: str) -> NationalPerson:
+        """A pending parent account and its person's identity at `provider` (educonnect or
+        franceconnect): the persona's, made known to the local demo; or one of the accounts file."""
+        adding = self.national.add.get(provider)
+        if adding is not None and self.provisioner is not None:
+            person = self.pending(Profile.PARENT)
+            directory = self.provisioner.directory
+            account = directory.get(person.login)
+            key = f"77{secrets.randbelow(10 ** 6):06d}"
+            directory.update_from_feed(person.login, replace(NewAccount.of(account), join_key=key,
+                                                             birth_date=PERSONA_BIRTH_DATE))
+            username = f"{provider}.{person.login}"
+            if provider == "educonnect":
+                identity: Any = educonnect_identity(username, person.given_name, person.surname, key)
+            else:
+                identity = FranceConnectIdentity(username, "Fc-" + secrets.token_hex(4), person.given_name,
+                                                 person.surname.upper(), PERSONA_BIRTH_DATE,
+                                                 email=f"{person.login}@example.fr")
+            adding(identity)
+            return NationalPerson(username, identity.password, person.login, person.secret)
+        listed = self.national.listed.get(provider, [])
+        if not listed:
+            pytest.skip(f"non exécuté : le fichier de comptes ne donne pas d’identité {provider} "
+                        "(ent-idp demo --federation en donne)")
+        entry = next((entry for entry in listed if entry.get("state") == "pending"), listed[0])
+        if self.national.reset is not None:
+            return NationalPerson(entry["username"], entry["password"], entry["login"],
+                                  self.national.reset(entry["login"]))
+        known = next((account for account in self.pool if account.get("login") == entry["login"]), {})
+        if known.get("state") != "pending":
+            pytest.skip("non exécuté : le compte de cette identité n’est plus en attente d’activation (--config "
+                        "permet de le remettre en attente)")
+        return NationalPerson(entry["username"], entry["password"], entry["login"], known.get("activation_code"))
 
     def college(self, index: int) -> CollegeApp:
         if index >= len(self.colleges):
@@ -208,13 +274,17 @@ def _deployment(base_url: str) -> Instance:
     outbox = os.environ.get("ENT_IDP_CONFORMANCE_OUTBOX") or listed.get("outbox_dir")
     instance = Instance(base_url, "déploiement (fichier de comptes)", colleges, cas_apps,
                         pool=list(listed.get("accounts", [])), outbox_dir=Path(outbox) if outbox else None)
+    instance.national.listed = {provider: list(found.get("identities", []))
+                                for provider, found in listed.get("federation", {}).items()}
     config = os.environ.get("ENT_IDP_CONFIG")
     if config:
         settings = load_settings(config)
         ldap = settings.ldap
         directory = connect(ldap.url, ldap.base_dn, ldap.bind_dn, ldap.bind_password, ldap.timeout)
         instance.provisioner = Provisioner(directory, settings.accounts.activation_code_days)
-        instance.remove = functools.partial(Services(settings).accounts.remove, actor="conformance")
+        built = Services(settings)
+        instance.remove = functools.partial(built.accounts.remove, actor="conformance")
+        instance.national.reset = functools.partial(_pending_again, directory, built)
         instance.source = "déploiement (accès à l’annuaire)"
         instance.help_desk = settings.help_desks.get(SCHOOL)
         if not settings.smtp_url and instance.outbox_dir is None:
@@ -222,6 +292,14 @@ def _deployment(base_url: str) -> Instance:
         if settings.sms_gateway.startswith("file://"):
             instance.sms_dir = Path(settings.sms_gateway[len("file://"):])
     return instance
+
+
+def _pending_again(directory: Directory, built: Services, login: str) -> str:
+    """The account back to pending with a new activation code, its national identities unlinked."""
+    code = new_activation_code()
+    directory.issue_activation_code(login, code, datetime.now(UTC) + timedelta(days=1))
+    national_links.unlink_everything_of(built.store, login)
+    return printed(code)
 
 
 def _local_instance(folder: Path) -> Iterator[Instance]:
@@ -232,6 +310,8 @@ def _local_instance(folder: Path) -> Iterator[Instance]:
     smtp.start()
     port, college_ports, cas_port = free_port(), [free_port(), free_port()], free_port()
     base_url = f"http://127.0.0.1:{port}"
+    national = DemoFederation.at(f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}", base_url,
+                                 folder / "federation")
     colleges = [CollegeApp("Collège Les Tilleuls — Vie scolaire", f"http://127.0.0.1:{college_ports[0]}"),
                 CollegeApp("Collège Jean Moulin — Cahier de textes", f"http://127.0.0.1:{college_ports[1]}")]
     config = folder / "idp.toml"
@@ -243,9 +323,16 @@ def _local_instance(folder: Path) -> Iterator[Instance]:
         f'[schools]\n"{SCHOOL}" = "Collège Les Tilleuls"\n'
         f'[partners]\n"Collège Les Tilleuls" = "{colleges[0].url}"\n'
         f'[ldap]\nurl = "{slapd.url}"\nbase_dn = "{slapd.base_dn}"\nbind_dn = "{slapd.admin_dn}"\n'
-        f'bind_password = "{slapd.admin_password}"\n', encoding="utf-8")
+        f'bind_password = "{slapd.admin_password}"\n' + "\n".join(national.settings_lines()) + "\n",
+        encoding="utf-8")
     app = create_app(load_settings(config, environ={}))
     servers = [_serve(app, port)]
+    [(educonnect, educonnect_port), (franceconnect, franceconnect_port)] = national.sites(app, [], [])
+    servers += [_serve(educonnect, educonnect_port), _serve(franceconnect, franceconnect_port)]
+    known = NationalIdentities(add={
+        "educonnect": lambda identity: educonnect.config["IDENTITIES"].__setitem__(identity.username, identity),
+        "franceconnect": lambda identity: franceconnect.extensions["franceconnect_demo"].people.__setitem__(
+            identity.username, identity)})
     for college, college_port in zip(colleges, college_ports, strict=True):
         with app.app_context():
             registered = clients.register(services().store, name=college.name,
@@ -265,7 +352,7 @@ def _local_instance(folder: Path) -> Iterator[Instance]:
         with app.app_context():
             services().accounts.remove(login, actor="conformance")
     yield Instance(base_url, "instance locale", colleges, [pronote], Provisioner(directory, 90), mailbox=mailbox,
-                   sms_dir=folder / "sms", help_desk=HELP_DESK, remove=remove)
+                   sms_dir=folder / "sms", help_desk=HELP_DESK, remove=remove, national=known)
     for server, thread in servers:
         server.shutdown()
         thread.join()

@@ -67,6 +67,14 @@ _STEPS = [
     ("M3", "parents", "Mon compte", "Il change son courriel de récupération : la nouvelle adresse ne sert qu’une "
                                     "fois ouvert le lien de confirmation qu’elle reçoit ; l’ancienne est prévenue."),
     ("M4", "parents", "Mon compte", "Il voit où il est connecté et déconnecte un autre appareil."),
+    ("F1", "parents", "Identités nationales", "Un parent ou un élève dont l’identité ÉduConnect porte l’identifiant "
+                                              "académique enregistré par l’établissement se connecte avec « Se "
+                                              "connecter avec ÉduConnect », sans mot de passe de l’ENT ; un compte "
+                                              "en attente est activé ainsi (charte acceptée, courriel donné)."),
+    ("F2", "parents", "Identités nationales", "Un parent se connecte avec « S’identifier avec FranceConnect » ; la "
+                                              "première fois, l’ENT relie l’identité au compte une fois que le parent "
+                                              "l’a confirmé par son identifiant et son mot de passe, ou le code "
+                                              "d’activation de sa lettre."),
     ("T1", "teachers", "Professeurs", "Après activation, le professeur est connecté aux applications du collège "
                                       "sans nouvelle saisie."),
     ("O1", "apps", "Authentification unique", "Une application du collège reçoit l’identité et le profil de "

@@ -123,7 +123,7 @@ def run_demo(data_dir: Path, *, host: str, port: int, college_port: int | None =
         sites.append((create_cas_app(settings.issuer, cas_url, secrets.token_urlsafe(32)), host, cas_port))
         if national is not None:
             sites += [(site, host, site_port) for site, site_port in
-                      national.sites(app, Services(settings).directory, demo_file)]
+                      national.demo_sites(app, Services(settings).directory, demo_file)]
 
         def ready() -> None:
             print(f"{settings.ent_name} (démonstration) : {settings.issuer}")

@@ -47,49 +47,62 @@ class DemoFederation:
                 "", "[federation.franceconnect]", f'issuer = "{self.franceconnect_url}{API}"',
                 f'client_id = "{self.registered.client_id}"', f'client_secret = "{self.registered.client_secret}"']
 
-    def sites(self, ent: Flask, directory: Directory, demo_file: Path) -> list[tuple[Flask, int]]:
-        """The two identity providers, their identities listed in demo.json (`federation`)."""
+    def sites(self, ent: Flask, educonnect: list[EduConnectIdentity],
+              franceconnect: list[FranceConnectIdentity]) -> list[tuple[Flask, int]]:
+        """The two identity providers (ÉduConnect reads the ENT's metadata), knowing these people."""
         from idp.federation.educonnect_endpoints import EXTENSION
 
         sp_metadata = self.folder / "educonnect" / "ent-metadata.xml"
         sp_metadata.write_text(ent.extensions[EXTENSION].metadata, encoding="utf-8")
-        educonnect, franceconnect, listed = self._identities(directory)
-        content = json.loads(demo_file.read_text(encoding="utf-8"))
-        content["federation"] = listed
-        demo_file.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         return [(create_educonnect_demo(self.educonnect_url, self.folder / "educonnect", sp_metadata, educonnect,
                                         secrets.token_urlsafe(32)), _port(self.educonnect_url)),
                 (create_franceconnect_demo(self.franceconnect_url, self.registered, franceconnect,
                                            secrets.token_urlsafe(32)), _port(self.franceconnect_url))]
 
-    def _identities(self, directory: Directory) -> tuple[list[EduConnectIdentity], list[FranceConnectIdentity],
-                                                        dict[str, Any]]:
-        educonnect, franceconnect = [], []
-        listed: dict[str, Any] = {"educonnect": {"identities": []}, "franceconnect": {"identities": []}}
-        for username, login, identifier, kind in EDUCONNECT:
-            account = directory.find(login)
-            if account is None:
-                continue
-            if account.join_key != identifier:
-                directory.update_from_feed(login, replace(NewAccount.of(account), join_key=identifier))
-            password = "Educ-" + secrets.token_hex(4)
-            educonnect.append(EduConnectIdentity(username, password, {
-                "givenName": [account.given_name], "sn": [account.surname],
-                "FrEduCtRefId": [f"{{AAF}}{ACADEMIE}|{kind}|{identifier}"]}))
-            listed["educonnect"]["identities"].append({"username": username, "password": password, "login": login})
-        for username, login, birth_date in FRANCECONNECT:
-            account = directory.find(login)
-            if account is None:
-                continue
-            if account.birth_date != birth_date:
-                directory.update_from_feed(login, replace(NewAccount.of(account), birth_date=birth_date))
-            password = "Fc-" + secrets.token_hex(4)
-            franceconnect.append(FranceConnectIdentity(username, password, account.given_name,
-                                                       account.surname.upper(), birth_date,
-                                                       email=f"{login}@exemple.fr"))
-            listed["franceconnect"]["identities"].append({"username": username, "password": password, "login": login,
-                                                          "state": account.stored_state.value})
-        return educonnect, franceconnect, listed
+    def demo_sites(self, ent: Flask, directory: Directory, demo_file: Path) -> list[tuple[Flask, int]]:
+        """The two, with identities of the demo accounts, listed in demo.json (`federation`)."""
+        educonnect, franceconnect, listed = demo_identities(directory)
+        content = json.loads(demo_file.read_text(encoding="utf-8"))
+        content["federation"] = listed
+        demo_file.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return self.sites(ent, educonnect, franceconnect)
+
+
+def educonnect_identity(username: str, given_name: str, surname: str, identifier: str,
+                        kind: str = "PARENT") -> EduConnectIdentity:
+    """Someone ÉduConnect knows, with the académie's identifier the school registered."""
+    return EduConnectIdentity(username, "Educ-" + secrets.token_hex(4), {
+        "givenName": [given_name], "sn": [surname], "FrEduCtRefId": [f"{{AAF}}{ACADEMIE}|{kind}|{identifier}"]})
+
+
+def demo_identities(directory: Directory) -> tuple[list[EduConnectIdentity], list[FranceConnectIdentity],
+                                                   dict[str, Any]]:
+    """The identities of the demo accounts, which get the join keys and birth dates they need."""
+    educonnect, franceconnect = [], []
+    listed: dict[str, Any] = {"educonnect": {"identities": []}, "franceconnect": {"identities": []}}
+    for username, login, identifier, kind in EDUCONNECT:
+        account = directory.find(login)
+        if account is None:
+            continue
+        if account.join_key != identifier:
+            directory.update_from_feed(login, replace(NewAccount.of(account), join_key=identifier))
+        identity = educonnect_identity(username, account.given_name, account.surname, identifier, kind)
+        educonnect.append(identity)
+        listed["educonnect"]["identities"].append({"username": username, "password": identity.password,
+                                                   "login": login})
+    for username, login, birth_date in FRANCECONNECT:
+        account = directory.find(login)
+        if account is None:
+            continue
+        if account.birth_date != birth_date:
+            directory.update_from_feed(login, replace(NewAccount.of(account), birth_date=birth_date))
+        password = "Fc-" + secrets.token_hex(4)
+        franceconnect.append(FranceConnectIdentity(username, password, account.given_name,
+                                                   account.surname.upper(), birth_date,
+                                                   email=f"{login}@exemple.fr"))
+        listed["franceconnect"]["identities"].append({"username": username, "password": password, "login": login,
+                                                      "state": account.stored_state.value})
+    return educonnect, franceconnect, listed
 
 
 def _port(url: str) -> int:

@@ -1,4 +1,4 @@
-"""`ent-idp conformance` against `ent-idp demo`, as an auditor runs it (README)."""
+"""`ent-idp conformance` against `ent-idp demo --federation`, as an auditor runs it (README)."""
 from __future__ import annotations
 
 import json
@@ -13,11 +13,11 @@ from tests.test_demo import ENT_IDP, free_port_with_the_next_ones, wait_for
 
 
 def test_conformance_against_the_demo_reports_every_step(tmp_path: Path) -> None:
-    port = free_port_with_the_next_ones()
+    port = free_port_with_the_next_ones(5)
     demo_dir = tmp_path / "demo"
     log = tmp_path / "demo.log"  # a file, not a pipe: the demo logs every request, and a full pipe would stall it
     with log.open("w") as output:
-        demo = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(demo_dir), "--port", str(port)],
+        demo = subprocess.Popen([ENT_IDP, "demo", "--data-dir", str(demo_dir), "--port", str(port), "--federation"],
                                 stdout=output, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/", demo)
