@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 GUIDE_STEPS = {
-    "parents": ("P", "C", "A", "S", "H", "R", "M"),
+    "parents": ("P", "C", "A", "S", "H", "R", "M", "F"),
     "teachers": ("C", "A", "S", "R", "T", "O", "M"),
-    "all": ("P", "C", "A", "S", "H", "R", "T", "O", "M"),
+    "all": ("P", "C", "A", "S", "H", "R", "T", "O", "M", "F"),
 }
 
 

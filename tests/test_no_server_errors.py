@@ -32,16 +32,18 @@ from werkzeug.datastructures import MultiDict
 from idp import clients
 from idp.app import create_app
 from idp.cas import services as cas_services
-from idp.config import EduConnectSettings, FederationSettings, load_settings
+from idp.config import EduConnectSettings, FederationSettings, FranceConnectSettings, load_settings
 from idp.demo_educonnect import write_metadata
+from idp.demo_franceconnect import API, Registered, create_franceconnect_demo
 from idp.directory import AccountState, Directory
-from idp.directory.slapd import PrivateSlapd
+from idp.directory.slapd import PrivateSlapd, free_port
 from idp.services import EXTENSION, services
 from idp.store import Consent, SsoSession, reset_tokens
 from idp.store.help_requests import OPEN, HelpRequest
 from idp.store.models import digest
 from idp.tasks import TaskQueue
 from tests.conftest import settings_file
+from tests.federation.federated import serve
 from tests.flows.conftest import PASSWORD, csrf_token, new_active, new_pending, sign_in
 from tests.flows.test_helpdesk import MOULIN, TILLEULS, new_staff
 
@@ -118,6 +120,10 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "federation.arrived": ("account",),
     "federation.confirm": ("login", "password"),
     "federation.activate": ("email", "mobile", "accept"),
+    "franceconnect.login": ("interaction",),
+    "franceconnect.back": ("code", "state", "error", "error_description"),
+    "franceconnect.signed_out": ("state",),
+    "account.franceconnect": (),
 }
 """Per endpoint, the query or form parameters its view reads (besides COMMON and csrf_token)."""
 METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.userinfo": ("GET", "POST"),
@@ -132,7 +138,7 @@ METHODS = {"oidc.authorize": ("GET", "POST"), "oidc.token": ("POST",), "oidc.use
            "account.devices": ("POST",), "account.email": ("GET", "POST"), "account.confirm_email": ("GET", "POST"),
            "account.mobile": ("GET", "POST"), "account.mobile_code": ("GET", "POST"), "administration.act": ("POST",),
            "saml.acs": ("POST",), "federation.arrived": ("GET", "POST"), "federation.confirm": ("GET", "POST"),
-           "federation.activate": ("GET", "POST")}
+           "federation.activate": ("GET", "POST"), "account.franceconnect": ("POST",)}
 """The methods of each endpoint (GET only when not listed)."""
 AUTHORIZATION_HEADER = {"oidc.token", "oidc.revoke", "oidc.introspect", "oidc.userinfo"}
 """Endpoints that also read the Authorization header (client authentication, bearer token)."""
@@ -143,7 +149,7 @@ SIGNED_IN_ONLY = {"portal.welcome", "consent.applications", "helpdesk.index", "h
                   "helpdesk.close", "helpdesk.new_code", "helpdesk.unlock", "account.overview", "account.password",
                   "account.devices", "account.my_data", "account.email", "account.mobile", "account.mobile_code",
                   "administration.index", "administration.school", "administration.accounts", "administration.act",
-                  "administration.pending_csv"}
+                  "administration.pending_csv", "account.franceconnect"}
 """Endpoints that send an anonymous browser to the login page."""
 EXAMPLES: dict[tuple[str, ...], int] = {
     ("oidc.authorize",): 100, ("oidc.token",): 250, ("oidc.revoke",): 200, ("oidc.userinfo",): 40, ("oidc.logout",): 40,
@@ -478,10 +484,16 @@ class World:
 @pytest.fixture(scope="module")
 def world(slapd: PrivateSlapd, directory: Directory, tmp_path_factory: pytest.TempPathFactory) -> World:
     folder = tmp_path_factory.mktemp("fuzz")
+    franceconnect_port = free_port()
+    franceconnect_url = f"http://127.0.0.1:{franceconnect_port}"
+    serve(create_franceconnect_demo(franceconnect_url, Registered("ent", "s" * 32, [], []), [], "f" * 40),
+          franceconnect_port)  # a FranceConnect that answers: the way back is fuzzed past the discovery
     settings = load_settings(settings_file(slapd, folder), environ={}).with_changes(
         terms_version="2026-09", schools=SCHOOLS, help_desks={TILLEULS: "vie-scolaire@example.fr"},
         sms_gateway=(folder / "sms").as_uri(), federation=FederationSettings(educonnect=EduConnectSettings(
-            metadata=str(write_metadata("http://127.0.0.1:9", folder / "educonnect")))))
+            metadata=str(write_metadata("http://127.0.0.1:9", folder / "educonnect"))),
+            franceconnect=FranceConnectSettings(issuer=franceconnect_url + API, client_id="ent",
+                                                client_secret="s" * 32)))
     app = create_app(settings)
     app.config["PROPAGATE_EXCEPTIONS"] = True  # an unhandled exception reaches the test, with its traceback
     return World(app, directory)
