@@ -68,10 +68,10 @@ _STEPS = [
                                     "fois ouvert le lien de confirmation qu’elle reçoit ; l’ancienne est prévenue."),
     ("M4", "parents", "Mon compte", "Il voit où il est connecté et déconnecte un autre appareil."),
     ("F1", "parents", "Identités nationales", "Un parent ou un élève dont l’identité ÉduConnect porte l’identifiant "
-                                              "académique enregistré par l’établissement se connecte avec « Se "
-                                              "connecter avec ÉduConnect », sans mot de passe de l’ENT ; un compte "
+                                              "académique enregistré par l’établissement se connecte avec « Se "
+                                              "connecter avec ÉduConnect », sans mot de passe de l’ENT ; un compte "
                                               "en attente est activé ainsi (charte acceptée, courriel donné)."),
-    ("F2", "parents", "Identités nationales", "Un parent se connecte avec « S’identifier avec FranceConnect » ; la "
+    ("F2", "parents", "Identités nationales", "Un parent se connecte avec « S’identifier avec FranceConnect » ; la "
                                               "première fois, l’ENT relie l’identité au compte une fois que le parent "
                                               "l’a confirmé par son identifiant et son mot de passe, ou le code "
                                               "d’activation de sa lettre."),

@@ -49,7 +49,10 @@ class Identity:
     amr: tuple[str, ...]
     """How the ENT session will say it was signed in (`amr` of ID tokens)."""
     join_keys: tuple[str, ...] = ()
-    """The académie's identifiers it carries (ÉduConnect)."""
+    """The académie's identifiers it carries (ÉduConnect): they name the accounts."""
+    linked_by_confirmation: bool = False
+    """It names no account by itself (FranceConnect): the person confirms theirs once, with its
+    password or its letter's code, and the link is kept. Adults' identities: never a pupil's account."""
     given_name: str = ""
     family_name: str = ""
     birthdate: str = ""
@@ -131,7 +134,7 @@ def accounts_for(identity: Identity) -> list[Account]:
     """The ENT accounts this identity already leads to, disabled ones left out: the accounts of
     its join keys (ÉduConnect), or the account linked to it (FranceConnect)."""
     directory = services().directory
-    if identity.join_keys:
+    if not identity.linked_by_confirmation:
         found = {account.login: account for key in identity.join_keys
                  if (account := directory.find_by_join_key(key)) is not None}
         accounts = list(found.values())

@@ -71,7 +71,7 @@ def arrived() -> Response | str | tuple[str, int]:
         return identity
     accounts = upstream.accounts_for(identity)
     if not accounts:
-        if identity.join_keys or identity.provider == "educonnect":
+        if not identity.linked_by_confirmation:
             audit("federation.no_account", provider=identity.provider, outcome="failure")
             upstream.forget()
             return render_template("federation/unknown.html", provider=identity.provider_name,
@@ -98,6 +98,8 @@ def confirm() -> Response | str | tuple[str, int]:
     identity = _identity_or_login()
     if isinstance(identity, Response):
         return identity
+    if not identity.linked_by_confirmation:  # its join keys alone name the accounts
+        return redirect(url_for("federation.arrived"))
     proposed = upstream.pivot_match(identity)
     form = ConfirmForm()
     if request.method == "GET" and proposed is not None:
@@ -119,8 +121,8 @@ def confirm() -> Response | str | tuple[str, int]:
             problem = gettext("Votre code d’activation a expiré. Demandez un nouveau code à votre établissement.")
         else:
             if account.profile is Profile.STUDENT:
-                problem = gettext("Un compte d’élève ne se connecte pas avec FranceConnect : utilisez ÉduConnect, ou "
-                                  "votre identifiant et votre mot de passe ENT.")
+                problem = gettext("Un compte d’élève ne se relie pas à %(provider)s : utilisez ÉduConnect, ou votre "
+                                  "identifiant et votre mot de passe ENT.", provider=identity.provider_name)
             else:
                 upstream.link(identity, account)
                 return _continue(account, identity)

@@ -117,7 +117,7 @@ def back() -> Response | tuple[str, int]:
         audit("federation.refused", provider=PROVIDER, outcome="refused", reason="userinfo of another sub")
         return upstream.failed(PROVIDER, "invalid", interaction)
     return upstream.arrive(upstream.Identity(
-        provider=PROVIDER, subject=str(claims["sub"]), amr=(PROVIDER,),
+        provider=PROVIDER, subject=str(claims["sub"]), amr=(PROVIDER,), linked_by_confirmation=True,
         given_name=str(claims.get("given_name", "")), family_name=str(claims.get("family_name", "")),
         birthdate=str(claims.get("birthdate", "")), email=str(claims.get("email", "")),
         logout={"id_token": token["id_token"]}, interaction=interaction))

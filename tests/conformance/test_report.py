@@ -128,7 +128,7 @@ def test_index_covers_every_step_with_verdicts_and_is_self_contained(tmp_path: P
     summary = re.search(r"<table>.*?</table>", page, re.S).group(0)
     rows = {re.search(r'#guide-(\w+)', row).group(1): re.findall(r'class="nombre">(\d+)</td>', row)
             for row in re.findall(r"<tr><th scope=\"row\"><a.*?</tr>", summary, re.S)}
-    assert rows == {"parents": ["26", "1", "1", "28"], "teachers": ["0", "0", "1", "1"], "apps": ["2", "0", "1", "3"]}
+    assert rows == {"parents": ["28", "1", "1", "30"], "teachers": ["0", "0", "1", "1"], "apps": ["2", "0", "1", "3"]}
     assert "Non conforme : 1 étape en échec" in page
     assert '<a href="#etape-A1">A1</a>' in page
     a1 = re.search(r'<section class="etape failed" id="etape-A1".*?</section>', page, re.S).group(0)
