@@ -16,8 +16,9 @@ import functools
 import hashlib
 import operator
 import re
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -35,13 +36,15 @@ from idp.cas import services as cas_services
 from idp.config import EduConnectSettings, FederationSettings, FranceConnectSettings, load_settings
 from idp.demo_educonnect import write_metadata
 from idp.demo_franceconnect import API, Registered, create_franceconnect_demo
-from idp.directory import AccountState, Directory
+from idp.directory import AccountState, Directory, NewAccount, Profile
 from idp.directory.slapd import PrivateSlapd, free_port
+from idp.provisioning.service import Provisioner
 from idp.services import EXTENSION, services
 from idp.store import Consent, SsoSession, reset_tokens
 from idp.store.help_requests import OPEN, HelpRequest
 from idp.store.models import digest
 from idp.tasks import TaskQueue
+from idp.upstream import Identity
 from tests.conftest import settings_file
 from tests.federation.federated import serve
 from tests.flows.conftest import PASSWORD, csrf_token, new_active, new_pending, sign_in
@@ -355,7 +358,7 @@ class World:
             db.flush()
             self.consent = str(row.id)
         self.browsers: dict[str, Browser] = {}
-        for who in ("anonymous", "parent", "staff", "activating", "admin"):
+        for who in ("anonymous", "parent", "staff", "activating", "admin", "federated"):
             self.browsers[who] = self._new_browser(who)
         self.id_token = self._tokens()["id_token"]
 
@@ -379,6 +382,19 @@ class World:
             asked = client.post("/mot-de-passe-oublie", data={"csrf_token": token, "who": self.victim,
                                                                  "channel": "sms"})
             assert asked.status_code == 302, asked.status_code
+            started = client.get("/authorize", query_string=self._authorization(self.first.client.client_id))
+        elif who == "federated":  # FranceConnect's identity proven, the account to confirm or activate
+            created = Provisioner(self.directory, 90).add(NewAccount("Fuzz", "Federee", Profile.PARENT, (TILLEULS,),
+                                                                     birth_date="1980-02-29"))
+            login = created.login
+            account = self.directory.get(login)
+            with client.session_transaction() as flow:
+                flow["federated"] = {**asdict(Identity("franceconnect", "fuzz-sub", ("franceconnect",),
+                                                       given_name="Fuzz", family_name="FEDEREE",
+                                                       birthdate="1980-02-29", linked_by_confirmation=True)),
+                                     "at": int(time.time())}
+                flow["federated_activation"] = {"login": login, "stamp": account.security_stamp,
+                                                "at": int(time.time())}
             started = client.get("/authorize", query_string=self._authorization(self.first.client.client_id))
         elif who == "activating":  # the activation code typed, the activation page to fill
             created = new_pending(self.directory, "Fuzzactivation")
@@ -412,7 +428,7 @@ class World:
         return browser, client
 
     def _still_valid(self, who: str, browser: Browser) -> bool:
-        if who == "activating":
+        if who in ("activating", "federated"):
             return self.directory.get(browser.login or "").stored_state is AccountState.PENDING
         if who == "anonymous":
             return True
@@ -510,6 +526,8 @@ def cases() -> Iterator[tuple[str, str, str]]:
                 browsers.append("admin")
             if endpoint == "activation.form":
                 browsers.append("activating")
+            if endpoint.startswith("federation."):
+                browsers.append("federated")
             for who in browsers:
                 yield endpoint, method, who
 

@@ -4,7 +4,11 @@ assertions come back (HTTP-POST to /saml/acs), where logouts go (/saml/slo), and
 certificates; the ENT signs its requests and wants signed assertions."""
 from __future__ import annotations
 
+import logging
+import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -24,6 +28,7 @@ DIGEST_ALGORITHM = "http://www.w3.org/2001/04/xmlenc#sha256"
 """Never pysaml2's default SHA-1."""
 REFRESH_HOURS = 24
 """How often metadata read from a URL is read again (the identity provider's keys rotate)."""
+log = logging.getLogger(__name__)
 
 
 def enabled(settings: Settings) -> bool:
@@ -36,8 +41,7 @@ def service_provider(settings: Settings) -> SPConfig:
     base = settings.issuer.rstrip("/")
     keys = key_pairs(Path(settings.instance_dir) / "saml", f"{settings.ent_name} ÉduConnect")
     source = settings.federation.educonnect.metadata
-    metadata = ({"remote": [{"url": source, "reload": REFRESH_HOURS * 3600}]} if source.startswith("https://")
-                else {"local": [source]})
+    metadata = metadata_spec(source)
     config = SPConfig()
     config.load({
         "entityid": base + METADATA_PATH,
@@ -62,6 +66,46 @@ def service_provider(settings: Settings) -> SPConfig:
         }},
     })
     return config
+
+
+def metadata_spec(source: str) -> dict[str, list]:
+    """pysaml2's way of naming where ÉduConnect's metadata is read."""
+    return {"remote": [{"url": source}]} if source.startswith("https://") else {"local": [source]}
+
+
+class MetadataRefresh:
+    """ÉduConnect's metadata read again, so that a new signing certificate is trusted without a
+    restart: from a URL every REFRESH_HOURS, from a file when it changed. A read that fails keeps
+    the metadata as it was (pysaml2's reload puts it back), and is tried again an hour later."""
+
+    def __init__(self, config: SPConfig, source: str) -> None:
+        self.config, self.source = config, source
+        self.read_at, self.stamp = time.monotonic(), self._file_stamp()
+        self.lock = threading.Lock()
+
+    def _file_stamp(self) -> float | None:
+        return None if self.source.startswith("https://") else os.stat(self.source).st_mtime
+
+    def due(self) -> bool:
+        if self.source.startswith("https://"):
+            return time.monotonic() - self.read_at >= REFRESH_HOURS * 3600
+        try:
+            return self._file_stamp() != self.stamp
+        except OSError:
+            return False
+
+    def refresh_if_due(self) -> None:
+        if not self.due() or not self.lock.acquire(blocking=False):
+            return
+        try:
+            self.config.metadata.reload(metadata_spec(self.source))
+            self.read_at = time.monotonic()
+            self.stamp = self._file_stamp()
+        except Exception as error:  # unreachable, unreadable, badly signed: the old metadata stays
+            log.warning("ÉduConnect metadata not read again: %s", error)
+            self.read_at = time.monotonic() - (REFRESH_HOURS - 1) * 3600
+        finally:
+            self.lock.release()
 
 
 def signed_metadata(config: SPConfig) -> str:

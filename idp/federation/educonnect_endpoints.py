@@ -53,6 +53,7 @@ class EduConnect:
     """Signed once, at start: it changes only with the keys."""
     identity_provider: str
     """ÉduConnect's entity id, from its metadata."""
+    refresh: educonnect.MetadataRefresh
 
     def client(self) -> Saml2Client:
         """A client per request: pysaml2's keeps the identities it read in memory otherwise."""
@@ -63,8 +64,9 @@ def setup_educonnect(app: Flask) -> None:
     settings = app.extensions[SERVICES].settings
     if educonnect.enabled(settings):
         config = educonnect.service_provider(settings)
-        app.extensions[EXTENSION] = EduConnect(config, educonnect.signed_metadata(config),
-                                               educonnect.identity_provider(config))
+        app.extensions[EXTENSION] = EduConnect(
+            config, educonnect.signed_metadata(config), educonnect.identity_provider(config),
+            educonnect.MetadataRefresh(config, settings.federation.educonnect.metadata))
         registry = app.extensions[upstream.EXTENSION]
         registry.enabled.add(PROVIDER)
         registry.leaves[PROVIDER] = _leave
@@ -76,6 +78,7 @@ def _provider() -> EduConnect:
     provider: EduConnect | None = current_app.extensions.get(EXTENSION)
     if provider is None:
         abort(404)
+    provider.refresh.refresh_if_due()
     return provider
 
 

@@ -2,12 +2,16 @@
 replayed, sent to another browser, cancelled; nobody is signed in and the person is told."""
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from saml2.metadata import entity_descriptor
 
+from idp.demo_educonnect import identity_provider_config
 from idp.directory import Directory
 from tests.conftest import audit_events, has_event
 from tests.federation.federated import (
@@ -109,3 +113,22 @@ def test_cancelled_at_educonnect_says_so(federation: Federation, identity: str) 
     answer = browser.post(action, data=fields)
     assert answer.status_code == 400 and "La connexion avec ÉduConnect a été annulée." in answer.text
     assert signed_in_login(browser, federation) is None
+
+
+def test_a_new_signing_key_in_the_metadata_is_trusted_without_a_restart(federation: Federation, identity: str,
+                                                                        tmp_path: Path) -> None:
+    """ÉduConnect rotates its key: its new metadata (a file here, or a URL read every day) lists
+    the new certificate, and the ENT trusts it at its next read, not before."""
+    metadata = Path(federation.ent.config["ENT_IDP"].federation.educonnect.metadata)
+    before = metadata.read_bytes()
+    federation.behaviour.signing_folder = tmp_path / "rotated"
+    assert sign_in_at_educonnect(requests.Session(), federation, identity).status_code == 400
+    rotated = identity_provider_config(federation.educonnect_url, tmp_path, None, tmp_path / "rotated")
+    try:
+        metadata.write_text(str(entity_descriptor(rotated)), encoding="utf-8")
+        os.utime(metadata, (time.time() + 5, time.time() + 5))
+        browser = requests.Session()
+        assert sign_in_at_educonnect(browser, federation, identity).url == federation.issuer + "/accueil"
+    finally:
+        metadata.write_bytes(before)
+        os.utime(metadata, (time.time() + 10, time.time() + 10))
