@@ -49,12 +49,16 @@ class Behaviour:
     encrypt_assertions: bool = True
     signing_folder: Path | None = None
     """Another key pair than the metadata's: a forged signature."""
+    audience: str | None = None
+    """Another service provider the assertion is made for."""
+    lifetime_minutes: int = 5
+    """How long the assertion is valid (negative: expired when it is made)."""
     sent: list[dict[str, str]] = field(default_factory=list)
     """Every response form posted (what a replay sends again)."""
 
 
 def identity_provider_config(base_url: str, folder: Path, sp_metadata: Path | None,
-                             signing_folder: Path | None = None) -> IdPConfig:
+                             signing_folder: Path | None = None, lifetime_minutes: int = 5) -> IdPConfig:
     keys = key_pairs(signing_folder or folder / "keys", "ÉduConnect (démonstration)")["signing"]
     config = IdPConfig()
     config.load({
@@ -72,7 +76,7 @@ def identity_provider_config(base_url: str, folder: Path, sp_metadata: Path | No
             "name_id_format": [NAMEID_FORMAT_TRANSIENT],
             "signing_algorithm": SIGNING_ALGORITHM,
             "digest_algorithm": DIGEST_ALGORITHM,
-            "policy": {"default": {"lifetime": {"minutes": 5}, "attribute_restrictions": None,
+            "policy": {"default": {"lifetime": {"minutes": lifetime_minutes}, "attribute_restrictions": None,
                                    "name_form": "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"}},
         }},
     })
@@ -115,7 +119,8 @@ def create_educonnect_demo(base_url: str, folder: Path, sp_metadata: Path, ident
     app.config["IDENTITIES"] = {identity.username: identity for identity in identities}
 
     def server() -> Server:
-        return Server(config=identity_provider_config(base_url, folder, sp_metadata, behaviour.signing_folder))
+        return Server(config=identity_provider_config(base_url, folder, sp_metadata, behaviour.signing_folder,
+                                                      behaviour.lifetime_minutes))
 
     def page(message: str = "", status: int = 200, **values: Any) -> tuple[str, int]:
         return render_template_string(_PAGE, message=message, **values), status
@@ -163,6 +168,8 @@ def create_educonnect_demo(base_url: str, folder: Path, sp_metadata: Path, ident
         idp = server()
         parsed = parse(idp, kept)
         arguments = idp.response_args(parsed.message, [BINDING_HTTP_POST])
+        encryption_certificate = _encryption_certificate(idp, arguments["sp_entity_id"])
+        arguments["sp_entity_id"] = behaviour.audience or arguments["sp_entity_id"]
         name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=secrets.token_hex(16),
                          sp_name_qualifier=arguments["sp_entity_id"], name_qualifier=idp.config.entityid)
         response = idp.create_authn_response(
@@ -170,8 +177,7 @@ def create_educonnect_demo(base_url: str, folder: Path, sp_metadata: Path, ident
             authn={"class_ref": PASSWORD, "authn_auth": idp.config.entityid},
             sign_assertion=behaviour.sign_assertions, sign_response=False,
             encrypt_assertion=behaviour.encrypt_assertions,
-            encrypt_cert_assertion=_encryption_certificate(idp, arguments["sp_entity_id"])
-            if behaviour.encrypt_assertions else None, **arguments)
+            encrypt_cert_assertion=encryption_certificate if behaviour.encrypt_assertions else None, **arguments)
         session["signed_in"] = {"name_id": str(name_id), "sp": arguments["sp_entity_id"]}
         return _post(idp, str(response), arguments["destination"], kept["RelayState"], behaviour)
 

@@ -32,7 +32,8 @@ def identity(federation: Federation, directory: Directory) -> Iterator[str]:
     federation.add_identity(f"refused-{login}", ref_id(key))
     yield f"refused-{login}"
     federation.behaviour.sign_assertions = federation.behaviour.encrypt_assertions = True
-    federation.behaviour.signing_folder = None
+    federation.behaviour.signing_folder = federation.behaviour.audience = None
+    federation.behaviour.lifetime_minutes = 5
 
 
 def test_an_unsigned_assertion_is_refused(federation: Federation, identity: str) -> None:
@@ -47,6 +48,23 @@ def test_an_unsigned_assertion_is_refused(federation: Federation, identity: str)
 def test_an_assertion_signed_with_another_key_is_refused(federation: Federation, identity: str,
                                                          tmp_path: Path) -> None:
     federation.behaviour.signing_folder = tmp_path / "forger"
+    browser = requests.Session()
+    page = sign_in_at_educonnect(browser, federation, identity)
+    assert page.status_code == 400 and NOT_VERIFIED in page.text
+    assert signed_in_login(browser, federation) is None
+
+
+def test_an_assertion_for_another_service_provider_is_refused(federation: Federation, identity: str) -> None:
+    federation.behaviour.audience = "https://autre-ent.example.fr/saml/metadata"
+    federation.behaviour.encrypt_assertions = False  # signed, for another: only the audience is wrong
+    browser = requests.Session()
+    page = sign_in_at_educonnect(browser, federation, identity)
+    assert page.status_code == 400 and NOT_VERIFIED in page.text
+    assert signed_in_login(browser, federation) is None
+
+
+def test_an_expired_assertion_is_refused(federation: Federation, identity: str) -> None:
+    federation.behaviour.lifetime_minutes = -10
     browser = requests.Session()
     page = sign_in_at_educonnect(browser, federation, identity)
     assert page.status_code == 400 and NOT_VERIFIED in page.text
