@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.utils import CryptographyDeprecationWarning
-from flask import Flask, Response, abort, redirect, render_template_string, request, session
+from flask import Flask, Response, abort, redirect, request, session
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.authn_context import PASSWORD
 from saml2.config import IdPConfig
@@ -23,6 +23,7 @@ from saml2.samlp import STATUS_AUTHN_FAILED
 from saml2.sigver import verify_redirect_signature
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from idp.demo_identity_page import identity_provider_page
 from idp.federation.educonnect import DIGEST_ALGORITHM, SIGNING_ALGORITHM, XMLSEC
 from idp.federation.saml_keys import key_pairs
 
@@ -91,25 +92,6 @@ def write_metadata(base_url: str, folder: Path) -> Path:
     return path
 
 
-_PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>ÉduConnect (démonstration)</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main>
-<h1>ÉduConnect (démonstration)</h1>
-{% if message %}<p role="alert">{{ message }}</p>{% endif %}
-{% if form %}
-<p>Connexion demandée par : {{ sp }}</p>
-<form method="post">
-  <p><label for="username">Identifiant ÉduConnect</label><br>
-    <input id="username" name="username" autocomplete="username" value="{{ username }}"></p>
-  <p><label for="password">Mot de passe</label><br>
-    <input id="password" name="password" type="password" autocomplete="current-password"></p>
-  <p><button type="submit">Se connecter</button></p>
-</form>
-<p><a href="{{ cancel }}">Annuler et revenir au service</a></p>
-{% endif %}
-</main></body></html>"""
-
 
 def create_educonnect_demo(base_url: str, folder: Path, sp_metadata: Path, identities: list[EduConnectIdentity],
                            secret_key: str, behaviour: Behaviour | None = None) -> Flask:
@@ -123,7 +105,8 @@ def create_educonnect_demo(base_url: str, folder: Path, sp_metadata: Path, ident
                                                       behaviour.lifetime_minutes))
 
     def page(message: str = "", status: int = 200, **values: Any) -> tuple[str, int]:
-        return render_template_string(_PAGE, message=message, **values), status
+        return identity_provider_page("ÉduConnect (démonstration)", "Identifiant ÉduConnect", message, status,
+                                      **values)
 
     def signed(idp: Server, entity_id: str) -> bool:
         message = {name: request.args[name] for name in ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg",
@@ -154,7 +137,7 @@ def create_educonnect_demo(base_url: str, folder: Path, sp_metadata: Path, ident
         if parsed is None:
             return page("Demande de connexion non signée ou mal signée : refusée.", 400)
         session["request"] = kept
-        return page(form=True, sp=parsed.message.issuer.text, username="", cancel=SSO_PATH + "/annuler")
+        return page(form=True, asking=parsed.message.issuer.text, username="", cancel=SSO_PATH + "/annuler")
 
     @app.post(SSO_PATH)
     def sign_in() -> WerkzeugResponse | tuple[str, int]:
@@ -163,7 +146,7 @@ def create_educonnect_demo(base_url: str, folder: Path, sp_metadata: Path, ident
             return page("Aucune connexion en cours.", 400)
         person = app.config["IDENTITIES"].get(request.form.get("username", "").strip())
         if person is None or not secrets.compare_digest(person.password, request.form.get("password", "")):
-            return page("Identifiant ou mot de passe incorrect.", 400, form=True, sp="",
+            return page("Identifiant ou mot de passe incorrect.", 400, form=True, asking="",
                         username=request.form.get("username", ""), cancel=SSO_PATH + "/annuler")
         idp = server()
         parsed = parse(idp, kept)

@@ -15,10 +15,12 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oidc.core.grants import OpenIDCode
-from flask import Flask, Response, jsonify, redirect, render_template_string, request, session
+from flask import Flask, Response, jsonify, redirect, request, session
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from werkzeug.wrappers import Response as WerkzeugResponse
+
+from idp.demo_identity_page import identity_provider_page
 
 API = "/api/v2"
 PIVOT_SCOPES = ("openid", "given_name", "family_name", "birthdate", "birthplace", "birthcountry", "gender", "email",
@@ -182,25 +184,6 @@ class IdTokens(OpenIDCode):
         return self.state.claims(user, scope)
 
 
-_PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>FranceConnect (démonstration)</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main>
-<h1>FranceConnect (démonstration)</h1>
-{% if message %}<p role="alert">{{ message }}</p>{% endif %}
-{% if form %}
-<p>Connexion demandée par : {{ client }}</p>
-<form method="post">
-  <p><label for="username">Identifiant</label><br>
-    <input id="username" name="username" autocomplete="username" value="{{ username }}"></p>
-  <p><label for="password">Mot de passe</label><br>
-    <input id="password" name="password" type="password" autocomplete="current-password"></p>
-  <p><button type="submit">Se connecter</button></p>
-</form>
-<p><a href="{{ cancel }}">Annuler et revenir au service</a></p>
-{% endif %}
-</main></body></html>"""
-
 
 def create_franceconnect_demo(base_url: str, registered: Registered, identities: list[FranceConnectIdentity],
                               secret_key: str) -> Flask:
@@ -223,7 +206,7 @@ def create_franceconnect_demo(base_url: str, registered: Registered, identities:
         return None if state.available else ("Service indisponible", 503)
 
     def page(message: str = "", status: int = 200, **values: Any) -> tuple[str, int]:
-        return render_template_string(_PAGE, message=message, **values), status
+        return identity_provider_page("FranceConnect (démonstration)", "Identifiant", message, status, **values)
 
     @app.get(API + "/.well-known/openid-configuration")
     def discovery() -> Response:
@@ -252,11 +235,11 @@ def create_franceconnect_demo(base_url: str, registered: Registered, identities:
         if request.method == "GET" and session.get("username") in state.people:
             return server.create_authorization_response(grant_user=session["username"], grant=grant)
         if request.method == "GET":
-            return page(form=True, client="ENT", username="", cancel=cancel)
+            return page(form=True, asking="ENT", username="", cancel=cancel)
         username = request.form.get("username", "").strip()
         person = state.people.get(username)
         if person is None or not secrets.compare_digest(person.password, request.form.get("password", "")):
-            return page("Identifiant ou mot de passe incorrect.", 400, form=True, client="ENT", username=username,
+            return page("Identifiant ou mot de passe incorrect.", 400, form=True, asking="ENT", username=username,
                         cancel=cancel)
         session["username"] = username
         return server.create_authorization_response(grant_user=username, grant=grant)

@@ -79,9 +79,7 @@ def test_a_pupils_account_is_not_linked_to_franceconnect(federation: Federation,
 def test_se_deconnecter_ends_the_franceconnect_session_too(federation: Federation, directory: Directory) -> None:
     login, _ = person(directory, given_name="Sylvie", surname="Garnier")
     federation.add_franceconnect_identity("sylvie", "Sylvie", "GARNIER", "1975-01-20")
-    browser = requests.Session()
-    page = sign_in_at_franceconnect(browser, federation, "sylvie")
-    browser.post(page.url, data={"csrf_token": csrf_token(page.text), "login": login, "password": "Tilleul-2026-long"})
+    browser = linked_with_password(federation, "sylvie", login)
     home = browser.get(federation.issuer + "/accueil")
     signed_out = browser.post(federation.issuer + "/logout", data={"csrf_token": csrf_token(home.text)})
     visited = [response.url.split("?")[0] for response in signed_out.history]
@@ -129,9 +127,7 @@ def test_an_id_token_below_the_level_asked_for_is_refused(federation: Federation
 def test_mon_compte_shows_the_link_and_removes_it(federation: Federation, directory: Directory) -> None:
     login, _ = person(directory, given_name="Agnès", surname="Roussel")
     federation.add_franceconnect_identity("agnes", "Agnès", "ROUSSEL", "1981-07-14")
-    browser = requests.Session()
-    page = sign_in_at_franceconnect(browser, federation, "agnes")
-    browser.post(page.url, data={"csrf_token": csrf_token(page.text), "login": login, "password": "Tilleul-2026-long"})
+    browser = linked_with_password(federation, "agnes", login)
     overview = browser.get(federation.issuer + "/compte")
     assert "Votre identité FranceConnect est reliée à ce compte depuis le" in overview.text
     removed = browser.post(federation.issuer + "/compte/franceconnect", data={"csrf_token": csrf_token(overview.text)})
@@ -146,12 +142,20 @@ def test_just_signed_in_with_franceconnect_a_password_is_chosen_without_the_curr
         federation: Federation, directory: Directory) -> None:
     login, _ = person(directory, given_name="Yves", surname="Perrin")
     federation.add_franceconnect_identity("yves", "Yves", "PERRIN", "1969-02-28")
-    browser = requests.Session()
-    page = sign_in_at_franceconnect(browser, federation, "yves")
-    browser.post(page.url, data={"csrf_token": csrf_token(page.text), "login": login, "password": "Tilleul-2026-long"})
+    browser = linked_with_password(federation, "yves", login)
     form = browser.get(federation.issuer + "/compte/mot-de-passe")
     assert "Vous venez de vous connecter avec FranceConnect" in form.text and 'name="current"' not in form.text
     changed = browser.post(form.url, data={"csrf_token": csrf_token(form.text), "password": "Marronnier-Vert-2027",
                                            "confirmation": "Marronnier-Vert-2027"})
     assert "Votre mot de passe a été modifié" in changed.text
     directory.verify(login, "Marronnier-Vert-2027")
+
+
+def linked_with_password(federation: Federation, username: str, login: str) -> requests.Session:
+    """A browser signed in with FranceConnect, its identity linked to `login` with its password."""
+    browser = requests.Session()
+    page = sign_in_at_franceconnect(browser, federation, username)
+    linked = browser.post(page.url, data={"csrf_token": csrf_token(page.text), "login": login,
+                                          "password": "Tilleul-2026-long"})
+    assert linked.url == federation.issuer + "/accueil", linked.text
+    return browser
