@@ -376,7 +376,7 @@ def through_login_page(browser: Browser, issuer: str, start: str, first_step: st
     leads back to the app."""
     began = time.perf_counter()
     response = browser.request("GET", start)
-    _expect(response, first_step, 302)
+    _expect(response, first_step, (302, 303))
     mark = time.perf_counter()
     steps[first_step] = mark - began
 
@@ -740,6 +740,8 @@ def main() -> None:
     parser.add_argument("--hash-seconds", type=float, default=None,
                         help="seconds of binds in all, half before and half after the levels "
                              "(default: --duration, at most 20)")
+    parser.add_argument("--compare", choices=["oidc-provider"],
+                        help="also drive node-oidc-provider (npm, pinned) level by level, and print both CPU figures")
     args = parser.parse_args()
     levels = levels_of(args)
     cost = COSTS[args.cost]
@@ -751,18 +753,25 @@ def main() -> None:
         bench = Bench(args, Path(folder), stack)
         slapd, logins, meter = bench.slapd, bench.logins, bench.meter
         oidc = OidcSignIns(*bench.client)
+        reference = compared(args, Path(folder), stack)
 
         if args.warmup > 0:
             warm = run_level(context, max(levels), args.warmup, bench.url, oidc, logins, None)
             print(f"  warm-up: {warm['flows']} flows, {warm['errors']} errors {warm['error_kinds'] or ''}", flush=True)
+            if reference is not None:
+                run_level(context, max(levels), args.warmup, reference.url, REFERENCE_FLOWS, logins, None)
 
         # The limit is measured half before and half after the levels: the machine's speed drifts.
         print(f"hash-bound limit: {args.hash_processes} processes binding for {hash_seconds / 2:.0f} s…", flush=True)
         limits = [hash_bound(context, slapd, logins[-1], args.hash_processes, hash_seconds / 2)]
-        results = []
+        results, references = [], []
         for concurrency in levels:
             print(f"concurrency {concurrency}: {args.duration:.0f} s…", flush=True)
             results.append(run_level(context, concurrency, args.duration, bench.url, oidc, logins, meter))
+            if reference is not None:  # right after, level by level: the machine's speed drifts
+                print(f"  node-oidc-provider at concurrency {concurrency}: {args.duration:.0f} s…", flush=True)
+                references.append(run_level(context, concurrency, args.duration, reference.url, REFERENCE_FLOWS,
+                                            logins, CpuMeter(reference.pid, slapd.pid)))
         print(f"hash-bound limit again: {hash_seconds / 2:.0f} s…", flush=True)
         limits.append(hash_bound(context, slapd, logins[-1], args.hash_processes, hash_seconds / 2))
         limit = _combined(limits)
@@ -770,7 +779,24 @@ def main() -> None:
         keys = bench.signing_keys()
         if args.keep:
             wait_for_ctrl_c()
-    report(args, cost, results, limit, slapd_peak, keys)
+    report(args, cost, results, limit, slapd_peak, keys, references)
+
+
+REFERENCE_CLIENT = ("bench-reference", "bench-reference-secret-0123456789")
+REFERENCE_FLOWS = OidcSignIns(*REFERENCE_CLIENT)
+TARGET_REFERENCE_RATIO = 1.5
+"""The provider's CPU per flow, at most this many times node-oidc-provider's."""
+
+
+def compared(args: argparse.Namespace, work: Path, stack: ExitStack):  # type: ignore[no-untyped-def]
+    """node-oidc-provider, with `--compare oidc-provider`."""
+    if args.compare != "oidc-provider":
+        return None
+    from oidc_provider import NodeOidcProvider
+    reference = NodeOidcProvider(work / "oidc-provider", free_port(), *REFERENCE_CLIENT, REDIRECT_URI)
+    stack.callback(reference.stop)
+    print(f"  node-oidc-provider pid {reference.pid} at {reference.url}", flush=True)
+    return reference
 
 
 def _interrupt(*_: object) -> None:
@@ -778,7 +804,7 @@ def _interrupt(*_: object) -> None:
 
 
 def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limit: dict,
-           slapd_peak: float, signing_keys: int) -> None:
+           slapd_peak: float, signing_keys: int, references: list[dict] | None = None) -> None:
     rate, hash_ms = limit["verifications_per_second"], limit["slapd_cpu_ms_per_verification"]
     for level in results:
         level["ratio_to_hash_bound"] = round(level["flows_per_second"] / rate, 2) if rate else None
@@ -808,6 +834,9 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
         "targets": {"provider_cpu_ms_per_flow": TARGET_PROVIDER_CPU_MS,
                     "ratio_to_hash_bound_at_owasp": TARGET_HASH_RATIO, "errors_at_concurrency_8": 0},
     }
+    comparison = _comparison(results, references or [])
+    if comparison:
+        result["compare"] = comparison
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "signin.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -853,6 +882,35 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
           f"(target ≤ {TARGET_PROVIDER_CPU_MS:.0f} ms)")
     print(f"errors at c={top['concurrency']}       {top['errors']:8d} (target 0)")
     print(f"slapd peak memory    {slapd_peak:8.1f} MiB; signing keys created: {signing_keys}")
+    if comparison:
+        from oidc_provider import VERSION
+        print(f"against node-oidc-provider {VERSION} (in memory, no password check), the same driver, "
+              "level by level:")
+        print(f"{'conc':>4} {'ent-idp ms/flow':>15} {'node ms/flow':>12} {'ratio':>6} {'node flows/s':>12} "
+              f"{'node errors':>11}")
+        for line in comparison["levels"]:
+            print(f"{line['concurrency']:>4} {_f(line['provider_cpu_ms_per_flow']):>15} "
+                  f"{_f(line['reference_cpu_ms_per_flow']):>12} {_f(line['ratio']):>6} "
+                  f"{line['reference_flows_per_second']:>12.2f} {line['reference_errors']:>11}")
+        print(f"worst ratio          {_f(comparison['worst_ratio']):>8} (target ≤ {TARGET_REFERENCE_RATIO})")
+
+
+def _comparison(results: list[dict], references: list[dict]) -> dict:
+    """Each level's provider CPU per flow next to node-oidc-provider's, and their ratio."""
+    if not references:
+        return {}
+    from oidc_provider import VERSION
+    lines = []
+    for ours, theirs in zip(results, references, strict=True):
+        mine, reference = ours["provider_cpu_ms_per_flow"], theirs["provider_cpu_ms_per_flow"]
+        lines.append({"concurrency": ours["concurrency"], "provider_cpu_ms_per_flow": mine,
+                      "reference_cpu_ms_per_flow": reference,
+                      "ratio": round(mine / reference, 2) if mine and reference else None,
+                      "reference_flows_per_second": theirs["flows_per_second"], "reference_errors": theirs["errors"],
+                      "reference_step_median_ms": theirs["step_median_ms"]})
+    worst = max((line["ratio"] or 0) for line in lines)
+    return {"reference": f"node-oidc-provider {VERSION}", "levels": lines, "worst_ratio": worst,
+            "target": TARGET_REFERENCE_RATIO, "target_met": worst <= TARGET_REFERENCE_RATIO}
 
 
 def _f(value: float | None) -> str:

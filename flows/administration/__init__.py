@@ -35,7 +35,6 @@ from idp.directory import Account, AccountState, Profile, classes_in
 from idp.forms import Form
 from idp.i18n import _l
 from idp.provisioning.activation import Line, activation_report
-from idp.provisioning.letters import letters_pdf
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.services import services
 from idp.store.schools import names_by_uai
@@ -153,6 +152,7 @@ def act(uai: str) -> Response | str | tuple[str, int]:
         audit(EVENTS[action], login=g.admin.login, address=request.remote_addr, account=account.login,
               school=school)
     if action == "code":
+        from idp.provisioning.letters import letters_pdf  # the PDF library: imported by the workers that print
         done = [accounts.new_code(account.login, actor=g.admin.login) for account in chosen]
         return _pdf(letters_pdf(done, current_app.config["ENT_IDP"]), f"lettres-{school}.pdf")
     for account in chosen:

@@ -33,7 +33,6 @@ from idp.config import Settings
 from idp.directory import Account, AccountState, Profile
 from idp.forms import Form
 from idp.i18n import _l
-from idp.provisioning.letters import letters_pdf
 from idp.services import services
 from idp.store import help_requests
 from idp.store.help_requests import CLOSED, OPEN, PROBLEMS, HelpRequest
@@ -139,6 +138,7 @@ def new_code(reference: str) -> Response:
     reset = services().accounts.new_code(account.login, actor=g.staff.login)
     audit("helpdesk.code_reissued", login=g.staff.login, address=request.remote_addr, reference=row.reference,
           account=account.login)
+    from idp.provisioning.letters import letters_pdf  # the PDF library: imported by the workers that print
     response = send_file(BytesIO(letters_pdf([reset], settings)), mimetype="application/pdf", as_attachment=True,
                          download_name=f"lettre-activation-{account.login}.pdf", max_age=0)
     response.headers["Cache-Control"] = "no-store"  # the letter carries the code

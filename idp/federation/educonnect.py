@@ -31,10 +31,6 @@ REFRESH_HOURS = 24
 log = logging.getLogger(__name__)
 
 
-def enabled(settings: Settings) -> bool:
-    return bool(settings.federation.educonnect.metadata)
-
-
 def service_provider(settings: Settings) -> SPConfig:
     """pysaml2's configuration of the ENT's service provider; ÉduConnect's metadata is read now
     (a file that cannot be read stops the start with its reason)."""

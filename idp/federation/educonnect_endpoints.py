@@ -62,14 +62,13 @@ class EduConnect:
 
 def setup_educonnect(app: Flask) -> None:
     settings = app.extensions[SERVICES].settings
-    if educonnect.enabled(settings):
-        config = educonnect.service_provider(settings)
-        app.extensions[EXTENSION] = EduConnect(
-            config, educonnect.signed_metadata(config), educonnect.identity_provider(config),
-            educonnect.MetadataRefresh(config, settings.federation.educonnect.metadata))
-        registry = app.extensions[upstream.EXTENSION]
-        registry.enabled.add(PROVIDER)
-        registry.leaves[PROVIDER] = _leave
+    config = educonnect.service_provider(settings)
+    app.extensions[EXTENSION] = EduConnect(
+        config, educonnect.signed_metadata(config), educonnect.identity_provider(config),
+        educonnect.MetadataRefresh(config, settings.federation.educonnect.metadata))
+    registry = app.extensions[upstream.EXTENSION]
+    registry.enabled.add(PROVIDER)
+    registry.leaves[PROVIDER] = _leave
     app.extensions["csrf"].exempt(saml)  # ÉduConnect posts; the response's checks stand for the token
     app.register_blueprint(saml)
 

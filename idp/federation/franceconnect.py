@@ -41,23 +41,17 @@ franceconnect = Blueprint("franceconnect", __name__, url_prefix="/franceconnect"
 log = logging.getLogger(__name__)
 
 
-def enabled(settings: Settings) -> bool:
-    return bool(settings.federation.franceconnect.issuer)
-
-
 def setup_franceconnect(app: Flask) -> None:
-    settings: Settings = app.extensions[SERVICES].settings
-    if enabled(settings):
-        chosen = settings.federation.franceconnect
-        oauth = OAuth(app)
-        oauth.register(
-            PROVIDER, client_id=chosen.client_id, client_secret=chosen.client_secret,
-            server_metadata_url=chosen.issuer.rstrip("/") + "/.well-known/openid-configuration",
-            client_kwargs={"scope": SCOPE, "token_endpoint_auth_method": "client_secret_post", "timeout": TIMEOUT})
-        app.extensions[EXTENSION] = oauth
-        registry = app.extensions[upstream.EXTENSION]
-        registry.enabled.add(PROVIDER)
-        registry.leaves[PROVIDER] = _leave
+    chosen = app.extensions[SERVICES].settings.federation.franceconnect
+    oauth = OAuth(app)
+    oauth.register(
+        PROVIDER, client_id=chosen.client_id, client_secret=chosen.client_secret,
+        server_metadata_url=chosen.issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": SCOPE, "token_endpoint_auth_method": "client_secret_post", "timeout": TIMEOUT})
+    app.extensions[EXTENSION] = oauth
+    registry = app.extensions[upstream.EXTENSION]
+    registry.enabled.add(PROVIDER)
+    registry.leaves[PROVIDER] = _leave
     app.register_blueprint(franceconnect)
 
 
