@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from flask import Flask, current_app, redirect, render_template, session
 from werkzeug.wrappers import Response
@@ -122,8 +122,12 @@ def arrived() -> Identity | None:
     kept = session.get(_KEY)
     if not kept or now() - kept.get("at", 0) > LIFETIME:
         return None
-    values = {key: value for key, value in kept.items() if key != "at"}
-    return Identity(**{**values, "amr": tuple(values["amr"]), "join_keys": tuple(values["join_keys"])})
+    known = {item.name for item in fields(Identity)}  # a cookie of another release may name others
+    values = {key: value for key, value in kept.items() if key in known}
+    try:
+        return Identity(**{**values, "amr": tuple(values["amr"]), "join_keys": tuple(values.get("join_keys", ()))})
+    except (KeyError, TypeError):
+        return None
 
 
 def forget() -> None:
