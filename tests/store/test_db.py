@@ -22,3 +22,9 @@ def test_opening_twice_changes_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     Store(url).dispose()
     Store(url).dispose()
+
+
+def test_newest_is_alembics_head() -> None:
+    """A database at NEWEST is opened without Alembic: NEWEST must be the last migration."""
+    from idp.store.migrations import NEWEST
+    assert NEWEST == head_revision()

@@ -11,18 +11,20 @@ import enum
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from .adoption import adopt, known_tables
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent
+NEWEST = "0008"
+"""The newest revision in versions/ (tests/store checks that it is Alembic's head): a database
+already there is opened without loading Alembic, which would weigh on every worker's memory."""
 SCHEMA_LOCK = 0x656E7469647000
 """Key of the PostgreSQL advisory lock held while the schema is checked or changed ("entidp")."""
 UPGRADE_HINT = "lancez « ent-idp db upgrade » (après une sauvegarde de la base)"
@@ -83,6 +85,8 @@ def prepare_schema(engine: Engine, *, upgrade: bool) -> None:
     try:
         with engine.begin() as connection:
             _lock(connection)
+            if _recorded_revision(connection) == NEWEST:
+                return
             status = _status(connection)
             if status.state is SchemaState.CURRENT:
                 return
@@ -101,7 +105,18 @@ def head_revision() -> str:
     return head
 
 
+def _recorded_revision(connection: Connection) -> str | None:
+    """The revision the database says it is at (Alembic's table), read with SQL alone."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def _status(connection: Connection) -> SchemaStatus:
+    from alembic.runtime.migration import MigrationContext
+
+    from .adoption import known_tables
+
     head = head_revision()
     current = MigrationContext.configure(connection).get_current_revision()
     if current is None:
@@ -117,6 +132,10 @@ def _status(connection: Connection) -> SchemaStatus:
 
 
 def _upgrade(connection: Connection, status: SchemaStatus) -> None:
+    from alembic import command
+
+    from .adoption import adopt
+
     if status.state is SchemaState.NEWER:
         raise SchemaError(_refusal(status))
     config = _config(connection)
@@ -140,6 +159,8 @@ def _lock(connection: Connection) -> None:
 
 
 def _config(connection: Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -149,4 +170,6 @@ def _config(connection: Connection) -> Config:
 @cache
 def _scripts() -> ScriptDirectory:
     """The revisions, read once per process (they are the code's, not the database's)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(MIGRATIONS))
