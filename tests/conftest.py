@@ -20,7 +20,12 @@ from idp.provisioning.service import Provisioner
 from tests.mail import SmtpServer
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
     from tests.scaleout.conftest import Postgres
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+"""Debian's Chromium (Playwright's own browser download does not work here)."""
 
 TEST_ARGON2 = Argon2Cost(memory_kib=1024, iterations=1, parallelism=1)
 """Cheap hashing for tests; production uses OWASP's cost (idp.directory.slapd.OWASP_ARGON2)."""
@@ -178,3 +183,12 @@ def postgres() -> Iterator[Postgres]:
     finally:
         child.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, one per test module, on pytest-playwright's Playwright (one per test
+    session: a second one started in the same thread after it would refuse to run)."""
+    launched = playwright.chromium.launch(executable_path=CHROMIUM)
+    yield launched
+    launched.close()

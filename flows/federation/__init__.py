@@ -19,7 +19,7 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringF
 from wtforms.validators import DataRequired, Length
 
 from flows.activation import check_contact_and_charter
-from flows.login import SECRET_MAX_CHARS
+from flows.login import CODE_EXPIRED, SECRET_MAX_CHARS, refused_message
 from flows.portal import PROFILE_WORDS
 from idp import interactions, upstream
 from idp.audit import audit
@@ -100,10 +100,7 @@ def confirm() -> Response | str | tuple[str, int]:
         return identity
     if not identity.linked_by_confirmation:  # its join keys alone name the accounts
         return redirect(url_for("federation.arrived"))
-    proposed = upstream.pivot_match(identity)
     form = ConfirmForm()
-    if request.method == "GET" and proposed is not None:
-        form.login.data = proposed.login
     problem: str | None = None
     if form.validate_on_submit():
         name = (form.login.data or "").strip().lower()
@@ -114,11 +111,9 @@ def confirm() -> Response | str | tuple[str, int]:
             problem = gettext("Identifiant, mot de passe ou code d’activation incorrect.")
             audit("federation.link_failed", login=name, provider=identity.provider, outcome="failure")
         except TemporarilyRefused as refused:
-            problem = gettext("Par sécurité, la connexion à ce compte est temporairement verrouillée après plusieurs "
-                              "essais infructueux. Vous pourrez réessayer à partir de %(time)s.",
-                              time=refused.until.astimezone().strftime("%H:%M"))
+            problem = refused_message(refused.until)
         except ActivationCodeExpired:
-            problem = gettext("Votre code d’activation a expiré. Demandez un nouveau code à votre établissement.")
+            problem = str(CODE_EXPIRED)
         else:
             if account.profile is Profile.STUDENT:
                 problem = gettext("Un compte d’élève ne se relie pas à %(provider)s : utilisez ÉduConnect, ou votre "
@@ -126,6 +121,9 @@ def confirm() -> Response | str | tuple[str, int]:
             else:
                 upstream.link(identity, account)
                 return _continue(account, identity)
+    proposed = upstream.pivot_match(identity)  # only for the page: a confirmation names its account
+    if request.method == "GET" and proposed is not None:
+        form.login.data = proposed.login
     status = 400 if request.method == "POST" else 200
     return render_template("federation/confirm.html", form=form, problem=problem, proposed=proposed,
                            identity=identity, provider=identity.provider_name), status

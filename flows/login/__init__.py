@@ -34,6 +34,7 @@ login = Blueprint("login", __name__, template_folder="templates")
 SECRET_MAX_CHARS = 1024
 """What « Mot de passe » takes: personal passwords are 256 characters at most (idp.passwords),
 activation codes 14; longer is refused before slapd hashes it."""
+CODE_EXPIRED = _l("Votre code d’activation a expiré. Demandez un nouveau code à votre établissement.")
 ACTIVATION = "activation"
 """Flow-cookie key: who proved their activation code, and when (never the code itself)."""
 
@@ -68,10 +69,10 @@ def form() -> Response | str | tuple[str, int]:
             problem = _wrong_secret_message(wrong.tries_left)
             audit("login.failed", login=name, outcome="failure", tries_left=wrong.tries_left)
         except TemporarilyRefused as refused:
-            problem = _refused_message(refused.until)
+            problem = refused_message(refused.until)
             audit("login.locked", login=name, outcome="refused")
         except ActivationCodeExpired:
-            problem = gettext("Votre code d’activation a expiré. Demandez un nouveau code à votre établissement.")
+            problem = str(CODE_EXPIRED)
             audit("login.code_expired", login=name, outcome="refused")
         else:
             return _signed_in(account, bool(form.remember.data), waiting)
@@ -100,7 +101,7 @@ def _wrong_secret_message(tries_left: int | None) -> str:
                                   "Il vous reste %(num)d essais avant un verrouillage temporaire.", tries_left)
 
 
-def _refused_message(until: datetime) -> str:
+def refused_message(until: datetime) -> str:
     return gettext("Par sécurité, la connexion à ce compte est temporairement verrouillée après plusieurs essais "
                    "infructueux. Vous pourrez réessayer à partir de %(time)s.",
                    time=until.astimezone().strftime("%H:%M"))

@@ -183,14 +183,14 @@ def single_logout() -> WerkzeugResponse | tuple[str, int]:
     provider = _provider()
     message = {name: request.args[name] for name in ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg",
                                                      "Signature") if name in request.args}
-    if not _signed_by_educonnect(provider, message):
+    client = provider.client()
+    if not _signed_by_educonnect(provider, client, message):
         log.warning("ÉduConnect logout refused: unsigned or badly signed")
         audit("federation.refused", provider=PROVIDER, outcome="refused", reason="logout signature")
         return upstream.failed(PROVIDER, "invalid", None)
     if "SAMLResponse" in message:
         session.pop(LOGOUT_PENDING, None)  # whatever ÉduConnect answers, the ENT session is over
         return services().single_logout.back_from_upstream(upstream.PROVIDER_NAMES[PROVIDER])
-    client = provider.client()
     try:
         logout_request = client.parse_logout_request(message["SAMLRequest"], BINDING_HTTP_REDIRECT)
     except Exception as error:
@@ -223,10 +223,10 @@ def _end_sessions_named_by(logout_request: Any) -> int:
     return ended
 
 
-def _signed_by_educonnect(provider: EduConnect, message: dict[str, str]) -> bool:
+def _signed_by_educonnect(provider: EduConnect, client: Saml2Client, message: dict[str, str]) -> bool:
     if "Signature" not in message or "SigAlg" not in message:
         return False
-    backend = provider.client().sec.sec_backend
+    backend = client.sec.sec_backend
     for certificate in educonnect.signing_certificates(provider.config, provider.identity_provider):
         try:
             if verify_redirect_signature(message, backend, cert=certificate):

@@ -5,7 +5,6 @@ store of their own and accounts as the directory reads them."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -30,11 +29,10 @@ from idp.provisioning.service import Provisioner
 from idp.services import services
 from idp.store import Store
 from tests.cas.real_clients import ApacheCas, PhpCas
-from tests.conftest import settings_file
+from tests.conftest import CHROMIUM, settings_file
 from tests.serving import ENT_IDP
 
 PASSWORD = "Tilleul2026"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 @dataclass

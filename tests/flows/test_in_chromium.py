@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 from idp.app import create_app
@@ -21,7 +21,6 @@ from idp.directory import Directory, NewAccount, Profile
 from idp.directory.slapd import PrivateSlapd, free_port
 from idp.http_server import closing_bodies
 from idp.provisioning.service import Provisioner
-from tests.cas.conftest import CHROMIUM
 from tests.conftest import settings_file
 from tests.flows.conftest import PASSWORD, new_active, new_pending
 
@@ -41,14 +40,6 @@ def site(slapd: PrivateSlapd, tmp_path_factory: pytest.TempPathFactory) -> Itera
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def chromium(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, on pytest-playwright's Playwright (one per test session)."""
-    launched = playwright.chromium.launch(executable_path=CHROMIUM)
-    yield launched
-    launched.close()
 
 
 @pytest.fixture

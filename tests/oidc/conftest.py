@@ -11,8 +11,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Browser as PlaywrightBrowser
-from playwright.sync_api import Playwright
 from werkzeug.serving import make_server
 
 from idp import clients
@@ -26,7 +24,6 @@ from idp.services import services
 from tests.conftest import settings_file
 
 PASSWORD = "Tilleul2026"
-CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclass
@@ -145,10 +142,3 @@ def browser(live_provider: LiveProvider) -> Browser:
     return Browser(live_provider.issuer)
 
 
-@pytest.fixture(scope="module")
-def chromium(playwright: Playwright) -> Iterator[PlaywrightBrowser]:
-    """Debian's Chromium, one per test module, on pytest-playwright's Playwright (one per test
-    session: a second one started in the same thread after it would refuse to run)."""
-    launched = playwright.chromium.launch(executable_path=CHROMIUM)
-    yield launched
-    launched.close()
