@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +19,7 @@ from tests.mail import SmtpServer
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
-    from tests.scaleout.conftest import Postgres
+    from tests.scaleout.servers import Postgres
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 """Debian's Chromium (Playwright's own browser download does not work here)."""
@@ -108,7 +105,6 @@ def has_event(events: list[dict], **fields: object) -> bool:
 
 def eventually(probe, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
     """What `probe()` returns once it is truthy (work done in the background: mail, SMS, tasks)."""
-    import time
     deadline = time.monotonic() + timeout
     while True:
         found = probe()
@@ -135,54 +131,12 @@ def tasks_done(app: object) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     """A private PostgreSQL for the whole run (tests/store and tests/scaleout), on a free port."""
-    from tests.scaleout.conftest import (
-        DATABASE,
-        TIMINGS,
-        Child,
-        Postgres,
-        _postgres_account,
-        missing_servers,
-        postgres_bin_dir,
-    )
+    from tests.scaleout.servers import missing_servers, running_postgres
     reason = missing_servers()
     if reason:
         pytest.skip(f"these tests need PostgreSQL and Redis: {reason}")
-    import psycopg
-
-    began = time.monotonic()
-    bin_dir = postgres_bin_dir()
-    # Not under pytest's tmp folder: it is root's (0700) and PostgreSQL runs as PG_USER.
-    root = Path(tempfile.mkdtemp(prefix="ent-idp-postgres-"))
-    account = _postgres_account()
-    if account:
-        os.chown(root, account["user"], account["group"])  # type: ignore[arg-type]
-    data = root / "data"
-    subprocess.run([str(bin_dir / "initdb"), "-D", str(data), "-U", "ent", "--auth=trust", "-E", "UTF8",
-                    "--locale=C", "--no-sync"], check=True, capture_output=True, cwd=root, **account)
-    port = free_port()
-    child = Child.launch("postgres", [
-        str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(data), "-h", "127.0.0.1",
-        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-        "-c", "max_connections=200"], root / "postgres.log", cwd=root, **account)
-
-    def accepts() -> bool:
-        try:
-            with psycopg.connect(host="127.0.0.1", port=port, user="ent", dbname="postgres", connect_timeout=1):
-                return True
-        except psycopg.OperationalError:
-            return False
-
-    try:
-        child.wait_until(accepts)
-        with psycopg.connect(host="127.0.0.1", port=port, user="ent", dbname="postgres", autocommit=True) as db:
-            db.execute(f"CREATE DATABASE {DATABASE}")
-        TIMINGS["postgres initdb+start+createdb"] = time.monotonic() - began
-        yield Postgres(f"postgresql+psycopg://ent@127.0.0.1:{port}/{DATABASE}", port, child,
-                       time.monotonic() - began)
-        assert child.stop() == 0, child.tail()
-    finally:
-        child.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    with running_postgres() as found:
+        yield found
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,9 @@ in `X-Served-By` and keeps a log.
 """
 from __future__ import annotations
 
-import glob
 import http.client
 import itertools
 import os
-import pwd
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -38,16 +32,11 @@ from idp.directory import Directory, NewAccount, Profile
 from idp.directory.slapd import PrivateSlapd, free_port
 from idp.provisioning.service import Provisioner
 from idp.store import Store
+from tests.scaleout.servers import TIMINGS, Child, Postgres, Redis, missing_servers, port_open, running_redis
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_USER = "ent-idp-test"
-"""postgres refuses to run as root: as root (the CI), PostgreSQL runs as this system user."""
-DATABASE = "ent_idp"
 SECRET_KEY = "scale-out-secret-key-" + "x" * 32
 PASSWORD = "Tilleul2026"
-START_TIMEOUT = 60.0
-TIMINGS: dict[str, float] = {}
-"""Seconds each server took to start and stop, shown at the end of the run."""
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
@@ -56,175 +45,15 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
             f"{name} {seconds:.2f}" for name, seconds in TIMINGS.items()))
 
 
-# The servers' binaries
-
-def postgres_bin_dir() -> Path | None:
-    """Debian's /usr/lib/postgresql/<version>/bin (newest), or initdb on the PATH."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda path: int(Path(path).parent.name)
-                        if Path(path).parent.name.isdigit() else 0, reverse=True)
-    on_path = shutil.which("initdb")
-    if on_path:
-        candidates.insert(0, str(Path(on_path).parent))
-    for candidate in candidates:
-        if (Path(candidate) / "initdb").is_file() and (Path(candidate) / "postgres").is_file():
-            return Path(candidate)
-    return None
-
-
-def missing_servers() -> str | None:
-    """Why the scale-out tests cannot run here, or None."""
-    missing = []
-    if postgres_bin_dir() is None:
-        missing.append("PostgreSQL (apt-get install postgresql)")
-    if shutil.which("redis-server") is None:
-        missing.append("Redis (apt-get install redis-server)")
-    for module, package in (("psycopg", "psycopg[binary]"), ("redis", "redis")):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(f"the Python package {package}")
-    return ", ".join(missing) + " missing" if missing else None
-
-
-# Child processes
-
-def _stop_with_parent() -> None:
-    """In the child, before exec: Linux sends it SIGTERM if the test run dies without stopping it."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-@dataclass
-class Child:
-    """A server process of the test run, its output in `log`."""
-
-    name: str
-    process: subprocess.Popen
-    log: Path
-    started_in: float = 0.0
-    """Seconds from launch to accepting connections."""
-
-    @classmethod
-    def launch(cls, name: str, command: list[str], log: Path, **options: object) -> Child:
-        with open(log, "ab") as output:
-            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       preexec_fn=_stop_with_parent, **options)
-        return cls(name, process, log)
-
-    def wait_until(self, ready, timeout: float = START_TIMEOUT) -> None:  # type: ignore[no-untyped-def]
-        """Polls `ready()` until true; fails with the end of the log if the process dies or hangs."""
-        began = time.monotonic()
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} stopped at start (exit {self.process.returncode}):\n{self.tail()}")
-            if ready():
-                self.started_in = time.monotonic() - began
-                TIMINGS[f"{self.name} start"] = self.started_in
-                return
-            if time.monotonic() - began > timeout:
-                self.stop()
-                raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s:\n{self.tail()}")
-            time.sleep(0.05)
-
-    def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM, then waits; returns the exit code. Still running after `timeout`: SIGINT
-        (PostgreSQL's fast shutdown, when clients linger), then SIGKILL."""
-        if self.process.poll() is None:
-            began = time.monotonic()
-            for stop_signal, wait in ((signal.SIGTERM, timeout), (signal.SIGINT, 10.0), (signal.SIGKILL, None)):
-                self.process.send_signal(stop_signal)
-                try:
-                    self.process.wait(wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            TIMINGS[f"{self.name} stop"] = time.monotonic() - began
-        return self.process.returncode
-
-    def tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.2)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-# PostgreSQL
-
-def _postgres_account() -> dict[str, object]:
-    """Popen options that run PostgreSQL as PG_USER when we are root (created if missing)."""
-    if os.geteuid() != 0:
-        return {}
-    try:
-        account = pwd.getpwnam(PG_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                        "--shell", "/usr/sbin/nologin", PG_USER], check=True, capture_output=True)
-        account = pwd.getpwnam(PG_USER)
-    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
-
-
-@dataclass
-class Postgres:
-    url: str
-    """SQLAlchemy URL of the ent_idp database."""
-    port: int
-    child: Child
-    seconds: float
-    """initdb + start + createdb."""
-
-
-# Redis
-
-@dataclass
-class Redis:
-    url: str
-    port: int
-    child: Child
-
-    def client(self):  # type: ignore[no-untyped-def]
-        import redis
-        return redis.Redis(host="127.0.0.1", port=self.port, db=0)
-
-
-@contextmanager
-def running_redis(folder: Path, name: str = "redis") -> Iterator[Redis]:
+def require_servers() -> None:
     reason = missing_servers()
     if reason:
         pytest.skip(f"scale-out tests need PostgreSQL and Redis: {reason}")
-    import redis
-
-    port = free_port()
-    child = Child.launch(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(folder)], folder / "redis.log")
-
-    def accepts() -> bool:
-        client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5)
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-        finally:
-            client.close()
-
-    try:
-        child.wait_until(accepts)
-        yield Redis(f"redis://127.0.0.1:{port}/0", port, child)
-        assert child.stop() == 0, child.tail()
-    finally:
-        child.stop()
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
+    require_servers()
     with running_redis(tmp_path_factory.mktemp("redis")) as found:
         yield found
 
@@ -373,6 +202,7 @@ def limited_pair(slapd: PrivateSlapd, postgres: Postgres, redis_server: Redis,
 @pytest.fixture
 def outage(slapd: PrivateSlapd, postgres: Postgres, tmp_path: Path) -> Iterator[tuple[Pair, Redis]]:
     """A pair with rate limits on a Redis of its own, which the test may stop."""
+    require_servers()
     (tmp_path / "redis").mkdir()
     with running_redis(tmp_path / "redis", "outage redis") as redis, \
             running_pair("outage pair", tmp_path, slapd, postgres, redis, rate_limits=True) as found:

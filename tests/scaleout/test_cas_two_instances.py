@@ -11,8 +11,9 @@ from cas import CASClient
 
 from idp.cas import services as cas_services
 from tests.oidc.helpers import is_login_page
-from tests.scaleout.conftest import Pair, missing_servers
+from tests.scaleout.conftest import Pair
 from tests.scaleout.relying_party import Browser
+from tests.scaleout.servers import missing_servers
 
 pytestmark = pytest.mark.skipif(missing_servers() is not None,
                                 reason=f"scale-out tests need PostgreSQL and Redis: {missing_servers()}")

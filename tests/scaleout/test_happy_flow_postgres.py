@@ -11,8 +11,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.oidc.helpers import redirect_params
-from tests.scaleout.conftest import Pair, missing_servers
+from tests.scaleout.conftest import Pair
 from tests.scaleout.relying_party import Browser, RelyingParty
+from tests.scaleout.servers import missing_servers
 
 pytestmark = pytest.mark.skipif(missing_servers() is not None,
                                 reason=f"scale-out tests need PostgreSQL and Redis: {missing_servers()}")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect
 
 from idp.store import Base, Store
-from tests.scaleout.conftest import Postgres, missing_servers
+from tests.scaleout.servers import Postgres, missing_servers
 
 pytestmark = pytest.mark.skipif(missing_servers() is not None,
                                 reason=f"scale-out tests need PostgreSQL and Redis: {missing_servers()}")

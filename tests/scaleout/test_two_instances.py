@@ -9,8 +9,9 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from tests.oidc.helpers import is_login_page, redirect_params
-from tests.scaleout.conftest import Pair, Redis, missing_servers
+from tests.scaleout.conftest import Pair
 from tests.scaleout.relying_party import Browser, RelyingParty, error_of, served_by
+from tests.scaleout.servers import Redis, missing_servers
 
 pytestmark = pytest.mark.skipif(missing_servers() is not None,
                                 reason=f"scale-out tests need PostgreSQL and Redis: {missing_servers()}")
