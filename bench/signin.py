@@ -103,6 +103,17 @@ def status_kib(pid: int, field: str) -> int:
     return 0
 
 
+def private_kib(pid: int) -> int:
+    """Memory only this process holds (smaps_rollup's Private_Clean + Private_Dirty): what one
+    more worker adds to the machine, where the resident figure also counts the pages of shared
+    libraries that every process maps."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total
+
+
 def machine_ticks() -> tuple[int, int, int]:
     """(busy in processes, busy in interrupts, total) clock ticks of all CPUs since boot, from
     /proc/stat. Interrupt time (mostly loopback TCP here) is charged to no process."""
@@ -111,18 +122,30 @@ def machine_ticks() -> tuple[int, int, int]:
     return user + nice + system + steal, irq + softirq, user + nice + system + idle + iowait + irq + softirq + steal
 
 
-class CpuMeter:
-    """CPU spent by the provider (gunicorn master + workers) and slapd between start() and stop()."""
+def tree_ticks(pid: int) -> int:
+    """CPU of a server and of all its child processes, those running and those it reaped
+    (PostgreSQL's backends, nginx's workers)."""
+    return cpu_ticks(pid, with_reaped_children=True) + sum(tree_ticks(child) for child in children(pid))
 
-    def __init__(self, master: int, slapd: int) -> None:
-        self.master, self.slapd = master, slapd
+
+class CpuMeter:
+    """CPU spent between two snapshots by the provider (the gunicorn master of each instance
+    and its workers), slapd, and the other `services` (name → pid, with their children)."""
+
+    def __init__(self, master: int | tuple[int, ...], slapd: int, services: dict[str, int] | None = None) -> None:
+        self.masters = (master,) if isinstance(master, int) else master
+        self.slapd = slapd
+        self.services = services or {}
+
+    def workers(self) -> list[int]:
+        return [pid for master in self.masters for pid in children(master)]
 
     def snapshot(self) -> dict:
-        workers = children(self.master)
         return {
-            "provider": {self.master: cpu_ticks(self.master, with_reaped_children=True),
-                         **{pid: cpu_ticks(pid) for pid in workers}},
+            "provider": {**{master: cpu_ticks(master, with_reaped_children=True) for master in self.masters},
+                         **{pid: cpu_ticks(pid) for pid in self.workers()}},
             "slapd": cpu_ticks(self.slapd),
+            "services": {name: tree_ticks(pid) for name, pid in self.services.items()},
             "machine": machine_ticks(),
             "time": time.monotonic(),
         }
@@ -134,6 +157,8 @@ class CpuMeter:
         return {
             "provider_ms": provider * 1000 / CLOCK_TICKS,
             "slapd_ms": (after["slapd"] - before["slapd"]) * 1000 / CLOCK_TICKS,
+            "services_ms": {name: (ticks - before["services"][name]) * 1000 / CLOCK_TICKS
+                            for name, ticks in after["services"].items()},
             "machine_busy": (busy + interrupts) / total if total else 0.0,
             "interrupts_share": interrupts / total if total else 0.0,
             "machine_busy_ms": busy * 1000 / CLOCK_TICKS, "machine_total_ms": total * 1000 / CLOCK_TICKS,
@@ -569,12 +594,17 @@ def run_level(context, concurrency: int, duration: float, issuer: str, work: Flo
             "interrupts_cpu_share": round(spent["interrupts_share"], 3),
             # CPU used by processes other than the provider, slapd and the drivers (other work on this machine)
             "other_processes_cpu_share": round(max(0.0, spent["machine_busy_ms"] - spent["provider_ms"]
-                                                   - spent["slapd_ms"] - sum(r["cpu_s"] for r in reports) * 1000)
+                                                   - spent["slapd_ms"] - sum(spent["services_ms"].values())
+                                                   - sum(r["cpu_s"] for r in reports) * 1000)
                                                / spent["machine_total_ms"], 3) if spent["machine_total_ms"] else None,
             "workers_replaced": spent["workers_replaced"],
             "worker_peak_rss_mib": {str(pid): round(status_kib(pid, "VmHWM") / 1024, 1)
-                                    for pid in children(meter.master)},
+                                    for pid in meter.workers()},
+            "worker_private_mib": {str(pid): round(private_kib(pid) / 1024, 1) for pid in meter.workers()},
         })
+        if spent["services_ms"]:
+            level["services_cpu_ms_per_flow"] = {name: round(ms / done, 2) if done else None
+                                                 for name, ms in spent["services_ms"].items()}
     return level
 
 
@@ -846,14 +876,16 @@ def report(args: argparse.Namespace, cost: Argon2Cost, results: list[dict], limi
           f"{os.cpu_count()} CPUs, gunicorn {args.workers} workers × {args.connections} connections, "
           f"{args.accounts} accounts, {args.duration:.0f} s per level")
     print(f"{'conc':>4} {'flows':>6} {'flows/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} "
-          f"{'prov ms/flow':>12} {'slapd ms/flow':>13} {'×limit':>6} {'busy':>5} {'worker MiB':>10}")
+          f"{'prov ms/flow':>12} {'slapd ms/flow':>13} {'×limit':>6} {'busy':>5} {'worker MiB':>10} {'private':>7}")
     for level in results:
         peak = max(level["worker_peak_rss_mib"].values(), default=0)
+        private = max(level["worker_private_mib"].values(), default=0)
         print(f"{level['concurrency']:>4} {level['flows']:>6} {level['flows_per_second']:>8.2f} "
               f"{_f(level['latency_ms']['p50']):>8} "
               f"{_f(level['latency_ms']['p95']):>8} {_f(level['latency_ms']['p99']):>8} {level['errors']:>6} "
               f"{_f(level['provider_cpu_ms_per_flow']):>12} {_f(level['slapd_cpu_ms_per_flow']):>13} "
-              f"{_f(level['ratio_to_hash_bound']):>6} {level['machine_cpu_busy'] * 100:>4.0f}% {peak:>10.1f}")
+              f"{_f(level['ratio_to_hash_bound']):>6} {level['machine_cpu_busy'] * 100:>4.0f}% "
+              f"{peak:>10.1f} {private:>7.1f}")
     for level in results:
         steps = "  ".join(f"{step} {_f(ms)}" for step, ms in level["step_median_ms"].items())
         print(f"  c={level['concurrency']} median ms per step: {steps}")

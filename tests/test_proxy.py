@@ -98,3 +98,20 @@ def test_a_forged_x_forwarded_for_is_ignored(deployment: Deployment) -> None:
 def test_the_client_is_the_first_untrusted_hop_from_the_right(trusted: str, peer: str, forwarded: str | None,
                                                               client: str) -> None:
     assert TrustedHops(trusted).client_of(peer, forwarded) == client
+
+
+def test_the_deployed_proxy_lets_kept_connections_go_before_the_instances_close_them() -> None:
+    """docker/nginx.conf keeps connections to the instances open between requests. gunicorn
+    closes an idle one after KEEPALIVE_SECONDS: were nginx to keep it longer, a request sent
+    into that close would fail, and nginx does not retry a POST (a 502 on /token or a sign-in;
+    bench/morning.py met one in 20,000 flows before this setting)."""
+    import re
+
+    from idp.http_server import KEEPALIVE_SECONDS
+
+    config = (Path(__file__).resolve().parents[1] / "docker" / "nginx.conf").read_text(encoding="utf-8")
+    upstream = re.search(r"upstream idp \{(.*?)\}", config, re.S)
+    assert upstream and re.search(r"^\s*keepalive \d+;", upstream.group(1), re.M)
+    timeout = re.search(r"^\s*keepalive_timeout (\d+)s;", upstream.group(1), re.M)
+    assert timeout, "without keepalive_timeout, nginx keeps an idle upstream connection 60 s"
+    assert int(timeout.group(1)) < KEEPALIVE_SECONDS
