@@ -9,6 +9,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -200,3 +201,26 @@ def test_counters_in_memory_are_refused_for_several_workers(slapd: PrivateSlapd,
     done = subprocess.run([ENT_IDP, "--config", str(config), "serve", "--port", str(free_port()), "--workers", "2"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "memory:// ne compte que dans un processus" in done.stderr, done.stderr
+
+
+UNUSED_WHEN_SERVING = ("fpdf", "PIL", "fontTools", "segno", "saml2", "alembic", "mako", "pygments")
+"""Libraries a worker does not need until a letter is printed (fpdf2, Pillow, fontTools,
+segno), ÉduConnect is configured (pysaml2) or the database needs upgrading (Alembic)."""
+
+
+def test_a_served_worker_holds_no_library_it_does_not_use(slapd: PrivateSlapd, tmp_path: Path) -> None:
+    """`ent-idp serve` imports every command's module, then gunicorn forks its workers from
+    that process: whatever it imported, each worker holds resident. Replays what a worker
+    imports (the CLI, the server, `create_app` on a database already made, as `serve` makes it
+    before forking) in a fresh interpreter and lists what it loaded of those libraries."""
+    config = settings_file(slapd, tmp_path, f'secret_key = "{secrets.token_urlsafe(32)}"')
+    config.write_text(config.read_text(encoding="utf-8").replace("demo = true", "demo = false"), encoding="utf-8")
+    made = "from idp.cli.serve import _check_schema; from idp.config import load_settings; " \
+           "import sys; _check_schema(load_settings(sys.argv[1], environ={}))"
+    subprocess.run([sys.executable, "-c", made, str(config)], cwd=tmp_path, check=True, timeout=60)
+    worker = ("import sys; import idp.cli; import idp.http_server; from idp.app import create_app; "
+              "from idp.config import load_settings; create_app(load_settings(sys.argv[1], environ={})); "
+              f"print(' '.join(sorted({{name.split('.')[0] for name in sys.modules}} & set({UNUSED_WHEN_SERVING!r}))))")
+    loaded = subprocess.run([sys.executable, "-c", worker, str(config)], cwd=tmp_path, check=True, timeout=60,
+                            capture_output=True, text=True).stdout.split()
+    assert loaded == []

@@ -12,10 +12,7 @@ from idp.audit import audit
 from idp.config import Settings
 from idp.contact import normalize_email, normalize_mobile
 from idp.directory import ROLES, Account, AccountState, Directory, NewAccount, Profile
-from idp.provisioning.aaf import AafFileError
-from idp.provisioning.aaf_import import AafImport
 from idp.provisioning.csv_import import read_accounts_csv
-from idp.provisioning.letters import write_letters_of
 from idp.provisioning.logins import clean_name
 from idp.provisioning.schools import normalize_uai, uai_problem
 from idp.provisioning.service import Provisioned, Provisioner
@@ -142,6 +139,9 @@ def _import(args: argparse.Namespace) -> int:
 
 def _import_aaf(args: argparse.Namespace) -> int:
     """Reads the académie's export files (a folder: its *.xml), creates, updates and disables."""
+    from idp.provisioning.aaf import AafFileError  # here: `ent-idp serve` loads this module too (see _letters)
+    from idp.provisioning.aaf_import import AafImport
+
     settings = settings_of(args)
     paths = [path for given in args.paths
              for path in (sorted(given.glob("*.xml")) if given.is_dir() else [given])]
@@ -270,6 +270,10 @@ def _provisioner(settings: Settings, directory: Directory) -> Provisioner:
 
 def _letters(path: Path | None, created: list[Provisioned], settings: Settings) -> None:
     if path is not None:
+        # Imported here, not at the top: `ent-idp serve` loads every command's module, and each
+        # gunicorn worker it forks would hold the PDF libraries (fpdf2, Pillow, fontTools: about
+        # 30 MiB resident) without ever printing a letter.
+        from idp.provisioning.letters import write_letters_of
         write_letters_of(path, created, settings)
 
 
