@@ -132,7 +132,7 @@ def departement_directory(args: argparse.Namespace, work: Path, stack: ExitStack
     began = time.perf_counter()
     activate_all(slapd, chosen)
     return slapd, chosen[WARMUP_PEOPLE:], chosen[:WARMUP_PEOPLE], {
-        "accounts": len(logins), "import_seconds": round(imported, 1),
+        "accounts": len(logins), "export_and_import_seconds": round(imported, 1),
         "activation_seconds": round(time.perf_counter() - began, 1)}
 
 
@@ -273,7 +273,7 @@ def main() -> None:
         work = Path(folder)
         print(f"setting up in {work}: the AAF export of {args.people} people, imported…", flush=True)
         large, people, warmup_people, setup = departement_directory(args, work, stack)
-        print(f"  {setup['accounts']} accounts imported in {setup['import_seconds']} s; "
+        print(f"  {setup['accounts']} accounts written and imported in {setup['export_and_import_seconds']} s; "
               f"{len(people) + len(warmup_people)} activated in {setup['activation_seconds']} s", flush=True)
         small = PrivateSlapd(work / "small", port=free_port(), argon2=COSTS[args.cost], lockout=LOCKOUT)
         small.start()
