@@ -77,7 +77,15 @@ from idp.directory.slapd import Lockout, PrivateSlapd, free_port  # noqa: E402
 from idp.provisioning.aaf_import import AafImport  # noqa: E402
 from idp.provisioning.service import Provisioner  # noqa: E402
 from tests.provisioning.aaf import departement  # noqa: E402
-from tests.scaleout.servers import Child, missing_servers, port_open, running_postgres, running_redis  # noqa: E402
+from tests.scaleout.servers import (  # noqa: E402
+    NGINX,
+    Child,
+    missing_servers,
+    nginx_config,
+    port_open,
+    running_postgres,
+    running_redis,
+)
 
 WARMUP_PEOPLE = 400
 """People of the département's directory activated for the warm-up only (not measured)."""
@@ -172,22 +180,8 @@ def write_settings(path: Path, slapd: PrivateSlapd, issuer: str, database_url: s
 def start_nginx(folder: Path, port: int, upstreams: list[int]) -> Child:
     """nginx as docker/nginx.conf runs it (plain HTTP here): both instances upstream, kept
     connections let go before gunicorn closes them, the client's address in X-Forwarded-For."""
-    folder.mkdir()
     servers = "".join(f"        server 127.0.0.1:{upstream};\n" for upstream in upstreams)
-    config = folder / "nginx.conf"
-    config.write_text(f"""daemon off;
-worker_processes auto;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    upstream idp {{
+    config = nginx_config(folder, f"""    upstream idp {{
 {servers}        keepalive 32;
         keepalive_timeout 4s;
     }}
@@ -202,9 +196,8 @@ http {{
             proxy_set_header X-Forwarded-Proto $scheme;
         }}
     }}
-}}
-""", encoding="utf-8")
-    nginx = Child.launch("nginx", ["/usr/sbin/nginx", "-c", str(config), "-p", str(folder)], folder / "nginx.log")
+""", workers="auto", worker_connections=1024)
+    nginx = Child.launch("nginx", [NGINX, "-c", str(config), "-p", str(folder)], folder / "nginx.log")
     nginx.wait_until(lambda: port_open(port))
     return nginx
 

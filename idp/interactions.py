@@ -118,7 +118,7 @@ def setup_interactions(app: Flask) -> Interactions:
 
 def home_url() -> str:
     """The ENT's home page, wherever a protocol's page links to it."""
-    return url_for(_registry().pages[Need.HOME])
+    return page_url(Need.HOME)
 
 
 def page_url(need: Need, **values: Any) -> str:
@@ -128,7 +128,7 @@ def page_url(need: Need, **values: Any) -> str:
 
 def sign_in_url() -> str:
     """The sign-in page, for a person who comes with no app's request."""
-    return url_for(_registry().pages[Need.SIGN_IN])
+    return page_url(Need.SIGN_IN)
 
 
 def _registry() -> Interactions:

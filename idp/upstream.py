@@ -75,8 +75,7 @@ Leave = Callable[[Upstream], Response]
 @dataclass
 class Upstreams:
     leaves: dict[str, Leave] = field(default_factory=dict)
-    enabled: set[str] = field(default_factory=set)
-    """The providers configured: their buttons are shown."""
+    """The providers configured (their buttons are shown), each with its logout."""
 
 
 def setup_upstreams(app: Flask) -> Upstreams:
@@ -91,13 +90,15 @@ def _registry() -> Upstreams:
     return current_app.extensions[EXTENSION]
 
 
+EXPIRED = _l("Le délai de connexion est dépassé : reprenez la connexion depuis le début.")
+"""A sign-in through a national identity that took too long (LIFETIME), wherever it is said."""
 _FAILURES = {
     "cancelled": _l("La connexion avec %(provider)s a été annulée."),
     "unavailable": _l("%(provider)s ne répond pas pour le moment. Réessayez dans quelques minutes, ou connectez-vous "
                       "avec votre identifiant ENT."),
     "invalid": _l("La réponse de %(provider)s n’a pas pu être vérifiée : vous n’êtes pas connecté. Reprenez la "
                   "connexion depuis le début."),
-    "expired": _l("Le délai de connexion est dépassé : reprenez la connexion depuis le début."),
+    "expired": EXPIRED,
 }
 
 
@@ -174,7 +175,7 @@ def link(identity: Identity, account: Account) -> None:
 
 
 def is_enabled(provider: str) -> bool:
-    return provider in _registry().enabled
+    return provider in _registry().leaves
 
 
 def links_of(login: str) -> list[federation.Link]:
@@ -212,6 +213,8 @@ def proven_recently(signed_in: SignedIn) -> str | None:
 def leave(session_digest: str | None) -> Response | None:
     """The redirect ending the upstream session the browser session came through (once: the
     record is gone after), or None when there is none to end."""
+    if not _registry().leaves:  # no national identity configured: no upstream session to look for
+        return None
     upstream = federation.take_session(services().store, session_digest)
     leave_at = _registry().leaves.get(upstream.provider) if upstream else None
     return leave_at(upstream) if upstream and leave_at else None

@@ -16,9 +16,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 from tests.flows.conftest import csrf_token
+from tests.scaleout.servers import NGINX, nginx_config
 
 ENT_IDP = shutil.which("ent-idp", path=str(Path(sys.executable).parent)) or "ent-idp"
-NGINX = shutil.which("nginx", path="/usr/sbin:/usr/bin") or "/usr/sbin/nginx"
 
 
 @dataclass
@@ -67,21 +67,7 @@ def serve(config: Path, port: int, folder: Path, *options: str) -> Child:
 def nginx(folder: Path, port: int, upstream: int) -> Child:
     """Debian's nginx as the reverse proxy of docker/nginx.conf does it: it appends the
     client's address to X-Forwarded-For and says the scheme."""
-    folder.mkdir(exist_ok=True)
-    config = folder / "nginx.conf"
-    config.write_text(f"""
-daemon off;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    server {{
+    config = nginx_config(folder, f"""    server {{
         listen 127.0.0.1:{port};
         location / {{
             proxy_pass http://127.0.0.1:{upstream};
@@ -90,8 +76,7 @@ http {{
             proxy_set_header X-Forwarded-Proto $scheme;
         }}
     }}
-}}
-""", encoding="utf-8")
+""")
     return start([NGINX, "-c", str(config), "-p", str(folder)], folder / "nginx.log", ("127.0.0.1", port), folder)
 
 

@@ -90,13 +90,13 @@ def _check(form: ActivationForm, account: Account) -> bool:
     """Puts a message (in the page's language) on every field that needs fixing; True when all is right."""
     check_new_password(form.password, form.confirmation, account,
                        missing=gettext("Choisissez votre mot de passe personnel."))
-    check_contact_and_charter(form)
-    return not any(field.errors for field in form)
+    return check_contact_and_charter(form)
 
 
-def check_contact_and_charter(form: Form) -> None:
+def check_contact_and_charter(form: Form) -> bool:
     """The e-mail (required), the mobile (optional) and the charter of an activation form, with
-    a message on each field that needs fixing; e-mail and mobile replaced by their normalised form."""
+    a message on each field that needs fixing; e-mail and mobile replaced by their normalised form.
+    True when no field of the form has an error."""
     email, mobile, accept = form["email"], form["mobile"], form["accept"]
     if not (email.data or "").strip():
         email.errors = [gettext("Saisissez votre adresse de courriel personnelle : elle sert à récupérer votre "
@@ -118,3 +118,4 @@ def check_contact_and_charter(form: Form) -> None:
     if not accept.data:
         accept.errors = [gettext("Vous devez accepter les conditions générales d’utilisation pour activer "
                                  "votre compte.")]
+    return not any(field.errors for field in form)

@@ -15,10 +15,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, TelField
+from wtforms import PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length
 
-from flows.activation import check_contact_and_charter
+from flows.activation import ActivationForm, check_contact_and_charter
 from flows.login import CODE_EXPIRED, SECRET_MAX_CHARS, refused_message
 from flows.portal import PROFILE_WORDS
 from idp import interactions, upstream
@@ -30,7 +30,6 @@ from idp.provisioning.codes import normalize_typed_code
 from idp.ratelimit import SIGN_IN, limited
 from idp.services import services
 from idp.signin import TemporarilyRefused, WrongSecret
-from idp.store.models import now
 
 federation = Blueprint("federation", __name__, template_folder="templates")
 
@@ -50,10 +49,11 @@ class ConfirmForm(Form):
         Length(max=SECRET_MAX_CHARS)], render_kw={"autocomplete": "current-password"})
 
 
-class FederatedActivationForm(Form):
-    email = EmailField(_l("Courriel"), render_kw={"autocomplete": "email", "spellcheck": "false"})
-    mobile = TelField(_l("Téléphone mobile (facultatif)"), render_kw={"autocomplete": "tel"})
-    accept = BooleanField(_l("J’accepte les conditions générales d’utilisation"))
+class FederatedActivationForm(ActivationForm):
+    """The activation form without the ENT password (WTForms drops a field set to None)."""
+
+    password = None  # type: ignore[assignment]
+    confirmation = None  # type: ignore[assignment]
 
 
 def _identity_or_login() -> upstream.Identity | Response:
@@ -137,7 +137,7 @@ def _continue(account: Account, identity: upstream.Identity) -> Response | tuple
               reason="account locked")
         return render_template("federation/unusable.html", provider=identity.provider_name), 403
     if account.stored_state is AccountState.PENDING:
-        session[ACTIVATING] = {"login": account.login, "stamp": account.security_stamp, "at": now()}
+        session[ACTIVATING] = {"login": account.login, "stamp": account.security_stamp}
         return redirect(url_for("federation.activate"))
     upstream.sign_in(account, identity)
     return interactions.resume(identity.interaction) if identity.interaction else redirect(url_for("portal.welcome"))
@@ -160,7 +160,7 @@ def activate() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form.email.data = identity.email or account.school_email or ""
     terms_version = current_app.config["ENT_IDP"].terms_version
-    if form.validate_on_submit() and _checked(form):
+    if form.validate_on_submit() and check_contact_and_charter(form):
         try:
             services().directory.activate(account.login, recovery_email=form.email.data, mobile=form.mobile.data or "",
                                           terms_version=terms_version, expected_stamp=started["stamp"],
@@ -182,7 +182,3 @@ def activate() -> Response | str | tuple[str, int]:
     return render_template("federation/activate.html", form=form, account=account, provider=identity.provider_name,
                            sms_enabled=bool(current_app.config["ENT_IDP"].sms_gateway)), status
 
-
-def _checked(form: FederatedActivationForm) -> bool:
-    check_contact_and_charter(form)
-    return not any(field.errors for field in form)

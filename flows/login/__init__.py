@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from idp import interactions
+from idp import interactions, upstream
 from idp.audit import audit
 from idp.directory import Account, AccountState, ActivationCodeExpired
 from idp.forms import Form
@@ -112,6 +112,6 @@ _MESSAGES = {
                              "d’activation."),
     "activation-changed": _l("Votre compte a changé depuis que vous avez saisi votre code d’activation : saisissez "
                              "de nouveau l’identifiant et le code de votre dernière lettre."),
-    "federation-expired": _l("Le délai de connexion est dépassé : reprenez la connexion depuis le début."),
+    "federation-expired": upstream.EXPIRED,
     "already-active": _l("Ce compte est déjà activé : connectez-vous avec votre mot de passe personnel."),
 }

@@ -38,8 +38,6 @@ PROVIDER = "educonnect"
 PENDING = "educonnect"
 """In the flow cookie: the AuthnRequest sent (its id, for the response's InResponseTo), its
 RelayState, and the interaction the sign-in serves."""
-LOGOUT_PENDING = "educonnect_logout"
-"""In the flow cookie: the LogoutRequest sent, whose answer comes back to /saml/slo."""
 AGAIN = "suite"
 """Form field of the ACS's second POST, made from the ENT's own page (see `acs`)."""
 saml = Blueprint("saml", __name__, template_folder="templates")
@@ -67,7 +65,6 @@ def setup_educonnect(app: Flask) -> None:
         config, educonnect.signed_metadata(config), educonnect.identity_provider(config),
         educonnect.MetadataRefresh(config, settings.federation.educonnect.metadata))
     registry = app.extensions[upstream.EXTENSION]
-    registry.enabled.add(PROVIDER)
     registry.leaves[PROVIDER] = _leave
     app.extensions["csrf"].exempt(saml)  # ÉduConnect posts; the response's checks stand for the token
     app.register_blueprint(saml)
@@ -165,13 +162,12 @@ def _leave(session_started: Upstream) -> WerkzeugResponse:
     if location is None:
         return services().single_logout.back_from_upstream(upstream.PROVIDER_NAMES[PROVIDER])
     client = provider.client()
-    request_id, logout_request = client.create_logout_request(
+    _, logout_request = client.create_logout_request(
         location, provider.identity_provider, name_id=name_id_from_string(session_started.logout["name_id"]),
         session_indexes=[session_started.logout["session_index"]] if session_started.logout.get("session_index")
         else None)
     relay_state = secrets.token_urlsafe(24)
     sent = client.apply_binding(BINDING_HTTP_REDIRECT, str(logout_request), location, relay_state, sign=True)
-    session[LOGOUT_PENDING] = {"request_id": request_id, "relay_state": relay_state}
     return _no_store(redirect(dict(sent["headers"])["Location"]))
 
 
@@ -189,7 +185,6 @@ def single_logout() -> WerkzeugResponse | tuple[str, int]:
         audit("federation.refused", provider=PROVIDER, outcome="refused", reason="logout signature")
         return upstream.failed(PROVIDER, "invalid", None)
     if "SAMLResponse" in message:
-        session.pop(LOGOUT_PENDING, None)  # whatever ÉduConnect answers, the ENT session is over
         return services().single_logout.back_from_upstream(upstream.PROVIDER_NAMES[PROVIDER])
     try:
         logout_request = client.parse_logout_request(message["SAMLRequest"], BINDING_HTTP_REDIRECT)

@@ -35,7 +35,6 @@ SCOPE = "openid given_name family_name birthdate birthplace gender email"
 """The pivot identity (FranceConnect names each claim's scope after it)."""
 PENDING = "franceconnect"
 """In the flow cookie: the interaction the sign-in serves (Authlib keeps state and nonce)."""
-LOGOUT_PENDING = "franceconnect_logout"
 TIMEOUT = 10
 franceconnect = Blueprint("franceconnect", __name__, url_prefix="/franceconnect")
 log = logging.getLogger(__name__)
@@ -50,7 +49,6 @@ def setup_franceconnect(app: Flask) -> None:
         client_kwargs={"scope": SCOPE, "token_endpoint_auth_method": "client_secret_post", "timeout": TIMEOUT})
     app.extensions[EXTENSION] = oauth
     registry = app.extensions[upstream.EXTENSION]
-    registry.enabled.add(PROVIDER)
     registry.leaves[PROVIDER] = _leave
     app.register_blueprint(franceconnect)
 
@@ -138,8 +136,8 @@ def _leave(session_started: Upstream) -> Response:
     except (requests.RequestException, KeyError, ValueError) as error:
         log.warning("FranceConnect logout unavailable: %s", error)
         return services().single_logout.back_from_upstream(upstream.PROVIDER_NAMES[PROVIDER])
+    # FranceConnect requires a state; none is checked on the way back: the ENT session is already over.
     state = secrets.token_urlsafe(24)
-    session[LOGOUT_PENDING] = state
     query = urlencode({"id_token_hint": session_started.logout["id_token"], "state": state,
                        "post_logout_redirect_uri": _back_url("franceconnect.signed_out")})
     response = redirect(f"{end_session}?{query}")
@@ -150,5 +148,4 @@ def _leave(session_started: Upstream) -> Response:
 @franceconnect.get("/deconnexion")
 def signed_out() -> Response:
     """Back from FranceConnect's logout: the ENT's signed-out page."""
-    session.pop(LOGOUT_PENDING, None)
     return services().single_logout.back_from_upstream(upstream.PROVIDER_NAMES[PROVIDER])

@@ -98,6 +98,10 @@ class Upstream:
     subject: str
     logout: dict[str, str]
 
+    @classmethod
+    def of(cls, row: UpstreamSession) -> Upstream:
+        return cls(row.session_digest, row.provider, row.subject, dict(row.logout or {}))
+
 
 def take_session(store: Store, session_digest: str | None) -> Upstream | None:
     """The upstream session of this browser session, forgotten as it is read (it is ended once)."""
@@ -107,7 +111,7 @@ def take_session(store: Store, session_digest: str | None) -> Upstream | None:
         row = db.get(UpstreamSession, session_digest)
         if row is None:
             return None
-        taken = Upstream(row.session_digest, row.provider, row.subject, dict(row.logout or {}))
+        taken = Upstream.of(row)
         db.delete(row)
     return taken
 
@@ -115,7 +119,7 @@ def take_session(store: Store, session_digest: str | None) -> Upstream | None:
 def sessions_of_subject(store: Store, provider: str, subject: str) -> list[Upstream]:
     rows = store.session.scalars(select(UpstreamSession).where(UpstreamSession.provider == provider,
                                                                UpstreamSession.subject == subject))
-    return [Upstream(row.session_digest, row.provider, row.subject, dict(row.logout or {})) for row in rows]
+    return [Upstream.of(row) for row in rows]
 
 
 def use_assertion_once(store: Store, assertion_id: str, expires_at: int) -> bool:

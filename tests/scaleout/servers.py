@@ -200,6 +200,33 @@ def running_postgres() -> Iterator[Postgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+# nginx
+
+NGINX = shutil.which("nginx", path="/usr/sbin:/usr/bin") or "/usr/sbin/nginx"
+
+
+def nginx_config(folder: Path, http: str, *, workers: str = "1", worker_connections: int = 256) -> Path:
+    """`folder`/nginx.conf for an nginx of the test run (not a daemon, its pid, logs and
+    temporary files in `folder`), `http` inside its http block; returns its path."""
+    folder.mkdir(exist_ok=True)
+    config = folder / "nginx.conf"
+    config.write_text(f"""daemon off;
+worker_processes {workers};
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections {worker_connections}; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+{http}}}
+""", encoding="utf-8")
+    return config
+
+
 # Redis
 
 @dataclass
